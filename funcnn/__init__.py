@@ -1,0 +1,19 @@
+"""funcnn: PyTorch's ``torch.nn`` as pure functions on JAX.
+
+A model is a pair of pure functions over a parameter pytree::
+
+    import jax
+    from funcnn import nn
+    model = nn.Sequential(nn.Linear(3, 10), nn.ReLU(), nn.Linear(10, 1))
+    params = model.init(jax.random.key(0))
+    y = model.apply(params, x)
+"""
+
+from . import nn as nn
+from . import train as train
+from .serialization import load_state_dict as load_state_dict
+from .serialization import state_dict as state_dict
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_state_dict", "nn", "state_dict", "train"]

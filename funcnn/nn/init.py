@@ -1,0 +1,233 @@
+"""Initializers with ``torch.nn.init``'s names and semantics, as pure functions.
+
+Each initializer is ``(key, shape, dtype=float32, **options) -> jax.Array``: where
+PyTorch fills a tensor in place (``kaiming_uniform_(w, a=...)``), funcnn returns a new
+array (``kaiming_uniform(key, w_shape, a=...)``). Fans follow PyTorch: for a weight of
+shape ``(out, in, *kernel)``, ``fan_in = in * prod(kernel)`` and
+``fan_out = out * prod(kernel)``.
+
+Random numbers are drawn on the host (see `funcnn._rng`): deterministic given the key,
+identical eagerly and under ``jit``/``vmap``, and with no XLA compilation on a cold
+start.
+
+Examples:
+  >>> import jax
+  >>> from funcnn.nn import init
+  >>> w = init.kaiming_uniform(jax.random.key(0), (10, 3), a=5 ** 0.5)
+  >>> w.shape, bool(abs(w).max() <= 3 ** -0.5)
+  ((10, 3), True)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _rng
+
+Shape = Sequence[int]
+DType = Any
+
+__all__ = [
+    "calculate_gain",
+    "constant",
+    "ones",
+    "zeros",
+    "uniform",
+    "normal",
+    "trunc_normal",
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_normal",
+    "orthogonal",
+]
+
+_LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a nonlinearity, as ``torch.nn.init.calculate_gain``.
+
+    Examples:
+      >>> round(calculate_gain("relu"), 4)
+      1.4142
+    """
+    if nonlinearity in _LINEAR_GAIN:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = float(param)
+        else:
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(
+        f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; expected one of "
+        f"{list(_LINEAR_GAIN) + ['tanh', 'relu', 'leaky_relu', 'selu']}"
+    )
+
+
+def fan_in_and_fan_out(shape: Shape) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight shape, as PyTorch computes them (needs >= 2 dims)."""
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError(
+            f"fan in and fan out need a weight with at least 2 dimensions, got shape {shape}"
+        )
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _fan(shape: Shape, mode: str) -> int:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"`mode` must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = fan_in_and_fan_out(shape)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _tuple(shape: Shape) -> tuple[int, ...]:
+    return tuple(int(s) for s in shape)
+
+
+def constant(key: jax.Array | None, shape: Shape, dtype: DType = jnp.float32, *, val: float) -> jax.Array:
+    """All entries ``val``; ``key`` is ignored (kept for a uniform signature)."""
+    return jnp.full(_tuple(shape), val, dtype)
+
+
+def ones(key: jax.Array | None, shape: Shape, dtype: DType = jnp.float32) -> jax.Array:
+    """All ones."""
+    return jnp.ones(_tuple(shape), dtype)
+
+
+def zeros(key: jax.Array | None, shape: Shape, dtype: DType = jnp.float32) -> jax.Array:
+    """All zeros."""
+    return jnp.zeros(_tuple(shape), dtype)
+
+
+def uniform(key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, a: float = 0.0, b: float = 1.0) -> jax.Array:
+    """``U(a, b)``."""
+    if a > b:
+        raise ValueError(f"uniform: lower bound `a` (={a}) must not exceed upper bound `b` (={b})")
+    shape = _tuple(shape)
+    return _rng.draw(key, shape, dtype, lambda g: g.uniform(a, b, shape))
+
+
+def normal(key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, mean: float = 0.0, std: float = 1.0) -> jax.Array:
+    """``N(mean, std**2)``."""
+    if std < 0:
+        raise ValueError(f"normal: `std` must be non-negative, got {std}")
+    shape = _tuple(shape)
+    return _rng.draw(key, shape, dtype, lambda g: g.normal(mean, std, shape))
+
+
+def trunc_normal(
+    key: jax.Array,
+    shape: Shape,
+    dtype: DType = jnp.float32,
+    *,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+) -> jax.Array:
+    """``N(mean, std**2)`` truncated to the absolute interval ``[a, b]`` (PyTorch's convention)."""
+    if not a < b:
+        raise ValueError(f"trunc_normal: need `a` < `b`, got a={a}, b={b}")
+    shape = _tuple(shape)
+
+    def sample(g: np.random.Generator) -> np.ndarray:
+        out = g.normal(mean, std, shape)
+        bad = (out < a) | (out > b)
+        for _ in range(1000):  # rejection sampling; the acceptance rate is that of [a, b]
+            if not bad.any():
+                break
+            out[bad] = g.normal(mean, std, int(bad.sum()))
+            bad = (out < a) | (out > b)
+        return np.clip(out, a, b)
+
+    return _rng.draw(key, shape, dtype, sample)
+
+
+def xavier_uniform(key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, gain: float = 1.0) -> jax.Array:
+    """``U(-bound, bound)`` with ``bound = gain * sqrt(6 / (fan_in + fan_out))``."""
+    fan_in, fan_out = fan_in_and_fan_out(shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform(key, shape, dtype, a=-bound, b=bound)
+
+
+def xavier_normal(key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, gain: float = 1.0) -> jax.Array:
+    """``N(0, std**2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    fan_in, fan_out = fan_in_and_fan_out(shape)
+    return normal(key, shape, dtype, std=gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def kaiming_uniform(
+    key: jax.Array,
+    shape: Shape,
+    dtype: DType = jnp.float32,
+    *,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+) -> jax.Array:
+    """``U(-bound, bound)`` with ``bound = gain * sqrt(3 / fan)``, ``gain = calculate_gain(nonlinearity, a)``."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    bound = math.sqrt(3.0) * std
+    return uniform(key, shape, dtype, a=-bound, b=bound)
+
+
+def kaiming_normal(
+    key: jax.Array,
+    shape: Shape,
+    dtype: DType = jnp.float32,
+    *,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+) -> jax.Array:
+    """``N(0, std**2)`` with ``std = gain / sqrt(fan)``."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
+    return normal(key, shape, dtype, std=std)
+
+
+def orthogonal(key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, gain: float = 1.0) -> jax.Array:
+    """A (semi-)orthogonal matrix over ``(shape[0], prod(shape[1:]))``, scaled by ``gain``."""
+    shape = _tuple(shape)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal: needs a shape with at least 2 dimensions, got {shape}")
+    rows = shape[0]
+    cols = math.prod(shape[1:])
+
+    def sample(g: np.random.Generator) -> np.ndarray:
+        flat = g.normal(0.0, 1.0, (rows, cols))
+        if rows < cols:
+            flat = flat.T
+        q, r = np.linalg.qr(flat)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (gain * q).reshape(shape)
+
+    return _rng.draw(key, shape, dtype, sample)
+
+
+def default_uniform(key: jax.Array, shape: Shape, fan_in: int, dtype: DType = jnp.float32) -> jax.Array:
+    """PyTorch's default for Linear/Conv weights and biases: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+
+    For weights this equals ``kaiming_uniform(a=sqrt(5))``; for biases it is the
+    ``reset_parameters`` rule. ``fan_in == 0`` gives bound 0, as in PyTorch.
+    """
+    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+    return uniform(key, shape, dtype, a=-bound, b=bound)

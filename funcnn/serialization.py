@@ -1,0 +1,166 @@
+"""Weights in and out as flat, PyTorch-compatible ``state_dict`` mappings.
+
+``funcnn.state_dict(params, state)`` gives ``{"hidden.weight": ndarray, ...}`` with
+exactly the keys and shapes of the equivalent ``torch.nn`` module's ``state_dict()``;
+``funcnn.load_state_dict(model, sd)`` checks a mapping against the model and returns
+``(params, state)``. Values may be NumPy arrays, JAX arrays or torch tensors.
+
+Examples:
+  >>> import jax
+  >>> import funcnn
+  >>> from funcnn import nn
+  >>> model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+  >>> params = model.init(jax.random.key(0))
+  >>> sd = funcnn.state_dict(params)
+  >>> list(sd)
+  ['0.weight', '0.bias', '2.weight', '2.bias']
+  >>> params2, state = funcnn.load_state_dict(model, sd)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .nn.module import Module, Params, State
+
+
+def flatten_dict(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": x}} -> {"a.b": x}``; empty sub-dicts vanish."""
+    flat: dict[str, Any] = {}
+    for name, value in tree.items():
+        path = f"{prefix}.{name}" if prefix else str(name)
+        if isinstance(value, Mapping):
+            flat.update(flatten_dict(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
+def unflatten_dict(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"a.b": x} -> {"a": {"b": x}}``."""
+    tree: dict[str, Any] = {}
+    for path, value in flat.items():
+        node = tree
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+def _merge(params: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in list(params) + [n for n in state if n not in params]:
+        p, s = params.get(name), state.get(name)
+        if isinstance(p, Mapping) or isinstance(s, Mapping):
+            out[name] = _merge(p or {}, s or {})
+        else:
+            out[name] = p if name in params else s
+    return out
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A NumPy copy of a NumPy array, JAX array, Python number or torch tensor."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":
+            value = value.float()
+        return value.numpy().copy()
+    return np.array(value)
+
+
+def state_dict(params: Params, state: State | None = None) -> dict[str, np.ndarray]:
+    """Flatten ``params`` (and buffers) into a PyTorch-style ``state_dict``.
+
+    Args:
+      params: a parameter tree from ``init``.
+      state: optional buffers from ``init_state``/``apply_with_state``.
+
+    Returns:
+      ``{dotted_key: numpy array}``, the keys and shapes of ``torch_module.state_dict()``.
+    """
+    merged = _merge(params, state or {})
+    return {k: to_numpy(v) for k, v in flatten_dict(merged).items()}
+
+
+def _expected(model: Module) -> tuple[dict[str, Any], dict[str, Any]]:
+    p = jax.eval_shape(model.init, jax.random.key(0))
+    s = jax.eval_shape(model.init_state)
+    return flatten_dict(p), flatten_dict(s)
+
+
+def load_state_dict(
+    model: Module,
+    state_dict: Mapping[str, Any],
+    strict: bool = True,
+    *,
+    params: Params | None = None,
+    state: State | None = None,
+) -> tuple[Params, State]:
+    """Check a flat ``state_dict`` against ``model`` and build ``(params, state)``.
+
+    Every key's shape is checked; all missing, unexpected and mis-shaped keys are
+    reported together in one error. Values are cast to the model's dtypes.
+
+    Args:
+      model: the funcnn module the weights are for.
+      state_dict: ``{dotted_key: array}`` (NumPy, JAX or torch values).
+      strict: when False, missing keys keep the values of ``params``/``state`` (or a
+        fresh ``model.init(jax.random.key(0))``) and unexpected keys are ignored.
+        Mis-shaped keys are an error either way.
+      params, state: the values that missing keys keep when ``strict=False``.
+
+    Returns:
+      ``(params, state)`` trees for ``model.apply_with_state``.
+
+    Raises:
+      ValueError: naming every missing, unexpected and mis-shaped key.
+    """
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"load_state_dict: expected a mapping of dotted keys to arrays, got {type(state_dict).__name__}; "
+            f"pass torch_module.state_dict() or funcnn.state_dict(params, state)"
+        )
+    want_p, want_s = _expected(model)
+    want = {**want_p, **want_s}
+    missing = [k for k in want if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in want]
+    values: dict[str, Any] = {}
+    mismatched = []
+    for k, spec in want.items():
+        if k not in state_dict:
+            continue
+        v = to_numpy(state_dict[k])
+        if tuple(v.shape) != tuple(spec.shape):
+            mismatched.append(f"{k}: expected shape {tuple(spec.shape)}, got {tuple(v.shape)}")
+            continue
+        values[k] = jnp.asarray(v, dtype=spec.dtype)
+    problems = []
+    if mismatched:
+        problems.append("mis-shaped keys: " + "; ".join(mismatched))
+    if strict and missing:
+        problems.append("missing keys: " + ", ".join(repr(k) for k in missing))
+    if strict and unexpected:
+        problems.append("unexpected keys: " + ", ".join(repr(k) for k in unexpected))
+    if problems:
+        fix = (
+            "fix: load weights saved from the same architecture"
+            + ("" if not strict else ", or pass strict=False to keep missing entries and skip unexpected ones")
+        )
+        raise ValueError(
+            f"load_state_dict for {type(model).__name__}: expected the {len(want)} keys of the model, "
+            f"got {len(state_dict)}:\n  " + "\n  ".join(problems) + f"\n{fix}"
+        )
+    if missing:
+        base_p = flatten_dict(params if params is not None else model.init(jax.random.key(0)))
+        base_s = flatten_dict(state if state is not None else model.init_state())
+        for k in missing:
+            values[k] = base_p[k] if k in base_p else base_s[k]
+    return (
+        unflatten_dict({k: values[k] for k in want_p}),
+        unflatten_dict({k: values[k] for k in want_s}),
+    )

@@ -1,0 +1,180 @@
+"""Jit-compiled training and evaluation steps.
+
+Two forms share one implementation:
+
+* the simple form, for models without buffers or dropout (the seed's loop)::
+
+      step = make_train_step(loss_fn, optimizer)          # loss_fn(params, *batch)
+      params, opt_state, loss = step(params, opt_state, x, y)
+
+* the stateful form, threading buffers and a dropout key through a `TrainState`::
+
+      step = make_train_step(loss_fn, optimizer, stateful=True)
+      # loss_fn(params, state, key, *batch) -> (loss, new_state)
+      ts, loss = step(ts, x, y)
+
+  The key for step ``n`` is ``jax.random.fold_in(ts.key, n)``: a new dropout mask every
+  step, and a resumed run draws exactly the masks of an uninterrupted one.
+
+Both return the ``jax.jit`` object itself (one C++ dispatch per call, no Python
+wrapper), compile once per input shape, and donate the buffers they replace
+(``params``/``opt_state``, or the whole `TrainState`), so an update happens in place.
+Do not reuse the arrays you passed in after a call; use the returned ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from ..nn.module import Module, Params, State
+
+
+class TrainState(NamedTuple):
+    """Everything a stateful training step changes, as one pytree.
+
+    Attributes:
+      params: model parameters.
+      state: model buffers (``{}`` when the model has none).
+      opt_state: the optax optimizer state.
+      key: the run's base PRNG key; step ``n`` uses ``fold_in(key, n)``.
+      step: number of completed steps, an int32 scalar array.
+    """
+
+    params: Params
+    state: State
+    opt_state: Any
+    key: jax.Array
+    step: jax.Array
+
+    @classmethod
+    def create(cls, model: Module, optimizer: optax.GradientTransformation, key: jax.Array, *, params: Params | None = None, state: State | None = None) -> "TrainState":
+        """Initialise params (unless given), buffers and optimizer state from one key.
+
+        Examples:
+          >>> import jax, optax
+          >>> from funcnn import nn, train
+          >>> ts = train.TrainState.create(nn.Linear(3, 1), optax.sgd(0.1), jax.random.key(0))
+          >>> int(ts.step)
+          0
+        """
+        init_key, run_key = jax.random.split(key)
+        if params is None:
+            params = model.init(init_key)
+        if state is None:
+            state = model.init_state()
+        return cls(params, state, optimizer.init(params), run_key, jnp.zeros((), jnp.int32))
+
+
+def _split_aux(out: Any, has_aux: bool) -> tuple[Any, Any]:
+    return out if has_aux else (out, None)
+
+
+def make_train_step(
+    loss_fn: Callable[..., Any],
+    optimizer: optax.GradientTransformation,
+    *,
+    has_aux: bool = False,
+    stateful: bool = False,
+    donate: bool = True,
+) -> Callable[..., Any]:
+    """Build a jit-compiled step: gradients by ``jax.grad``, update by ``optimizer``.
+
+    Args:
+      loss_fn: simple form ``loss_fn(params, *batch) -> loss`` (or ``(loss, aux)`` with
+        ``has_aux``); stateful form ``loss_fn(params, state, key, *batch) ->
+        (loss, new_state)`` (or ``(loss, (new_state, aux))`` with ``has_aux``). The loss
+        is a float scalar.
+      optimizer: any optax gradient transformation, e.g. ``optax.sgd(0.01)``.
+      has_aux: whether ``loss_fn`` also returns auxiliary outputs (returned last).
+      stateful: use the `TrainState` form.
+      donate: donate the replaced buffers so the update runs in place.
+
+    Returns:
+      simple form ``step(params, opt_state, *batch) -> (params, opt_state, loss[, aux])``;
+      stateful form ``step(ts, *batch) -> (ts, loss[, aux])``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp, optax
+      >>> from funcnn import nn, train
+      >>> import funcnn.nn.functional as F
+      >>> model = nn.Linear(3, 1)
+      >>> opt = optax.sgd(0.1)
+      >>> params = model.init(jax.random.key(0)); opt_state = opt.init(params)
+      >>> step = train.make_train_step(lambda p, x, y: F.mse_loss(model.apply(p, x), y), opt)
+      >>> params, opt_state, loss = step(params, opt_state, jnp.ones((4, 3)), jnp.zeros((4, 1)))
+      >>> loss.shape
+      ()
+    """
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise TypeError(
+            f"make_train_step: expected an optax optimizer such as optax.sgd(0.01), got {type(optimizer).__name__}"
+        )
+
+    if not stateful:
+
+        def simple_step(params: Params, opt_state: Any, *batch: Any) -> tuple[Any, ...]:
+            (loss, aux), grads = jax.value_and_grad(lambda p: _split_aux(loss_fn(p, *batch), has_aux), has_aux=True)(params)
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            params = optax.apply_updates(params, updates)
+            return (params, opt_state, loss, aux) if has_aux else (params, opt_state, loss)
+
+        return jax.jit(simple_step, donate_argnums=(0, 1) if donate else ())
+
+    def stateful_step(ts: TrainState, *batch: Any) -> tuple[Any, ...]:
+        key = jax.random.fold_in(ts.key, ts.step)
+
+        def objective(p: Params) -> tuple[jax.Array, tuple[State, Any]]:
+            loss, rest = loss_fn(p, ts.state, key, *batch)
+            new_state, aux = rest if has_aux else (rest, None)
+            return loss, (new_state, aux)
+
+        (loss, (new_state, aux)), grads = jax.value_and_grad(objective, has_aux=True)(ts.params)
+        updates, opt_state = optimizer.update(grads, ts.opt_state, ts.params)
+        params = optax.apply_updates(ts.params, updates)
+        ts = TrainState(params, new_state, opt_state, ts.key, ts.step + 1)
+        return (ts, loss, aux) if has_aux else (ts, loss)
+
+    return jax.jit(stateful_step, donate_argnums=(0,) if donate else ())
+
+
+def make_eval_step(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Jit-compile an evaluation function (no gradients, nothing donated).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import train
+      >>> ev = train.make_eval_step(lambda p, x: (p * x).sum())
+      >>> float(ev(jnp.float32(2.0), jnp.ones(3)))
+      6.0
+    """
+    return jax.jit(fn)
+
+
+def model_loss(model: Module, criterion: Callable[[jax.Array, jax.Array], jax.Array]) -> Callable[..., Any]:
+    """The stateful-form loss of ``model`` under ``criterion(output, target)``.
+
+    Returns ``loss_fn(params, state, key, x, y) -> (loss, (new_state, output))`` for
+    ``make_train_step(..., stateful=True, has_aux=True)``; it runs the model with
+    ``train=True`` so dropout samples and batch norm updates its statistics.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp, optax
+      >>> from funcnn import nn, train
+      >>> model = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.1), nn.Linear(8, 2))
+      >>> opt = optax.adam(1e-3)
+      >>> ts = train.TrainState.create(model, opt, jax.random.key(0))
+      >>> step = train.make_train_step(train.model_loss(model, nn.CrossEntropyLoss()), opt, stateful=True, has_aux=True)
+      >>> ts, loss, logits = step(ts, jnp.ones((4, 3)), jnp.array([0, 1, 0, 1]))
+      >>> int(ts.step), logits.shape
+      (1, (4, 2))
+    """
+
+    def loss_fn(params: Params, state: State, key: jax.Array, x: Any, y: Any) -> tuple[jax.Array, tuple[State, Any]]:
+        out, new_state = model.apply_with_state(params, state, x, key=key, train=True)
+        return criterion(out, y), (new_state, out)
+
+    return loss_fn
