@@ -1,0 +1,1 @@
+"""Layer cases for the generic suite: each module here defines ``CASES``."""
