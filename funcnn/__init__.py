@@ -9,6 +9,8 @@ A model is a pair of pure functions over a parameter pytree::
     y = model.apply(params, x)
 """
 
+from . import checkpoint as checkpoint
+from . import data as data
 from . import nn as nn
 from . import train as train
 from .serialization import load_state_dict as load_state_dict
@@ -16,4 +18,4 @@ from .serialization import state_dict as state_dict
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_state_dict", "nn", "state_dict", "train"]
+__all__ = ["__version__", "checkpoint", "data", "load_state_dict", "nn", "state_dict", "train"]

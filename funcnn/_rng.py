@@ -85,7 +85,7 @@ def draw(key: Any, shape: tuple[int, ...], dtype: Any, sample: Callable[[np.rand
     ``jax.pure_callback`` so traced and eager results are identical.
     """
     shape = tuple(int(s) for s in shape)
-    dtype = jnp.dtype(dtype)
+    dtype = jax.dtypes.canonicalize_dtype(dtype)  # float64 -> float32 unless x64 is on, as jnp does
     words = key_words(key)
 
     def host(w: np.ndarray) -> np.ndarray:
@@ -96,4 +96,5 @@ def draw(key: Any, shape: tuple[int, ...], dtype: Any, sample: Callable[[np.rand
 
     if is_traced(words):
         return jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dtype), words, vmap_method="sequential")
-    return jnp.asarray(host(words))
+    # device_put copies the host array as it is; jnp.asarray would compile a program per shape.
+    return jax.device_put(host(words))

@@ -101,7 +101,7 @@ def test_gradients_match_torch(case: LayerCase) -> None:
         out, _ = f(p, state, KEY, *xs)
         return sum(jnp.vdot(o.astype(jnp.float32), c) for o, c in zip(out, cts))
 
-    grads = jax.grad(scalar, argnums=tuple(range(1 + len(argnums))))(params, *[jin[i] for i in argnums])
+    grads = jax.jit(jax.grad(scalar, argnums=tuple(range(1 + len(argnums)))))(params, *[jin[i] for i in argnums])
 
     targs, tleaves = run_torch(case, tmod, inputs, requires_grad=True)
     tscalar = sum((o.float() * torch.from_numpy(c)).sum() for o, c in zip(tleaves, cts))
@@ -142,9 +142,11 @@ def test_vmap_matches_loop(case: LayerCase) -> None:
     g = np.random.default_rng(3)
     stacked = [None if x is None else np.stack([x, case.inputs(g)[i]]) for i, x in enumerate(inputs)]
     axes = tuple(None if x is None else 0 for x in stacked)
-    batched, _ = jax.vmap(lambda *xs: f(params, state, KEY, *xs), in_axes=axes)(*_jnp_inputs(stacked))
+    # Both sides compiled (jit == eager is checked elsewhere); op-by-op vmap is slow.
+    batched, _ = jax.jit(jax.vmap(lambda *xs: f(params, state, KEY, *xs), in_axes=axes))(*_jnp_inputs(stacked))
+    one = jax.jit(lambda *xs: f(params, state, KEY, *xs))
     for b in range(2):
-        single, _ = f(params, state, KEY, *_jnp_inputs([None if x is None else x[b] for x in stacked]))
+        single, _ = one(*_jnp_inputs([None if x is None else x[b] for x in stacked]))
         for a, e in zip(batched, single):
             assert_close(a[b], e, TOLERANCES["accum"], f"{case.id} vmap[{b}]")
 
@@ -167,9 +169,11 @@ def test_check_grads_float64(case: LayerCase) -> None:
             return sum(jnp.sum(jnp.sin(o)) for o in out if jnp.issubdtype(o.dtype, jnp.floating))
 
         args = (p64, *[xs[i] for i in argnums])
-        grads = jax.grad(scalar, argnums=tuple(range(len(args))))(*args)
+        # Compiled once: check_grads evaluates the function many times.
+        fn = jax.jit(scalar)
+        grads = jax.jit(jax.grad(scalar, argnums=tuple(range(len(args)))))(*args)
         assert all(bool(jnp.isfinite(g).all()) for g in jax.tree.leaves(grads)), "non-finite gradient"
-        check_grads(scalar, args, order=1, modes=["rev"], atol=1e-4, rtol=1e-4)
+        check_grads(fn, args, order=1, modes=["rev"], atol=1e-4, rtol=1e-4)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

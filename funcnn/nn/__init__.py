@@ -16,33 +16,99 @@ from .activation import SiLU as SiLU
 from .activation import Softmax as Softmax
 from .activation import Softplus as Softplus
 from .activation import Tanh as Tanh
+from .attention import MultiheadAttention as MultiheadAttention
+from .batchnorm import BatchNorm1d as BatchNorm1d
+from .batchnorm import BatchNorm2d as BatchNorm2d
+from .container import ChildRunner as ChildRunner
 from .container import Lambda as Lambda
+from .container import ModuleDict as ModuleDict
+from .container import ModuleList as ModuleList
+from .container import Parallel as Parallel
+from .container import Residual as Residual
 from .container import Sequential as Sequential
+from .container import init_children as init_children
+from .container import init_children_state as init_children_state
+from .dropout import Dropout as Dropout
+from .dropout import Dropout1d as Dropout1d
+from .dropout import Dropout2d as Dropout2d
 from .flatten import Flatten as Flatten
 from .flatten import Unflatten as Unflatten
 from .linear import Identity as Identity
 from .linear import Linear as Linear
+from .loss import BCELoss as BCELoss
+from .loss import BCEWithLogitsLoss as BCEWithLogitsLoss
+from .loss import CrossEntropyLoss as CrossEntropyLoss
+from .loss import HuberLoss as HuberLoss
+from .loss import KLDivLoss as KLDivLoss
+from .loss import L1Loss as L1Loss
+from .loss import MSELoss as MSELoss
+from .loss import NLLLoss as NLLLoss
+from .loss import SmoothL1Loss as SmoothL1Loss
 from .module import Module as Module
+from .normalization import GroupNorm as GroupNorm
+from .normalization import InstanceNorm1d as InstanceNorm1d
+from .normalization import InstanceNorm2d as InstanceNorm2d
+from .normalization import LayerNorm as LayerNorm
+from .precision import MixedPrecision as MixedPrecision
+from .precision import Policy as Policy
+from .sparse import Embedding as Embedding
+from .summary import summary as summary
+from .transformer import TransformerEncoder as TransformerEncoder
+from .transformer import TransformerEncoderLayer as TransformerEncoderLayer
+from .transformer import generate_square_subsequent_mask as generate_square_subsequent_mask
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "ChildRunner",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
     "ELU",
+    "Embedding",
     "Flatten",
     "GELU",
+    "GroupNorm",
     "Hardtanh",
+    "HuberLoss",
     "Identity",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "KLDivLoss",
+    "L1Loss",
     "Lambda",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
+    "MSELoss",
+    "MixedPrecision",
     "Module",
+    "ModuleDict",
+    "ModuleList",
+    "MultiheadAttention",
+    "NLLLoss",
+    "Parallel",
+    "Policy",
     "ReLU",
+    "Residual",
     "Sequential",
     "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Unflatten",
     "functional",
+    "generate_square_subsequent_mask",
     "init",
+    "init_children",
+    "init_children_state",
+    "summary",
 ]

@@ -7,6 +7,7 @@ and the fix.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Sequence
 
 import jax.numpy as jnp
@@ -51,7 +52,7 @@ def check_positive(owner: str, name: str, value: Any) -> None:
 
 def check_probability(owner: str, name: str, value: Any) -> None:
     """ValueError unless ``0 <= value <= 1``."""
-    if not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
         raise ValueError(f"{owner}: `{name}` must be a probability in [0, 1], got {value!r}")
 
 

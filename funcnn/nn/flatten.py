@@ -40,11 +40,12 @@ class Flatten(Module):
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
         x = jnp.asarray(input)
         shape = shape_of(x)
+        owner = repr(self)
+        # As in PyTorch, a 0-D input counts as 1-D for the range of the dims.
+        start = _axis(owner, "start_dim", self.start_dim, max(x.ndim, 1), shape)
+        end = _axis(owner, "end_dim", self.end_dim, max(x.ndim, 1), shape)
         if x.ndim == 0:
             return x.reshape(1)
-        owner = repr(self)
-        start = _axis(owner, "start_dim", self.start_dim, x.ndim, shape)
-        end = _axis(owner, "end_dim", self.end_dim, x.ndim, shape)
         if start > end:
             raise ValueError(f"{owner}: `start_dim` must not come after `end_dim` for an input of shape {shape}")
         return x.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
@@ -57,6 +58,8 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
         if sum(1 for s in self.unflattened_size if s == -1) > 1:
             raise ValueError(f"{self!r}: `unflattened_size` may contain at most one -1")
+        if -1 in self.unflattened_size and 0 in self.unflattened_size:
+            raise ValueError(f"{self!r}: a -1 next to a size 0 is ambiguous; give every size explicitly")
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
@@ -69,9 +72,10 @@ class Unflatten(Module):
         known = math.prod(s for s in sizes if s != -1)
         if -1 in sizes and known and shape[d] % known == 0:
             sizes[sizes.index(-1)] = shape[d] // known
-        if math.prod(sizes) != shape[d]:
+        if math.prod(sizes) != shape[d] or -1 in sizes:
+            want = f"a size divisible by {known}" if -1 in self.unflattened_size else f"size {known}"
             raise ValueError(
-                f"{self!r}: expected dimension {self.dim} of size {math.prod(self.unflattened_size)} "
-                f"to unflatten into {self.unflattened_size}, got shape {shape}"
+                f"{self!r}: expected dimension {self.dim} with {want} to unflatten into "
+                f"{self.unflattened_size}, got shape {shape}"
             )
         return x.reshape(*shape[:d], *sizes, *shape[d + 1 :])

@@ -108,15 +108,21 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        children = self.children()
-        if not children:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        for name, child in children.items():
-            body = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {body}")
-        lines.append(")")
-        return "\n".join(lines)
+        # PyTorch's layout: a one-line extra_repr stays inline when there are no
+        # children; otherwise every line (extra_repr's, then children's) is indented.
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
+            f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.children().items()
+        ]
+        lines = extra_lines + child_lines
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        else:
+            body = ""
+        return f"{type(self).__name__}({body})"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(

@@ -14,18 +14,56 @@ from .activation import silu as silu
 from .activation import softmax as softmax
 from .activation import softplus as softplus
 from .activation import tanh as tanh
+from .attention import multi_head_attention_forward as multi_head_attention_forward
+from .attention import scaled_dot_product_attention as scaled_dot_product_attention
+from .dropout import dropout as dropout
+from .dropout import dropout1d as dropout1d
+from .dropout import dropout2d as dropout2d
 from .linear import linear as linear
+from .loss import binary_cross_entropy as binary_cross_entropy
+from .loss import binary_cross_entropy_with_logits as binary_cross_entropy_with_logits
+from .loss import cross_entropy as cross_entropy
+from .loss import huber_loss as huber_loss
+from .loss import kl_div as kl_div
+from .loss import l1_loss as l1_loss
+from .loss import mse_loss as mse_loss
+from .loss import nll_loss as nll_loss
+from .loss import smooth_l1_loss as smooth_l1_loss
+from .normalization import batch_norm as batch_norm
+from .normalization import group_norm as group_norm
+from .normalization import instance_norm as instance_norm
+from .normalization import layer_norm as layer_norm
+from .sparse import embedding as embedding
 
 __all__ = [
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
     "elu",
+    "embedding",
     "gelu",
+    "group_norm",
     "hardtanh",
+    "huber_loss",
+    "instance_norm",
+    "kl_div",
+    "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "mse_loss",
+    "multi_head_attention_forward",
+    "nll_loss",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
+    "smooth_l1_loss",
     "softmax",
     "softplus",
     "tanh",

@@ -1,0 +1,235 @@
+"""Save and restore any pytree of arrays and scalars: the whole training state.
+
+``save(path, tree)`` writes one safetensors file, atomically. Each leaf is a tensor
+named by its key path (``jax.tree_util.keystr``, e.g. ``"['params']['0']['weight']"``);
+the header's metadata holds a manifest (every path with its shape and dtype, which
+leaves are PRNG keys and their implementation, the funcnn version) and a SHA-256 of
+the whole file. Leaves may be JAX arrays, typed PRNG keys (stored as
+``jax.random.key_data`` and rebuilt with ``wrap_key_data``), NumPy arrays and scalars,
+and Python ``bool``/``int``/``float`` (stored as bool/int64/float64).
+
+``restore(path, like=tree)`` checks the file (header, checksum) and compares its
+manifest with ``like``, the tree you expect (real arrays or ``jax.ShapeDtypeStruct``),
+before building anything; any missing or extra path, or a shape, dtype or key
+mismatch, is refused with one error naming every such path. The result has
+``like``'s structure and leaf kinds: JAX arrays where ``like`` has JAX arrays (placed
+with ``like``'s sharding when it spans several devices), NumPy where it has NumPy,
+Python scalars where it has Python scalars.
+
+Examples:
+  >>> import os, tempfile
+  >>> import jax, jax.numpy as jnp, optax
+  >>> from funcnn import checkpoint, nn
+  >>> model = nn.Linear(3, 1)
+  >>> params = model.init(jax.random.key(0))
+  >>> opt_state = optax.adam(1e-3).init(params)
+  >>> tree = {"params": params, "opt_state": opt_state, "key": jax.random.key(1), "step": 10}
+  >>> with tempfile.TemporaryDirectory() as d:
+  ...     checkpoint.save(os.path.join(d, "ckpt.safetensors"), tree)
+  ...     back = checkpoint.restore(os.path.join(d, "ckpt.safetensors"), like=tree)
+  >>> back["step"], bool((back["params"]["weight"] == params["weight"]).all())
+  (10, True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Mapping, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import safetensors
+
+MANIFEST_KEY = "funcnn.manifest"
+FORMAT = "funcnn.checkpoint"
+FORMAT_VERSION = 1
+_PY_DTYPES = {bool: "bool", int: "int64", float: "float64"}
+
+
+class Spec(NamedTuple):
+    """What one leaf looks like on disk: data shape and dtype, and its key implementation."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    key: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.dtype}{list(self.shape)}"
+        return f"PRNG key ({self.key}) with data {text}" if self.key else text
+
+
+def _is_key(leaf: Any) -> bool:
+    dtype = getattr(leaf, "dtype", None)
+    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+
+
+def _key_spec(leaf: Any) -> Spec:
+    impl: list[str] = []
+
+    def data(k: jax.Array) -> jax.Array:
+        impl.append(str(jax.random.key_impl(k)))
+        return jax.random.key_data(k)
+
+    out = jax.eval_shape(data, leaf)
+    return Spec(tuple(out.shape), np.dtype(out.dtype).name, impl[0])
+
+
+def _python_type(leaf: Any) -> type | None:
+    for kind in _PY_DTYPES:  # bool before int: True is an int too
+        if isinstance(leaf, kind) and not isinstance(leaf, np.generic):
+            return kind
+    return None
+
+
+def _expected(path: str, leaf: Any) -> Spec:
+    """The spec that ``like``'s leaf asks for."""
+    if _is_key(leaf):
+        return _key_spec(leaf)
+    if isinstance(leaf, (jax.Array, jax.ShapeDtypeStruct, np.ndarray, np.generic)):
+        return Spec(tuple(leaf.shape), np.dtype(leaf.dtype).name)
+    kind = _python_type(leaf)
+    if kind is None:
+        raise TypeError(
+            f"restore: `like` leaf {path} is a {type(leaf).__name__}; leaves must be arrays, "
+            f"jax.ShapeDtypeStruct or Python bool/int/float"
+        )
+    return Spec((), _PY_DTYPES[kind])
+
+
+def save(path: str | os.PathLike[str], tree: Any, *, metadata: Mapping[str, str] | None = None) -> None:
+    """Write a pytree of arrays and scalars to one checkpoint file, atomically.
+
+    Args:
+      path: the file to write (conventionally ``*.safetensors``); its directory is
+        created if needed. An existing file is replaced only once the new one is
+        complete.
+      tree: any pytree (dicts, lists, tuples, NamedTuples, optax states) whose leaves
+        are JAX or NumPy arrays (any shape and dtype safetensors supports), typed PRNG
+        keys, NumPy scalars or Python bool/int/float.
+      metadata: optional strings stored in the header (read with `load_metadata`).
+
+    Raises:
+      TypeError: a leaf of another type (naming its path).
+      OSError: the directory cannot be written.
+    """
+    from .. import __version__
+
+    owner = "save"
+    flat, _ = jax.tree_util.tree_flatten_with_path(tree)
+    names = [jax.tree_util.keystr(p) for p, _ in flat]
+    specs: list[Spec] = []
+    values: list[Any] = []
+    for name, (_, leaf) in zip(names, flat):
+        if _is_key(leaf):
+            specs.append(_key_spec(leaf))
+            values.append(jax.random.key_data(leaf))
+        elif isinstance(leaf, (jax.Array, np.ndarray, np.generic)):
+            specs.append(Spec(tuple(leaf.shape), np.dtype(leaf.dtype).name))
+            values.append(leaf)
+        elif (kind := _python_type(leaf)) is not None:
+            specs.append(Spec((), _PY_DTYPES[kind]))
+            values.append(np.asarray(leaf, dtype=_PY_DTYPES[kind]))
+        else:
+            raise TypeError(
+                f"{owner}: leaf {name} is a {type(leaf).__name__}, which a checkpoint cannot hold; leaves must be "
+                f"arrays, PRNG keys or Python bool/int/float (keep other values in `metadata` as strings)"
+            )
+        if safetensors.dtype_code(specs[-1].dtype) is None:
+            raise TypeError(f"{owner}: leaf {name} has dtype {specs[-1].dtype}, which safetensors cannot store")
+    host = jax.device_get(values)  # one batched transfer
+    manifest = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "funcnn": __version__,
+        "leaves": [
+            {"path": n, "shape": list(s.shape), "dtype": s.dtype, **({"key": s.key} if s.key else {})}
+            for n, s in zip(names, specs)
+        ],
+    }
+    meta = safetensors.check_metadata(owner, metadata)
+    meta[MANIFEST_KEY] = json.dumps(manifest, separators=(",", ":"))
+    safetensors.write(owner, path, dict(zip(names, host)), meta)
+
+
+def _saved_specs(path: str, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> dict[str, Spec]:
+    text = metadata.get(MANIFEST_KEY)
+    if text is None:
+        raise ValueError(
+            f"restore: {path!r} has no funcnn manifest, so it is a plain safetensors file, not a checkpoint "
+            f"from funcnn.checkpoint.save; read weights files with funcnn.checkpoint.load_weights"
+        )
+    try:
+        manifest = json.loads(text)
+        if manifest["format"] != FORMAT:
+            raise ValueError(manifest["format"])
+        version = manifest["version"]
+        specs = {m["path"]: Spec(tuple(m["shape"]), m["dtype"], m.get("key")) for m in manifest["leaves"]}
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"restore: {path!r} has a malformed manifest ({e!r}); it was not written by funcnn") from None
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"restore: {path!r} uses checkpoint format version {version}, newer than this funcnn reads "
+            f"({FORMAT_VERSION}); upgrade funcnn (it was written by funcnn {manifest.get('funcnn')})"
+        )
+    on_disk = {n: Spec(tuple(a.shape), a.dtype.name) for n, a in tensors.items()}
+    if set(on_disk) != set(specs) or any(on_disk[n] != s._replace(key=None) for n, s in specs.items()):
+        raise ValueError(f"restore: {path!r} has a manifest that disagrees with its tensors; it was not written by funcnn")
+    return specs
+
+
+def _build(leaf_like: Any, spec: Spec, value: np.ndarray) -> Any:
+    kind = _python_type(leaf_like)
+    if kind is not None:
+        return kind(value)
+    if isinstance(leaf_like, np.generic):
+        return value[()]
+    if isinstance(leaf_like, np.ndarray):
+        return value
+    sharding = getattr(leaf_like, "sharding", None)
+    spread = sharding is not None and len(sharding.device_set) > 1
+    out = jax.random.wrap_key_data(value, impl=spec.key) if spec.key else jnp.asarray(value)
+    return jax.device_put(out, sharding) if spread else out
+
+
+def restore(path: str | os.PathLike[str], *, like: Any) -> Any:
+    """Read a checkpoint written by `save`, checked against the expected tree ``like``.
+
+    Args:
+      path: the checkpoint file.
+      like: a pytree with the saved structure: the tree you saved, or one built the
+        same way (e.g. freshly initialised params and optimizer state), or its
+        ``jax.eval_shape``. Only structure, shapes, dtypes and leaf kinds are used.
+
+    Returns:
+      a tree with ``like``'s structure holding the saved values, bit for bit.
+
+    Raises:
+      ValueError: the file is truncated or corrupted (checksum or header), is not a
+        funcnn checkpoint, or does not match ``like`` (naming every missing, extra and
+        mismatched path). Nothing is half-restored.
+      FileNotFoundError: there is no such file.
+    """
+    path = os.fspath(path)
+    tensors, metadata = safetensors.read("restore", path)
+    saved = _saved_specs(path, tensors, metadata)
+    flat, treedef = jax.tree_util.tree_flatten_with_path(like)
+    names = [jax.tree_util.keystr(p) for p, _ in flat]
+    want = {name: _expected(name, leaf) for name, (_, leaf) in zip(names, flat)}
+    problems = []
+    for name, spec in want.items():
+        if name not in saved:
+            problems.append(f"{name}: missing from the checkpoint (`like` expects {spec})")
+        elif saved[name] != spec:
+            problems.append(f"{name}: the checkpoint has {saved[name]}, `like` expects {spec}")
+    problems += [f"{name}: in the checkpoint ({spec}) but not in `like`" for name, spec in saved.items() if name not in want]
+    if problems:
+        raise ValueError(
+            f"restore: {path!r} does not match `like` ({len(problems)} paths differ); nothing was restored:\n  "
+            + "\n  ".join(problems)
+            + "\nPass as `like` a tree of the same structure as the one saved (same model, optimizer and entries)"
+        )
+    leaves = [_build(leaf, want[name], tensors[name]) for name, (_, leaf) in zip(names, flat)]
+    return jax.tree_util.tree_unflatten(treedef, leaves)

@@ -1,0 +1,138 @@
+"""Dropout with ``torch.nn.functional``'s names and semantics, sampling from an explicit key.
+
+``p`` is the probability of *dropping* an entry (or a whole channel); survivors are
+scaled by ``1 / (1 - p)`` so the expected value is unchanged. With ``training=False``
+(or ``p=0``) the input comes back unchanged and no key is needed; ``p=1`` gives zeros.
+With ``training=True`` the mask is ``jax.random.bernoulli(key, 1 - p, mask_shape)``:
+the same key gives the same mask, so pass a new key every step.
+
+Examples:
+  >>> import jax, jax.numpy as jnp
+  >>> import funcnn.nn.functional as F
+  >>> y = F.dropout(jnp.ones(1000), 0.25, key=jax.random.key(0))
+  >>> sorted(set(y.tolist()))
+  [0.0, 1.3333333730697632]
+  >>> F.dropout(jnp.ones(3), 0.25, training=False).tolist()
+  [1.0, 1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from .._checks import check_floating, check_probability, shape_of
+
+
+def _dropout(
+    owner: str,
+    input: ArrayLike,
+    p: float,
+    training: bool,
+    key: jax.Array | None,
+    mask_shape: Sequence[int] | None = None,
+) -> jax.Array:
+    """Zero entries of ``input`` with probability ``p``; one draw per entry of ``mask_shape``.
+
+    ``mask_shape`` (default: the input's shape) has the input's rank with size-1 axes
+    where a draw is shared, e.g. ``(N, C, 1, 1)`` to drop whole channels.
+    """
+    check_probability(owner, "p", p)
+    check_floating(owner, input)
+    x = jnp.asarray(input)
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return jnp.zeros_like(x)
+    if key is None:
+        raise ValueError(
+            f"{owner}: training=True samples a dropout mask and needs a PRNG key, got key=None; "
+            f"pass `key=jax.random.key(step)` (a new key each step), or training=False"
+        )
+    shape = x.shape if mask_shape is None else tuple(mask_shape)
+    keep = jax.random.bernoulli(key, 1.0 - p, shape)
+    scale = jnp.asarray(1.0 / (1.0 - p), x.dtype)
+    return x * jnp.where(keep, scale, jnp.zeros((), x.dtype))
+
+
+def dropout(input: ArrayLike, p: float = 0.5, training: bool = True, *, key: jax.Array | None = None) -> jax.Array:
+    """Zero each entry independently with probability ``p``, scale the rest by ``1 / (1 - p)``.
+
+    Args:
+      input: ``(*)`` floating array.
+      p: drop probability in ``[0, 1]``.
+      training: apply dropout; when False the input is returned unchanged.
+      key: PRNG key (``jax.random.key(...)``), needed when ``training`` and ``0 < p < 1``.
+
+    Returns:
+      ``(*)``, the input's shape and dtype.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> import funcnn.nn.functional as F
+      >>> F.dropout(jnp.ones((2, 3)), 0.5, key=jax.random.key(1)).shape
+      (2, 3)
+    """
+    return _dropout("dropout", input, p, training, key)
+
+
+def _dropout_nd(
+    owner: str, input: ArrayLike, p: float, training: bool, key: jax.Array | None, ndims: tuple[int, int], layout: str
+) -> jax.Array:
+    """Channel-wise dropout: one draw per ``(n, c)``, shared over the spatial axes."""
+    check_probability(owner, "p", p)
+    shape = shape_of(input)
+    if len(shape) not in ndims:
+        raise ValueError(f"{owner}: expected a {ndims[0]}-D or {ndims[1]}-D input {layout}, got shape {shape}")
+    # Only a 2-D input is unbatched ((C, L)); as in PyTorch, 3-D is (N, C, L) for both 1d and 2d.
+    lead = 1 if len(shape) == 2 else 2
+    return _dropout(owner, input, p, training, key, shape[:lead] + (1,) * (len(shape) - lead))
+
+
+def dropout1d(input: ArrayLike, p: float = 0.5, training: bool = True, *, key: jax.Array | None = None) -> jax.Array:
+    """Zero whole channels (1-D feature maps) with probability ``p``, scale the rest by ``1 / (1 - p)``.
+
+    Args:
+      input: ``(N, C, L)`` or unbatched ``(C, L)`` floating array.
+      p: drop probability in ``[0, 1]``.
+      training: apply dropout; when False the input is returned unchanged.
+      key: PRNG key, needed when ``training`` and ``0 < p < 1``.
+
+    Returns:
+      The input's shape and dtype; ``input[n, c, :]`` is either all dropped or all kept.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> import funcnn.nn.functional as F
+      >>> y = F.dropout1d(jnp.ones((2, 8, 5)), 0.5, key=jax.random.key(0))
+      >>> bool(((y == 0).all(-1) | (y == 2).all(-1)).all())
+      True
+    """
+    return _dropout_nd("dropout1d", input, p, training, key, (2, 3), "(C, L) or (N, C, L)")
+
+
+def dropout2d(input: ArrayLike, p: float = 0.5, training: bool = True, *, key: jax.Array | None = None) -> jax.Array:
+    """Zero whole channels (2-D feature maps) with probability ``p``, scale the rest by ``1 / (1 - p)``.
+
+    As in PyTorch, a 3-D input is read as ``(N, C, L)`` (channel-wise 1-D dropout), not as
+    an unbatched ``(C, H, W)``; for an unbatched image use ``dropout2d(x[None], ...)[0]``.
+
+    Args:
+      input: ``(N, C, H, W)`` or ``(N, C, L)`` floating array.
+      p: drop probability in ``[0, 1]``.
+      training: apply dropout; when False the input is returned unchanged.
+      key: PRNG key, needed when ``training`` and ``0 < p < 1``.
+
+    Returns:
+      The input's shape and dtype; ``input[n, c]`` is either all dropped or all kept.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> import funcnn.nn.functional as F
+      >>> F.dropout2d(jnp.ones((2, 4, 3, 3)), 0.5, key=jax.random.key(0)).shape
+      (2, 4, 3, 3)
+    """
+    return _dropout_nd("dropout2d", input, p, training, key, (3, 4), "(N, C, L) or (N, C, H, W)")

@@ -1,0 +1,241 @@
+"""`LayerNorm`, `GroupNorm`, `InstanceNorm1d` and `InstanceNorm2d`.
+
+LayerNorm and GroupNorm normalise each sample by its own statistics, in training and
+evaluation alike, and have no buffers. Instance norm does the same per channel; with
+``track_running_stats=True`` it keeps ``running_mean``/``running_var`` (and a
+``num_batches_tracked`` that, as in PyTorch, stays 0) in ``state``, updates them when
+``train=True`` and normalises with them when ``train=False``.
+
+Examples:
+  >>> import jax, jax.numpy as jnp
+  >>> from funcnn import nn
+  >>> ln = nn.LayerNorm(4)
+  >>> params = ln.init(jax.random.key(0))
+  >>> {k: v.shape for k, v in params.items()}
+  {'weight': (4,), 'bias': (4,)}
+  >>> ln.apply(params, jnp.arange(8.0).reshape(2, 4)).round(3).tolist()
+  [[-1.342, -0.447, 0.447, 1.342], [-1.342, -0.447, 0.447, 1.342]]
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from . import init as init_
+from ._checks import check_ndim, check_positive, shape_of
+from .batchnorm import _check_eps, _NormBase
+from .functional.normalization import _group_norm, _instance_norm, _layer_norm, _normalized_shape
+from .module import Module, Params, State
+
+
+class _InstanceNorm(_NormBase):
+    _batched_ndim = 0
+    _layout = ""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        *,
+        bias: bool = True,
+        dtype: Any = jnp.float32,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias, dtype=dtype)
+
+    def apply_with_state(
+        self,
+        params: Params,
+        state: State,
+        input: ArrayLike,
+        *,
+        key: Any = None,
+        train: bool = False,
+    ) -> tuple[jax.Array, State]:
+        owner = repr(self)
+        nd = self._batched_ndim
+        check_ndim(owner, input, (nd - 1, nd), self._layout)
+        x = jnp.asarray(input)
+        unbatched = x.ndim == nd - 1
+        axis = 0 if unbatched else 1
+        if x.shape[axis] != self.num_features and not (self.affine or self.track_running_stats):
+            # PyTorch only warns here: without parameters or buffers, num_features is unused.
+            warnings.warn(
+                f"{owner}: input's size at dimension {axis} ({x.shape[axis]}) does not match num_features; "
+                f"it is unused because affine=False and track_running_stats=False",
+                UserWarning,
+                stacklevel=3,
+            )
+        else:
+            self._check_channels(owner, x, axis)
+        mean, var, count = self._buffers(owner, state)
+        y, mean, var = _instance_norm(
+            owner,
+            x[None] if unbatched else x,
+            mean,
+            var,
+            params.get("weight"),
+            params.get("bias"),
+            train or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+        y = y[0] if unbatched else y
+        if not self.track_running_stats:
+            return y, {}
+        return y, {"running_mean": mean, "running_var": var, "num_batches_tracked": count}
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, L)`` or unbatched ``(C, L)`` inputs over ``L``.
+
+    Args:
+      num_features: ``C``.
+      eps: added to the variance for stability.
+      momentum: weight of the new statistics in the running update (None: no update,
+        as in PyTorch).
+      affine: learn ``weight`` (ones) and ``bias`` (zeros) of shape ``(C,)``.
+      track_running_stats: keep running statistics in ``state``, used when ``train=False``.
+      bias: with ``affine``, whether to learn ``bias``.
+      dtype: dtype of parameters and running statistics.
+
+    Shapes: ``(N, C, L) -> (N, C, L)``, ``(C, L) -> (C, L)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.InstanceNorm1d(2).apply({}, jnp.array([[1.0, 3.0], [0.0, 4.0]])).round(3).tolist()
+      [[-1.0, 1.0], [-1.0, 1.0]]
+    """
+
+    _batched_ndim = 3
+    _layout = "(C, L) or (N, C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, H, W)`` or unbatched ``(C, H, W)`` inputs over ``H, W``.
+
+    Arguments as `InstanceNorm1d`. Shapes: ``(N, C, H, W) -> (N, C, H, W)``,
+    ``(C, H, W) -> (C, H, W)``.
+    """
+
+    _batched_ndim = 4
+    _layout = "(C, H, W) or (N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Layer normalisation over the trailing ``normalized_shape`` dimensions of each sample.
+
+    Args:
+      normalized_shape: an int ``D`` (the last dimension) or a tuple of trailing sizes.
+      eps: added to the variance for stability.
+      elementwise_affine: learn ``weight`` (ones) and ``bias`` (zeros) of shape
+        ``normalized_shape``.
+      bias: with ``elementwise_affine``, whether to learn ``bias``.
+      dtype: parameter dtype.
+
+    Shapes: ``(*, *normalized_shape) -> (*, *normalized_shape)``.
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        *,
+        dtype: Any = jnp.float32,
+    ) -> None:
+        self.normalized_shape = _normalized_shape("LayerNorm", normalized_shape)
+        _check_eps("LayerNorm", eps)
+        self.eps, self.elementwise_affine, self.bias, self.dtype = eps, elementwise_affine, bias, dtype
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.elementwise_affine and self.bias}"
+        )
+
+    def init(self, key: jax.Array) -> Params:
+        if not self.elementwise_affine:
+            return {}
+        params = {"weight": init_.ones(key, self.normalized_shape, self.dtype)}
+        if self.bias:
+            params["bias"] = init_.zeros(key, self.normalized_shape, self.dtype)
+        return params
+
+    def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
+        return _layer_norm(repr(self), input, self.normalized_shape, params.get("weight"), params.get("bias"), self.eps)
+
+
+class GroupNorm(Module):
+    """Group normalisation: the channels split into ``num_groups`` groups, each normalised per sample.
+
+    Args:
+      num_groups: number of groups; must divide ``num_channels``.
+      num_channels: ``C``.
+      eps: added to the variance for stability.
+      affine: learn per-channel ``weight`` (ones) and ``bias`` (zeros) of shape ``(C,)``.
+      bias: with ``affine``, whether to learn ``bias``.
+      dtype: parameter dtype.
+
+    Shapes: ``(N, C, *) -> (N, C, *)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> gn = nn.GroupNorm(2, 4)
+      >>> gn.apply(gn.init(jax.random.key(0)), jnp.ones((3, 4, 5))).shape
+      (3, 4, 5)
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        *,
+        bias: bool = True,
+        dtype: Any = jnp.float32,
+    ) -> None:
+        check_positive("GroupNorm", "num_groups", num_groups)
+        check_positive("GroupNorm", "num_channels", num_channels)
+        if num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: `num_channels` (={num_channels}) must be divisible by `num_groups` (={num_groups})"
+            )
+        _check_eps("GroupNorm", eps)
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.affine, self.bias, self.dtype = affine, bias, dtype
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.affine and self.bias}"
+        )
+
+    def init(self, key: jax.Array) -> Params:
+        if not self.affine:
+            return {}
+        params = {"weight": init_.ones(key, (self.num_channels,), self.dtype)}
+        if self.bias:
+            params["bias"] = init_.zeros(key, (self.num_channels,), self.dtype)
+        return params
+
+    def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
+        owner = repr(self)
+        shape = shape_of(input)
+        if len(shape) < 2 or shape[1] != self.num_channels:
+            raise ValueError(
+                f"{owner}: expected an input of shape (N, {self.num_channels}, *) with num_channels at dimension 1, "
+                f"got shape {shape}"
+            )
+        return _group_norm(owner, input, self.num_groups, params.get("weight"), params.get("bias"), self.eps)

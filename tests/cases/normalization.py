@@ -1,0 +1,148 @@
+"""Cases for BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm and GroupNorm."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from funcnn import nn
+from layer_harness import LayerCase
+
+
+def _x(*shape):
+    return lambda g: ((1.5 * g.standard_normal(shape) + 0.5).astype(np.float32),)
+
+
+def _randomized(module):
+    """Random affine parameters and running statistics, so parity checks see non-trivial values."""
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            p.copy_(torch.randn(p.shape) * 0.5 + (1.0 if name == "weight" else 0.0))
+        if getattr(module, "running_mean", None) is not None:
+            module.running_mean.copy_(torch.randn(module.running_mean.shape))
+            module.running_var.copy_(torch.rand(module.running_var.shape) + 0.5)
+            module.num_batches_tracked.fill_(7)
+    return module
+
+
+def _case(id, make, make_torch, shape, **kw):
+    return LayerCase(id, make, lambda: _randomized(make_torch()), _x(*shape), **kw)
+
+
+CASES = [
+    # BatchNorm: train mode, buffers compared after 3 steps.
+    _case("batchnorm1d-2d-train", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (6, 3), train=True, steps=3),
+    _case("batchnorm1d-3d-train", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (4, 3, 5), train=True, steps=3),
+    _case("batchnorm2d-train", lambda: nn.BatchNorm2d(3), lambda: torch.nn.BatchNorm2d(3), (2, 3, 3, 4), train=True, steps=3),
+    _case(
+        "batchnorm1d-momentum-none",
+        lambda: nn.BatchNorm1d(3, momentum=None),
+        lambda: torch.nn.BatchNorm1d(3, momentum=None),
+        (5, 3, 2),
+        train=True,
+        steps=3,
+    ),
+    _case(
+        "batchnorm2d-momentum-eps",
+        lambda: nn.BatchNorm2d(2, eps=1e-3, momentum=0.3),
+        lambda: torch.nn.BatchNorm2d(2, eps=1e-3, momentum=0.3),
+        (3, 2, 2, 2),
+        train=True,
+        steps=2,
+    ),
+    _case(
+        "batchnorm2d-affine-false-train",
+        lambda: nn.BatchNorm2d(3, affine=False),
+        lambda: torch.nn.BatchNorm2d(3, affine=False),
+        (2, 3, 2, 3),
+        train=True,
+        steps=3,
+    ),
+    _case("batchnorm1d-nobias", lambda: nn.BatchNorm1d(3, bias=False), lambda: torch.nn.BatchNorm1d(3, bias=False), (4, 3), train=True),
+    # BatchNorm: eval mode with non-trivial running statistics.
+    _case("batchnorm1d-2d-eval", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (4, 3)),
+    _case("batchnorm2d-eval", lambda: nn.BatchNorm2d(3), lambda: torch.nn.BatchNorm2d(3), (2, 3, 3, 3)),
+    _case(
+        "batchnorm2d-affine-false-eval",
+        lambda: nn.BatchNorm2d(2, affine=False),
+        lambda: torch.nn.BatchNorm2d(2, affine=False),
+        (2, 2, 3, 3),
+    ),
+    # BatchNorm without running statistics: batch statistics in both modes, no state.
+    _case(
+        "batchnorm1d-no-tracking-eval",
+        lambda: nn.BatchNorm1d(3, track_running_stats=False),
+        lambda: torch.nn.BatchNorm1d(3, track_running_stats=False),
+        (5, 3),
+    ),
+    _case(
+        "batchnorm2d-no-tracking-train",
+        lambda: nn.BatchNorm2d(3, track_running_stats=False),
+        lambda: torch.nn.BatchNorm2d(3, track_running_stats=False),
+        (2, 3, 2, 2),
+        train=True,
+    ),
+    # InstanceNorm.
+    _case("instancenorm1d", lambda: nn.InstanceNorm1d(3), lambda: torch.nn.InstanceNorm1d(3), (2, 3, 5)),
+    _case(
+        "instancenorm1d-affine",
+        lambda: nn.InstanceNorm1d(3, affine=True),
+        lambda: torch.nn.InstanceNorm1d(3, affine=True),
+        (2, 3, 5),
+    ),
+    _case(
+        "instancenorm1d-unbatched-affine",
+        lambda: nn.InstanceNorm1d(3, affine=True),
+        lambda: torch.nn.InstanceNorm1d(3, affine=True),
+        (3, 6),
+    ),
+    _case(
+        "instancenorm2d-affine-unbatched",
+        lambda: nn.InstanceNorm2d(2, affine=True),
+        lambda: torch.nn.InstanceNorm2d(2, affine=True),
+        (2, 3, 3),
+    ),
+    _case(
+        "instancenorm1d-tracking-train",
+        lambda: nn.InstanceNorm1d(3, track_running_stats=True),
+        lambda: torch.nn.InstanceNorm1d(3, track_running_stats=True),
+        (2, 3, 4),
+        train=True,
+        steps=3,
+    ),
+    _case(
+        "instancenorm2d-tracking-affine-train",
+        lambda: nn.InstanceNorm2d(2, affine=True, track_running_stats=True, momentum=0.2),
+        lambda: torch.nn.InstanceNorm2d(2, affine=True, track_running_stats=True, momentum=0.2),
+        (3, 2, 2, 3),
+        train=True,
+        steps=2,
+    ),
+    _case(
+        "instancenorm2d-tracking-eval",
+        lambda: nn.InstanceNorm2d(2, affine=True, track_running_stats=True),
+        lambda: torch.nn.InstanceNorm2d(2, affine=True, track_running_stats=True),
+        (2, 2, 3, 3),
+    ),
+    # LayerNorm.
+    _case("layernorm-1dim", lambda: nn.LayerNorm(5), lambda: torch.nn.LayerNorm(5), (3, 5)),
+    _case("layernorm-2dims", lambda: nn.LayerNorm((3, 4)), lambda: torch.nn.LayerNorm((3, 4)), (2, 3, 4)),
+    _case("layernorm-nobias", lambda: nn.LayerNorm(4, bias=False), lambda: torch.nn.LayerNorm(4, bias=False), (2, 3, 4)),
+    _case(
+        "layernorm-no-affine-eps",
+        lambda: nn.LayerNorm([2, 3], eps=1e-3, elementwise_affine=False),
+        lambda: torch.nn.LayerNorm([2, 3], eps=1e-3, elementwise_affine=False),
+        (4, 2, 3),
+    ),
+    _case("layernorm-unbatched", lambda: nn.LayerNorm(6), lambda: torch.nn.LayerNorm(6), (6,)),
+    # GroupNorm.
+    _case("groupnorm", lambda: nn.GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4), (3, 4, 5)),
+    _case("groupnorm-2d-spatial", lambda: nn.GroupNorm(3, 6), lambda: torch.nn.GroupNorm(3, 6), (2, 6, 2, 3)),
+    _case("groupnorm-no-spatial", lambda: nn.GroupNorm(1, 4), lambda: torch.nn.GroupNorm(1, 4), (3, 4)),
+    _case(
+        "groupnorm-no-affine",
+        lambda: nn.GroupNorm(4, 4, eps=1e-3, affine=False),
+        lambda: torch.nn.GroupNorm(4, 4, eps=1e-3, affine=False),
+        (2, 4, 6),
+    ),
+]
