@@ -12,10 +12,11 @@ A model is a pair of pure functions over a parameter pytree::
 from . import checkpoint as checkpoint
 from . import data as data
 from . import nn as nn
+from . import parallel as parallel
 from . import train as train
 from .serialization import load_state_dict as load_state_dict
 from .serialization import state_dict as state_dict
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "checkpoint", "data", "load_state_dict", "nn", "state_dict", "train"]
+__all__ = ["__version__", "checkpoint", "data", "load_state_dict", "nn", "parallel", "state_dict", "train"]

@@ -31,6 +31,8 @@ import jax.numpy as jnp
 import optax
 
 from ..nn.module import Module, Params, State
+from .loss_scale import LossScaledOptimizer
+from .transfer import _combine, _partition, _resolve_mask
 
 
 class TrainState(NamedTuple):
@@ -51,8 +53,21 @@ class TrainState(NamedTuple):
     step: jax.Array
 
     @classmethod
-    def create(cls, model: Module, optimizer: optax.GradientTransformation, key: jax.Array, *, params: Params | None = None, state: State | None = None) -> "TrainState":
+    def create(
+        cls,
+        model: Module,
+        optimizer: optax.GradientTransformation,
+        key: jax.Array,
+        *,
+        params: Params | None = None,
+        state: State | None = None,
+        trainable: Any = None,
+    ) -> "TrainState":
         """Initialise params (unless given), buffers and optimizer state from one key.
+
+        With ``trainable`` (a mask from `funcnn.train.trainable_mask`, or a pattern it
+        accepts), the optimizer state covers the trainable parameters only; pass the
+        same ``trainable`` to `make_train_step`.
 
         Examples:
           >>> import jax, optax
@@ -66,11 +81,88 @@ class TrainState(NamedTuple):
             params = model.init(init_key)
         if state is None:
             state = model.init_state()
-        return cls(params, state, optimizer.init(params), run_key, jnp.zeros((), jnp.int32))
+        if trainable is None:
+            opt_state = optimizer.init(params)
+        else:
+            opt_state = optimizer.init(_partition(_resolve_mask("TrainState.create", trainable, params), params)[0])
+        return cls(params, state, opt_state, run_key, jnp.zeros((), jnp.int32))
+
+
+def _scaled(loss: jax.Array, scale: jax.Array | None) -> jax.Array:
+    return loss if scale is None else loss.astype(jnp.float32) * scale
 
 
 def _split_aux(out: Any, has_aux: bool) -> tuple[Any, Any]:
     return out if has_aux else (out, None)
+
+
+def _check_opt_state(optimizer: optax.GradientTransformation, opt_state: Any, view: Params) -> None:
+    want = jax.tree.structure(jax.eval_shape(optimizer.init, view))
+    if jax.tree.structure(opt_state) != want:
+        raise ValueError(
+            "make_train_step(trainable=...): the optimizer state does not match the trainable parameters (it "
+            "has entries for frozen ones, or for another mask); create it with "
+            "`optimizer.init(train.trainable_params(params, mask))` or `TrainState.create(..., trainable=mask)`"
+        )
+
+
+def _apply_gradients(
+    objective: Callable[[Params], tuple[jax.Array, Any]],
+    optimizer: optax.GradientTransformation,
+    params: Params,
+    opt_state: Any,
+    trainable: Any,
+    place: Callable[[Any], Any],
+) -> tuple[Params, Any, Any]:
+    """Differentiate ``objective(params) -> (scaled_loss, rest)`` and apply the update.
+
+    With ``trainable``, only the trainable leaves are differentiated: the frozen ones
+    are closed over as constants, so no gradient is computed for them.
+    """
+    if trainable is None:
+        (_, rest), grads = jax.value_and_grad(objective, has_aux=True)(params)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (*place((optax.apply_updates(params, updates), opt_state)), rest)
+    mask = _resolve_mask("make_train_step", trainable, params)
+    train_p, frozen = _partition(mask, params)
+    _check_opt_state(optimizer, opt_state, train_p)
+    (_, rest), grads = jax.value_and_grad(lambda t: objective(_combine(mask, t, frozen)), has_aux=True)(train_p)
+    updates, opt_state = optimizer.update(grads, opt_state, train_p)
+    params = _combine(mask, optax.apply_updates(train_p, updates), frozen)
+    return (*place((params, opt_state)), rest)
+
+
+def _stateful_update(
+    loss_fn: Callable[..., Any],
+    optimizer: optax.GradientTransformation,
+    *,
+    has_aux: bool = False,
+    place: Callable[[Any], Any] | None = None,
+    trainable: Any = None,
+) -> Callable[..., tuple[TrainState, jax.Array, Any]]:
+    """The pure (not jitted) stateful step ``(ts, *batch) -> (ts, loss, aux)``.
+
+    `make_train_step` jits it; `funcnn.train.fit` builds its guarded and fused steps on
+    it. ``aux`` is None without ``has_aux``. Arguments as in `make_train_step`.
+    """
+    place = place or (lambda tree: tree)
+    scaled = isinstance(optimizer, LossScaledOptimizer)
+
+    def update(ts: TrainState, *batch: Any) -> tuple[TrainState, jax.Array, Any]:
+        key = jax.random.fold_in(ts.key, ts.step)
+        scale = ts.opt_state.scale if scaled else None
+
+        def objective(p: Params) -> tuple[jax.Array, tuple[jax.Array, State, Any]]:
+            loss, rest = loss_fn(p, ts.state, key, *batch)
+            new_state, aux = rest if has_aux else (rest, None)
+            return _scaled(loss, scale), (loss, new_state, aux)
+
+        params, opt_state, (loss, new_state, aux) = _apply_gradients(
+            objective, optimizer, ts.params, ts.opt_state, trainable, place
+        )
+        return TrainState(params, new_state, opt_state, ts.key, ts.step + 1), loss, aux
+
+    return update
 
 
 def make_train_step(
@@ -80,6 +172,8 @@ def make_train_step(
     has_aux: bool = False,
     stateful: bool = False,
     donate: bool = True,
+    place: Callable[[Any], Any] | None = None,
+    trainable: Any = None,
 ) -> Callable[..., Any]:
     """Build a jit-compiled step: gradients by ``jax.grad``, update by ``optimizer``.
 
@@ -88,10 +182,19 @@ def make_train_step(
         ``has_aux``); stateful form ``loss_fn(params, state, key, *batch) ->
         (loss, new_state)`` (or ``(loss, (new_state, aux))`` with ``has_aux``). The loss
         is a float scalar.
-      optimizer: any optax gradient transformation, e.g. ``optax.sgd(0.01)``.
+      optimizer: any optax gradient transformation, e.g. ``optax.sgd(0.01)``; wrapped
+        in `funcnn.train.dynamic_loss_scale`, the loss is scaled before differentiation.
       has_aux: whether ``loss_fn`` also returns auxiliary outputs (returned last).
       stateful: use the `TrainState` form.
       donate: donate the replaced buffers so the update runs in place.
+      place: applied to the new params and optimizer state inside the step (e.g.
+        sharding constraints, see `funcnn.parallel`); identity by default.
+      trainable: freeze parameters: a bool tree from `funcnn.train.trainable_mask`
+        (or a pattern it accepts, e.g. ``"head.*"``). Only trainable parameters are
+        differentiated and updated; frozen ones pass through bit for bit. The
+        optimizer state must cover the trainable ones only: create it with
+        ``optimizer.init(train.trainable_params(params, mask))`` or
+        ``TrainState.create(..., trainable=mask)``.
 
     Returns:
       simple form ``step(params, opt_state, *batch) -> (params, opt_state, loss[, aux])``;
@@ -114,28 +217,27 @@ def make_train_step(
             f"make_train_step: expected an optax optimizer such as optax.sgd(0.01), got {type(optimizer).__name__}"
         )
 
+    place = place or (lambda tree: tree)
+    scaled = isinstance(optimizer, LossScaledOptimizer)
+
     if not stateful:
 
         def simple_step(params: Params, opt_state: Any, *batch: Any) -> tuple[Any, ...]:
-            (loss, aux), grads = jax.value_and_grad(lambda p: _split_aux(loss_fn(p, *batch), has_aux), has_aux=True)(params)
-            updates, opt_state = optimizer.update(grads, opt_state, params)
-            params = optax.apply_updates(params, updates)
+            scale = opt_state.scale if scaled else None
+
+            def objective(p: Params) -> tuple[jax.Array, tuple[jax.Array, Any]]:
+                loss, aux = _split_aux(loss_fn(p, *batch), has_aux)
+                return _scaled(loss, scale), (loss, aux)
+
+            params, opt_state, (loss, aux) = _apply_gradients(objective, optimizer, params, opt_state, trainable, place)
             return (params, opt_state, loss, aux) if has_aux else (params, opt_state, loss)
 
         return jax.jit(simple_step, donate_argnums=(0, 1) if donate else ())
 
+    update = _stateful_update(loss_fn, optimizer, has_aux=has_aux, place=place, trainable=trainable)
+
     def stateful_step(ts: TrainState, *batch: Any) -> tuple[Any, ...]:
-        key = jax.random.fold_in(ts.key, ts.step)
-
-        def objective(p: Params) -> tuple[jax.Array, tuple[State, Any]]:
-            loss, rest = loss_fn(p, ts.state, key, *batch)
-            new_state, aux = rest if has_aux else (rest, None)
-            return loss, (new_state, aux)
-
-        (loss, (new_state, aux)), grads = jax.value_and_grad(objective, has_aux=True)(ts.params)
-        updates, opt_state = optimizer.update(grads, ts.opt_state, ts.params)
-        params = optax.apply_updates(ts.params, updates)
-        ts = TrainState(params, new_state, opt_state, ts.key, ts.step + 1)
+        ts, loss, aux = update(ts, *batch)
         return (ts, loss, aux) if has_aux else (ts, loss)
 
     return jax.jit(stateful_step, donate_argnums=(0,) if donate else ())

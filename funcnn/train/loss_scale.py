@@ -1,0 +1,90 @@
+"""Dynamic loss scaling for float16 training, as an optax wrapper.
+
+``dynamic_loss_scale(optimizer)`` returns an optimizer whose state carries the current
+loss scale. `funcnn.train.make_train_step` recognises it: the step multiplies the loss
+by the scale before differentiating, and the wrapper divides the gradients by it. When
+any gradient is not finite the update is skipped (parameters and inner optimizer state
+unchanged) and the scale is divided by ``factor``; after ``period`` finite steps in a
+row it is multiplied by ``factor``. The reported loss is always unscaled.
+
+Examples:
+  >>> import jax.numpy as jnp, optax
+  >>> from funcnn import train
+  >>> opt = train.dynamic_loss_scale(optax.sgd(0.1), initial_scale=2.0 ** 10)
+  >>> state = opt.init({"w": jnp.ones(2)})
+  >>> float(state.scale)
+  1024.0
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+class LossScaleState(NamedTuple):
+    """State of `dynamic_loss_scale`: the inner state, the scale, finite steps in a row, skipped steps."""
+
+    inner: Any
+    scale: jax.Array
+    good_steps: jax.Array
+    skipped: jax.Array
+
+
+class LossScaledOptimizer(optax.GradientTransformation):
+    """An optax transformation that `make_train_step` knows to scale the loss for."""
+
+
+def all_finite(tree: Any) -> jax.Array:
+    """True when every leaf of ``tree`` is finite (a scalar bool array)."""
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
+
+
+def dynamic_loss_scale(
+    optimizer: optax.GradientTransformation,
+    *,
+    initial_scale: float = 2.0**15,
+    period: int = 2000,
+    factor: float = 2.0,
+    min_scale: float = 1.0,
+) -> LossScaledOptimizer:
+    """Wrap ``optimizer`` with dynamic loss scaling (see the module docstring).
+
+    Args:
+      optimizer: the inner optax optimizer.
+      initial_scale: starting loss scale.
+      period: finite steps in a row before the scale grows by ``factor``.
+      factor: growth and back-off factor (> 1).
+      min_scale: the scale never drops below this.
+    """
+    if factor <= 1:
+        raise ValueError(f"dynamic_loss_scale: `factor` must be > 1, got {factor}")
+    if period < 1:
+        raise ValueError(f"dynamic_loss_scale: `period` must be >= 1, got {period}")
+
+    def init(params: Any) -> LossScaleState:
+        return LossScaleState(
+            optimizer.init(params),
+            jnp.asarray(initial_scale, jnp.float32),
+            jnp.zeros((), jnp.int32),
+            jnp.zeros((), jnp.int32),
+        )
+
+    def update(scaled_grads: Any, state: LossScaleState, params: Any = None) -> tuple[Any, LossScaleState]:
+        grads = jax.tree.map(lambda g: (g.astype(jnp.float32) / state.scale).astype(g.dtype), scaled_grads)
+        finite = all_finite(grads)
+        safe = jax.tree.map(lambda g: jnp.where(finite, g, jnp.zeros_like(g)), grads)
+        updates, inner = optimizer.update(safe, state.inner, params)
+        updates = jax.tree.map(lambda u: jnp.where(finite, u, jnp.zeros_like(u)), updates)
+        inner = jax.tree.map(lambda new, old: jnp.where(finite, new, old), inner, state.inner)
+        grow = finite & (state.good_steps + 1 >= period)
+        scale = jnp.where(finite, jnp.where(grow, state.scale * factor, state.scale), jnp.maximum(state.scale / factor, min_scale))
+        good = jnp.where(finite & ~grow, state.good_steps + 1, 0)
+        skipped = state.skipped + (~finite).astype(jnp.int32)
+        return updates, LossScaleState(inner, scale, good, skipped)
+
+    return LossScaledOptimizer(init, update)
