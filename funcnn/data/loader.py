@@ -213,6 +213,33 @@ class DataLoader:
             self._epoch, self._batch = epoch, 0
             self._generation += 1
 
+    # ------------------------------------------------------------------- access
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The host copies of the data set's columns, in the order `pack` expects."""
+        return tuple(self._arrays)
+
+    def pack(self, columns: Any) -> Any:
+        """Rebuild the structure of the loader's input (tuple or dict) from a sequence of columns."""
+        return self._pack(list(columns))
+
+    def epoch_indices(self, epoch: int) -> np.ndarray:
+        """The sample order of ``epoch`` (int64, all samples): what the loader iterates, in order.
+
+        Batch ``b`` of that epoch holds ``epoch_indices(epoch)[b * batch_size:(b + 1) * batch_size]``;
+        fused training reads batches from it without Python per step.
+
+        Examples:
+          >>> import numpy as np
+          >>> from funcnn.data import DataLoader
+          >>> DataLoader(np.arange(4), batch_size=2).epoch_indices(0).tolist()
+          [0, 1, 2, 3]
+        """
+        epoch = _count(repr(self), "epoch", epoch, 0)
+        if not self.shuffle:
+            return np.arange(self.num_samples)
+        return epoch_order(self._key_words, epoch, self.num_samples)
+
     # ----------------------------------------------------------------- iteration
     def _indices(self, order: np.ndarray | None, batch: int) -> Any:
         lo = batch * self.batch_size
@@ -229,7 +256,7 @@ class DataLoader:
 
     def _run(self, generation: int) -> Iterator[Any]:
         epoch, first, n = self._epoch, self._batch, len(self)
-        order = epoch_order(self._key_words, epoch, self.num_samples) if self.shuffle else None
+        order = self.epoch_indices(epoch) if self.shuffle else None
         pending: deque[Any] = deque()
         ahead = first
         for b in range(first, n):

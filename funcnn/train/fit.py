@@ -57,7 +57,7 @@ import optax
 
 from ..checkpoint import CheckpointManager, load_metadata
 from ..checkpoint._io import atomic_write
-from ..data.loader import DataLoader, epoch_order
+from ..data.loader import DataLoader
 from ..nn.module import Module, Params, State
 from .callbacks import _check_callbacks
 from .loss_scale import all_finite
@@ -145,8 +145,8 @@ class _Source:
         if self.is_loader:
             self.length: int | None = len(loader)
             size = min(loader.batch_size, loader.num_samples)
-            spec = [jax.ShapeDtypeStruct((size, *a.shape[1:]), a.dtype) for a in loader._arrays]
-            self.first = loader._pack(spec)
+            spec = [jax.ShapeDtypeStruct((size, *a.shape[1:]), a.dtype) for a in loader.arrays]
+            self.first = loader.pack(spec)
             self.xy(self.first)
             return
         try:
@@ -184,7 +184,7 @@ class _Source:
 
     def labels(self) -> np.ndarray:
         """Host targets to check: the whole column of a DataLoader, else the first batch's."""
-        return np.asarray(self.loader._arrays[1] if self.is_loader else self.xy(self.first)[1])
+        return np.asarray(self.loader.arrays[1] if self.is_loader else self.xy(self.first)[1])
 
     def batches(self, epoch: int, first: int) -> Iterator[Any]:
         """The batches of ``epoch`` from index ``first`` on."""
@@ -500,9 +500,9 @@ class _Loop:
     def _fused(self, epoch: int, first: int) -> None:
         loader = self.source.loader
         if self.data is None:
-            self.data = tuple(jax.device_put(a, loader.device) for a in loader._arrays)
+            self.data = tuple(jax.device_put(a, loader.device) for a in loader.arrays)
         n, size = loader.num_samples, loader.batch_size
-        order = epoch_order(loader._key_words, epoch, n) if loader.shuffle else np.arange(n)
+        order = loader.epoch_indices(epoch)
         full = n // size
         chunk = max(full - first, 1) if self.chunk == "epoch" else int(self.chunk)
         b = first
@@ -514,7 +514,7 @@ class _Loop:
             if self._after(k, epoch, b):
                 return
         if b < len(loader):  # the last, smaller batch: one ordinary step
-            x, y = (jax.device_put(a[order[full * size :]], loader.device) for a in loader._arrays)
+            x, y = (jax.device_put(a[order[full * size :]], loader.device) for a in loader.arrays)
             self.ts, self.acc = self.train_step(self.ts, self.acc, x, y)
             self._after(1, epoch, b + 1)
 
