@@ -51,6 +51,14 @@ from .normalization import InstanceNorm2d as InstanceNorm2d
 from .normalization import LayerNorm as LayerNorm
 from .precision import MixedPrecision as MixedPrecision
 from .precision import Policy as Policy
+from .rnn import GRU as GRU
+from .rnn import GRUCell as GRUCell
+from .rnn import LSTM as LSTM
+from .rnn import LSTMCell as LSTMCell
+from .rnn import RNN as RNN
+from .rnn import RNNBase as RNNBase
+from .rnn import RNNCell as RNNCell
+from .rnn import RNNCellBase as RNNCellBase
 from .sparse import Embedding as Embedding
 from .summary import summary as summary
 from .transformer import TransformerEncoder as TransformerEncoder
@@ -71,6 +79,8 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
+    "GRUCell",
     "GroupNorm",
     "Hardtanh",
     "HuberLoss",
@@ -79,6 +89,8 @@ __all__ = [
     "InstanceNorm2d",
     "KLDivLoss",
     "L1Loss",
+    "LSTM",
+    "LSTMCell",
     "Lambda",
     "LayerNorm",
     "LeakyReLU",
@@ -93,6 +105,10 @@ __all__ = [
     "NLLLoss",
     "Parallel",
     "Policy",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "Residual",
     "Sequential",

@@ -33,6 +33,14 @@ from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
 from .normalization import layer_norm as layer_norm
+from .rnn import gru as gru
+from .rnn import gru_cell as gru_cell
+from .rnn import lstm as lstm
+from .rnn import lstm_cell as lstm_cell
+from .rnn import rnn_relu as rnn_relu
+from .rnn import rnn_relu_cell as rnn_relu_cell
+from .rnn import rnn_tanh as rnn_tanh
+from .rnn import rnn_tanh_cell as rnn_tanh_cell
 from .sparse import embedding as embedding
 
 __all__ = [
@@ -47,6 +55,8 @@ __all__ = [
     "embedding",
     "gelu",
     "group_norm",
+    "gru",
+    "gru_cell",
     "hardtanh",
     "huber_loss",
     "instance_norm",
@@ -56,10 +66,16 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "lstm",
+    "lstm_cell",
     "mse_loss",
     "multi_head_attention_forward",
     "nll_loss",
     "relu",
+    "rnn_relu",
+    "rnn_relu_cell",
+    "rnn_tanh",
+    "rnn_tanh_cell",
     "scaled_dot_product_attention",
     "sigmoid",
     "silu",
