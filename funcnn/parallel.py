@@ -60,6 +60,12 @@ def data_mesh(devices: Sequence[jax.Device] | None = None, axis_name: str = "dat
 
     Returns:
       ``Mesh`` of shape ``{axis_name: len(devices)}``.
+
+    Examples:
+      >>> from funcnn import parallel
+      >>> mesh = parallel.data_mesh()
+      >>> mesh.axis_names
+      ('data',)
     """
     devices = list(jax.devices() if devices is None else devices)
     if not devices:
@@ -76,10 +82,38 @@ def _axis_size(mesh: Mesh, axis_name: str, owner: str) -> int:
     return int(mesh.shape[axis_name])
 
 
+def _place(a: Any, sharding: NamedSharding) -> Any:
+    """``jax.device_put(a, sharding)``, also when ``sharding`` spans other processes' devices.
+
+    ``jax.device_put`` refuses to move an array held by this process's devices to a
+    sharding with devices of other processes; there every process passes the same
+    value and this process fills its own devices from a host copy.
+    """
+    if sharding.is_fully_addressable or (isinstance(a, jax.Array) and not a.is_fully_addressable):
+        return jax.device_put(a, sharding)
+    if jax.dtypes.issubdtype(getattr(a, "dtype", None), jax.dtypes.prng_key):
+        data = _place(jax.random.key_data(a), sharding)
+        return jax.random.wrap_key_data(data, impl=jax.random.key_impl(a))
+    host = np.asarray(a)
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
 def replicate(tree: Any, mesh: Mesh) -> Any:
-    """Place every leaf of ``tree`` on every device of ``mesh`` (parameters, optimizer state)."""
+    """Place every leaf of ``tree`` on every device of ``mesh`` (parameters, optimizer state).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import parallel
+      >>> tree = parallel.replicate({"w": jnp.ones((2, 3))}, parallel.data_mesh())
+      >>> tree["w"].sharding.is_fully_replicated
+      True
+    
+
+    With several processes, every process calls it with the same values (e.g. from
+    the same ``init`` key, or restored from the same checkpoint).
+    """
     sharding = NamedSharding(mesh, P())
-    return jax.tree.map(lambda a: jax.device_put(a, sharding), tree)
+    return jax.tree.map(lambda a: _place(a, sharding), tree)
 
 
 def _batch_spec(mesh: Mesh, axis_name: str, x: Any, owner: str) -> NamedSharding:
@@ -102,6 +136,13 @@ def shard_batch(batch: Any, mesh: Mesh, axis_name: str = "data") -> Any:
 
     Raises:
       ValueError: when a batch size is not divisible by the number of devices.
+
+    Examples:
+      >>> import numpy as np
+      >>> from funcnn import parallel
+      >>> x, y = parallel.shard_batch((np.zeros((8, 3)), np.zeros(8)), parallel.data_mesh())
+      >>> x.shape, y.shape
+      ((8, 3), (8,))
     """
     return jax.tree.map(lambda x: jax.device_put(x, _batch_spec(mesh, axis_name, x, "shard_batch")), batch)
 
@@ -112,6 +153,13 @@ def global_batch(local_batch: Any, mesh: Mesh, axis_name: str = "data") -> Any:
     Each process passes its own ``local_batch`` (shape ``(B_local, ...)``); the result
     is one global array of shape ``(B_local * process_count, ...)`` sharded over
     ``axis_name``. With one process this equals `shard_batch`.
+
+    Examples:
+      >>> import numpy as np
+      >>> from funcnn import parallel
+      >>> xb = parallel.global_batch(np.zeros((4, 3), np.float32), parallel.data_mesh())
+      >>> xb.shape  # 4 samples per process x 1 process
+      (4, 3)
     """
     n = _axis_size(mesh, axis_name, "global_batch")
 
@@ -133,6 +181,12 @@ def process_shard(arrays: Any, *, process_index: int | None = None, process_coun
 
     Every process gets ``len // process_count`` samples (the remainder is dropped so
     that all processes run the same number of steps).
+
+    Examples:
+      >>> import numpy as np
+      >>> from funcnn import parallel
+      >>> parallel.process_shard(np.arange(10), process_index=1, process_count=3).tolist()
+      [3, 4, 5]
     """
     index = jax.process_index() if process_index is None else process_index
     count = jax.process_count() if process_count is None else process_count
@@ -150,6 +204,13 @@ def fsdp_specs(tree: Any, mesh: Mesh, axis_name: str = "data", min_size: int = 2
     """FSDP-style partition specs: each leaf sharded along its largest axis divisible by the device count.
 
     Leaves smaller than ``min_size`` elements, or with no divisible axis, stay replicated.
+
+    Examples:
+      >>> import numpy as np
+      >>> from funcnn import parallel
+      >>> specs = parallel.fsdp_specs({"w": np.zeros((64, 32)), "b": np.zeros(32)}, parallel.data_mesh())
+      >>> tuple(specs["b"])  # small leaves stay replicated
+      ()
     """
     n = _axis_size(mesh, axis_name, "fsdp_specs")
 
@@ -166,9 +227,16 @@ def fsdp_specs(tree: Any, mesh: Mesh, axis_name: str = "data", min_size: int = 2
 
 
 def shard_params(tree: Any, mesh: Mesh, axis_name: str = "data", min_size: int = 2**10) -> Any:
-    """Place ``tree`` with `fsdp_specs` (parameters and optimizer state for models that do not fit one device)."""
+    """Place ``tree`` with `fsdp_specs` (parameters and optimizer state for models that do not fit one device).
+
+    Examples:
+      >>> import numpy as np
+      >>> from funcnn import parallel
+      >>> parallel.shard_params({"w": np.zeros((64, 32), np.float32)}, parallel.data_mesh())["w"].shape
+      (64, 32)
+    """
     specs = fsdp_specs(tree, mesh, axis_name, min_size)
-    return jax.tree.map(lambda a, s: jax.device_put(a, NamedSharding(mesh, s)), tree, specs)
+    return jax.tree.map(lambda a, s: _place(a, NamedSharding(mesh, s)), tree, specs)
 
 
 def make_train_step(
@@ -196,6 +264,18 @@ def make_train_step(
 
     Returns:
       the step, with the signature of the single-device step.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp, optax
+      >>> from funcnn import nn, parallel
+      >>> mesh = parallel.data_mesh()
+      >>> model, opt = nn.Linear(2, 1), optax.sgd(0.1)
+      >>> params = parallel.replicate(model.init(jax.random.key(0)), mesh)
+      >>> opt_state = parallel.replicate(opt.init(params), mesh)
+      >>> step = parallel.make_train_step(lambda p, x: model.apply(p, x).mean(), opt, mesh)
+      >>> params, opt_state, loss = step(params, opt_state, parallel.shard_batch(jnp.ones((4, 2)), mesh))
+      >>> loss.shape
+      ()
     """
     _axis_size(mesh, axis_name, "parallel.make_train_step")
 
@@ -233,6 +313,13 @@ def initialize(
     which ``python -m examples launch`` sets. On CPU, JAX's gloo collectives are
     selected. A process that cannot reach the coordinator fails after ``timeout_s``
     seconds with an error naming the address, instead of hanging.
+
+    Examples:
+      >>> from funcnn import parallel
+      >>> parallel.initialize("127.0.0.1:1", 2, 1, timeout_s=0)  # nobody listens there
+      Traceback (most recent call last):
+      ...
+      TimeoutError: initialize: process 1 of 2 could not reach the coordinator at 127.0.0.1:1 within 0 s ...
     """
     coordinator_address = coordinator_address or os.environ.get("FUNCNN_COORDINATOR")
     if num_processes is None and "FUNCNN_NUM_PROCESSES" in os.environ:

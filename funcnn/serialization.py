@@ -81,7 +81,16 @@ def state_dict(params: Params, state: State | None = None) -> dict[str, np.ndarr
       state: optional buffers from ``init_state``/``apply_with_state``.
 
     Returns:
-      ``{dotted_key: numpy array}``, the keys and shapes of ``torch_module.state_dict()``.
+      ``{dotted_key: numpy array}``, the keys and shapes of ``torch_module.state_dict()``;
+      each array keeps its leaf's shape and dtype (bfloat16 stays bfloat16).
+
+    Examples:
+      >>> import jax
+      >>> import funcnn
+      >>> from funcnn import nn
+      >>> sd = funcnn.state_dict(nn.Linear(3, 2).init(jax.random.key(0)))
+      >>> {k: (v.shape, str(v.dtype)) for k, v in sd.items()}
+      {'weight': ((2, 3), 'float32'), 'bias': ((2,), 'float32')}
     """
     merged = _merge(params, state or {})
     return {k: to_numpy(v) for k, v in flatten_dict(merged).items()}
@@ -115,10 +124,21 @@ def load_state_dict(
       params, state: the values that missing keys keep when ``strict=False``.
 
     Returns:
-      ``(params, state)`` trees for ``model.apply_with_state``.
+      ``(params, state)`` trees for ``model.apply_with_state``: each leaf has the shape
+      and dtype ``model.init``/``model.init_state`` would give it.
 
     Raises:
+      TypeError: if ``state_dict`` is not a mapping.
       ValueError: naming every missing, unexpected and mis-shaped key.
+
+    Examples:
+      >>> import numpy as np
+      >>> import funcnn
+      >>> from funcnn import nn
+      >>> sd = {"weight": np.ones((2, 3)), "bias": np.zeros(2)}
+      >>> params, state = funcnn.load_state_dict(nn.Linear(3, 2), sd)
+      >>> params["weight"].shape, params["weight"].dtype, state
+      ((2, 3), dtype('float32'), {})
     """
     if not isinstance(state_dict, Mapping):
         raise TypeError(

@@ -114,6 +114,17 @@ def save(path: str | os.PathLike[str], tree: Any, *, metadata: Mapping[str, str]
     Raises:
       TypeError: a leaf of another type (naming its path).
       OSError: the directory cannot be written.
+
+    Examples:
+      >>> import os, tempfile
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import checkpoint
+      >>> tree = {"w": jnp.ones((2, 3)), "step": 7, "key": jax.random.key(0)}
+      >>> with tempfile.TemporaryDirectory() as d:
+      ...     checkpoint.save(os.path.join(d, "ckpt.safetensors"), tree)
+      ...     out = checkpoint.restore(os.path.join(d, "ckpt.safetensors"), like=tree)
+      >>> out["w"].shape, out["w"].dtype, out["step"]
+      ((2, 3), dtype('float32'), 7)
     """
     from .. import __version__
 
@@ -211,6 +222,16 @@ def restore(path: str | os.PathLike[str], *, like: Any) -> Any:
         funcnn checkpoint, or does not match ``like`` (naming every missing, extra and
         mismatched path). Nothing is half-restored.
       FileNotFoundError: there is no such file.
+
+    Examples:
+      >>> import os, tempfile
+      >>> import jax.numpy as jnp
+      >>> from funcnn import checkpoint
+      >>> with tempfile.TemporaryDirectory() as d:
+      ...     path = os.path.join(d, "ckpt.safetensors")
+      ...     checkpoint.save(path, {"w": jnp.arange(3.0)})
+      ...     checkpoint.restore(path, like={"w": jnp.zeros(3)})["w"].tolist()
+      [0.0, 1.0, 2.0]
     """
     path = os.fspath(path)
     tensors, metadata = safetensors.read("restore", path)

@@ -173,6 +173,15 @@ def save_file(tensors: Mapping[str, Any], filename: str | os.PathLike[str], meta
     Raises:
       TypeError: a value of an unsupported dtype, or metadata that is not str -> str.
       OSError: the directory cannot be written.
+
+    Examples:
+      >>> import os, tempfile
+      >>> import numpy as np
+      >>> from funcnn.checkpoint import load_file, save_file
+      >>> with tempfile.TemporaryDirectory() as d:
+      ...     save_file({"w": np.ones((2, 3), np.float32)}, os.path.join(d, "w.safetensors"))
+      ...     sorted(os.listdir(d))
+      ['w.safetensors']
     """
     if not isinstance(tensors, Mapping):
         raise TypeError(f"save_file: expected a mapping of names to arrays, got {type(tensors).__name__}")
@@ -323,6 +332,16 @@ def load_file(filename: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     Raises:
       ValueError: the file is truncated, corrupted, or not a safetensors file.
       FileNotFoundError: there is no such file.
+
+    Examples:
+      >>> import os, tempfile
+      >>> import numpy as np
+      >>> from funcnn.checkpoint import load_file, save_file
+      >>> with tempfile.TemporaryDirectory() as d:
+      ...     save_file({"w": np.ones((2, 3), np.float16)}, os.path.join(d, "w.safetensors"))
+      ...     w = load_file(os.path.join(d, "w.safetensors"))["w"]
+      >>> w.shape, w.dtype
+      ((2, 3), dtype('float16'))
     """
     return read("load_file", filename)[0]
 

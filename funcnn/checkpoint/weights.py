@@ -49,6 +49,16 @@ def save_weights(
     Raises:
       TypeError: ``params`` or ``state`` is not a dict tree.
       OSError: the directory cannot be written.
+
+    Examples:
+      >>> import os, tempfile
+      >>> import jax
+      >>> from funcnn import checkpoint, nn
+      >>> params = nn.Linear(3, 2).init(jax.random.key(0))
+      >>> with tempfile.TemporaryDirectory() as d:
+      ...     checkpoint.save_weights(os.path.join(d, "model.safetensors"), params)
+      ...     sorted(checkpoint.load_file(os.path.join(d, "model.safetensors")))
+      ['bias', 'weight']
     """
     for name, tree in (("params", params), ("state", state)):
         if tree is not None and not isinstance(tree, Mapping):
@@ -76,6 +86,18 @@ def load_weights(path: str | os.PathLike[str], model: Module, strict: bool = Tru
     Raises:
       ValueError: the file is corrupted, is a full checkpoint, or does not fit the
         model (naming every missing, unexpected and mis-shaped key).
+
+    Examples:
+      >>> import os, tempfile
+      >>> import jax
+      >>> from funcnn import checkpoint, nn
+      >>> model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+      >>> with tempfile.TemporaryDirectory() as d:
+      ...     path = os.path.join(d, "model.safetensors")
+      ...     checkpoint.save_weights(path, model.init(jax.random.key(0)), model.init_state())
+      ...     params, state = checkpoint.load_weights(path, model)
+      >>> params["0"]["weight"].shape, state["1"]["running_var"].shape
+      ((4, 3), (4,))
     """
     tensors, metadata = safetensors.read("load_weights", path)
     if MANIFEST_KEY in metadata:

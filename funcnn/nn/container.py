@@ -46,7 +46,25 @@ def _check_children(owner: str, children: Mapping[str, Any]) -> dict[str, Module
 
 
 def init_children(children: Mapping[str, Module], key: jax.Array) -> Params:
-    """Initialise each child from its own derived key; omit children without parameters."""
+    """Initialise each child from its own derived key; omit children without parameters.
+
+    For a custom container's ``init``: child ``i`` gets the ``i``-th key of
+    ``_rng.split(key, len(children))``, so results match `Sequential`'s.
+
+    Args:
+      children: ``{name: module}`` in order.
+      key: a PRNG key.
+
+    Returns:
+      ``{name: child params}`` for every child that has parameters.
+
+    Examples:
+      >>> import jax
+      >>> from funcnn import nn
+      >>> params = nn.init_children({"fc": nn.Linear(3, 2), "act": nn.ReLU()}, jax.random.key(0))
+      >>> {k: v.shape for k, v in params["fc"].items()}, "act" in params
+      ({'weight': (2, 3), 'bias': (2,)}, False)
+    """
     keys = _rng.split(key, len(children))
     params: Params = {}
     for i, (name, child) in enumerate(children.items()):
@@ -57,7 +75,20 @@ def init_children(children: Mapping[str, Module], key: jax.Array) -> Params:
 
 
 def init_children_state(children: Mapping[str, Module]) -> State:
-    """Collect each child's buffers; omit children without buffers."""
+    """Collect each child's buffers; omit children without buffers.
+
+    Args:
+      children: ``{name: module}`` in order.
+
+    Returns:
+      ``{name: child state}`` for every child that has buffers.
+
+    Examples:
+      >>> from funcnn import nn
+      >>> state = nn.init_children_state({"bn": nn.BatchNorm1d(4), "fc": nn.Linear(4, 2)})
+      >>> {k: v.shape for k, v in state["bn"].items()}
+      {'running_mean': (4,), 'running_var': (4,), 'num_batches_tracked': ()}
+    """
     return {name: s for name, child in children.items() if (s := child.init_state())}
 
 

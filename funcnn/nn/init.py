@@ -35,16 +35,16 @@ DType = Any
 __all__ = [
     "calculate_gain",
     "constant",
-    "ones",
-    "zeros",
-    "uniform",
-    "normal",
-    "trunc_normal",
-    "xavier_uniform",
-    "xavier_normal",
-    "kaiming_uniform",
     "kaiming_normal",
+    "kaiming_uniform",
+    "normal",
+    "ones",
     "orthogonal",
+    "trunc_normal",
+    "uniform",
+    "xavier_normal",
+    "xavier_uniform",
+    "zeros",
 ]
 
 _LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")

@@ -39,7 +39,20 @@ class LossScaledOptimizer(optax.GradientTransformation):
 
 
 def all_finite(tree: Any) -> jax.Array:
-    """True when every leaf of ``tree`` is finite (a scalar bool array)."""
+    """True when every leaf of ``tree`` is finite.
+
+    Args:
+      tree: a pytree of arrays of any shapes and floating dtypes.
+
+    Returns:
+      A bool array of shape ``()``; True for a tree without leaves.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import train
+      >>> bool(train.all_finite({"a": jnp.ones(3), "b": jnp.array([1.0, jnp.inf])}))
+      False
+    """
     leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
@@ -60,6 +73,24 @@ def dynamic_loss_scale(
       period: finite steps in a row before the scale grows by ``factor``.
       factor: growth and back-off factor (> 1).
       min_scale: the scale never drops below this.
+
+    Returns:
+      An optax transformation whose state is a `LossScaleState` (``scale`` a float32
+      array of shape ``()``). Its ``update`` takes gradients of the scaled loss (any
+      shapes and floating dtypes) and returns updates of the same shapes and dtypes.
+
+    Raises:
+      ValueError: if ``factor <= 1`` or ``period < 1``.
+
+    Examples:
+      >>> import jax.numpy as jnp, optax
+      >>> from funcnn import train
+      >>> opt = train.dynamic_loss_scale(optax.sgd(1.0), initial_scale=4.0)
+      >>> params = {"w": jnp.ones(2)}
+      >>> state = opt.init(params)
+      >>> updates, state = opt.update({"w": jnp.array([4.0, jnp.inf])}, state, params)
+      >>> updates["w"].tolist(), float(state.scale), int(state.skipped)
+      ([0.0, 0.0], 2.0, 1)
     """
     if factor <= 1:
         raise ValueError(f"dynamic_loss_scale: `factor` must be > 1, got {factor}")

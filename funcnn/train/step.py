@@ -43,7 +43,14 @@ class TrainState(NamedTuple):
       state: model buffers (``{}`` when the model has none).
       opt_state: the optax optimizer state.
       key: the run's base PRNG key; step ``n`` uses ``fold_in(key, n)``.
-      step: number of completed steps, an int32 scalar array.
+      step: number of completed steps, an int32 scalar array of shape ``()``.
+
+    Examples:
+      >>> import jax, optax
+      >>> from funcnn import nn, train
+      >>> ts = train.TrainState.create(nn.BatchNorm1d(2), optax.sgd(0.1), jax.random.key(0))
+      >>> sorted(ts.state), ts.step.shape, ts.step.dtype
+      (['num_batches_tracked', 'running_mean', 'running_var'], (), dtype('int32'))
     """
 
     params: Params
