@@ -16,6 +16,12 @@ from .activation import softplus as softplus
 from .activation import tanh as tanh
 from .attention import multi_head_attention_forward as multi_head_attention_forward
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
+from .conv import conv1d as conv1d
+from .conv import conv2d as conv2d
+from .conv import conv3d as conv3d
+from .conv import conv_transpose1d as conv_transpose1d
+from .conv import conv_transpose2d as conv_transpose2d
+from .conv import pad as pad
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
@@ -33,6 +39,14 @@ from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
 from .normalization import layer_norm as layer_norm
+from .pooling import adaptive_avg_pool1d as adaptive_avg_pool1d
+from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
+from .pooling import adaptive_max_pool1d as adaptive_max_pool1d
+from .pooling import adaptive_max_pool2d as adaptive_max_pool2d
+from .pooling import avg_pool1d as avg_pool1d
+from .pooling import avg_pool2d as avg_pool2d
+from .pooling import max_pool1d as max_pool1d
+from .pooling import max_pool2d as max_pool2d
 from .rnn import gru as gru
 from .rnn import gru_cell as gru_cell
 from .rnn import lstm as lstm
@@ -44,9 +58,20 @@ from .rnn import rnn_tanh_cell as rnn_tanh_cell
 from .sparse import embedding as embedding
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "cross_entropy",
     "dropout",
     "dropout1d",
@@ -68,9 +93,12 @@ __all__ = [
     "log_softmax",
     "lstm",
     "lstm_cell",
+    "max_pool1d",
+    "max_pool2d",
     "mse_loss",
     "multi_head_attention_forward",
     "nll_loss",
+    "pad",
     "relu",
     "rnn_relu",
     "rnn_relu_cell",

@@ -1,0 +1,187 @@
+"""Pooling beyond the generic layer suite: functional parity, ties, forward-mode, reprs, errors."""
+
+from __future__ import annotations
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import torch
+
+import funcnn.nn.functional as F
+from funcnn import nn
+
+torch.set_num_threads(1)
+
+
+def _close(actual, expected, tol=1e-6):
+    expected = expected.detach().numpy() if hasattr(expected, "detach") else expected
+    assert np.shape(actual) == np.shape(expected)
+    np.testing.assert_allclose(np.asarray(actual), expected, rtol=1e-5, atol=tol)
+
+
+def _value_and_grad(fn, x, g):
+    y, vjp = jax.vjp(fn, jnp.asarray(x))
+    return y, (None if g is None else vjp(jnp.asarray(g))[0])
+
+
+def _torch_value_and_grad(fn, x, g):
+    t = torch.tensor(x, requires_grad=True)
+    y = fn(t)
+    y.backward(torch.tensor(g))
+    return y, t.grad
+
+
+CALLS = [
+    ("max_pool2d", (3,), dict(stride=2, padding=1, ceil_mode=True)),
+    ("max_pool2d", ((2, 3),), dict(stride=(3, 1), dilation=(2, 1))),
+    ("max_pool1d", (2,), dict(stride=3, padding=1, ceil_mode=True)),
+    ("avg_pool2d", (3,), dict(stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
+    ("avg_pool2d", (2,), dict(divisor_override=3)),
+    ("avg_pool1d", (3,), dict(stride=2, padding=1, ceil_mode=True)),
+    ("adaptive_avg_pool2d", ((3, None),), {}),
+    ("adaptive_max_pool2d", ((4, 3),), {}),
+    ("adaptive_avg_pool1d", (4,), {}),
+    ("adaptive_max_pool1d", (3,), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", CALLS, ids=[f"{n}-{a}-{k}" for n, a, k in CALLS])
+def test_functional_pooling_matches_torch(rng, name, args, kwargs) -> None:
+    x = rng.standard_normal((2, 3, 7, 6) if name.endswith("2d") else (2, 3, 7)).astype(np.float32)
+    y, _ = _value_and_grad(lambda a: getattr(F, name)(a, *args, **kwargs), x, None)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y, dx = _value_and_grad(lambda a: getattr(F, name)(a, *args, **kwargs), x, g)
+    ty, tdx = _torch_value_and_grad(lambda t: getattr(torch.nn.functional, name)(t, *args, **kwargs), x, g)
+    _close(y, ty)
+    _close(dx, tdx, 1e-5)
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [("max_pool2d", (2,)), ("max_pool2d", (3, 1, 1)), ("max_pool1d", (3, 2, 1)), ("adaptive_max_pool2d", ((3, 2),))],
+)
+def test_max_pool_gradient_goes_to_the_first_maximum_on_ties(rng, name, args) -> None:
+    # rounded values and zeros tie often; torch sends the gradient to the first maximum of each window
+    shape = (2, 2, 6, 5) if name.endswith("2d") else (2, 2, 7)
+    x = np.maximum(np.round(rng.standard_normal(shape)), 0).astype(np.float32)
+    y, _ = _value_and_grad(lambda a: getattr(F, name)(a, *args), x, None)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    _, dx = _value_and_grad(lambda a: getattr(F, name)(a, *args), x, g)
+    _, tdx = _torch_value_and_grad(lambda t: getattr(torch.nn.functional, name)(t, *args), x, g)
+    _close(dx, tdx)
+
+
+def test_max_pool_supports_forward_mode(rng) -> None:
+    x = jnp.asarray(rng.standard_normal((1, 2, 4, 4)).astype(np.float32))
+    t = jnp.asarray(rng.standard_normal((1, 2, 4, 4)).astype(np.float32))
+    y, dy = jax.jvp(lambda a: F.max_pool2d(a, 2), (x,), (t,))
+    picked = (x.reshape(1, 2, 2, 2, 2, 2) == y[:, :, :, None, :, None]).astype(t.dtype)
+    assert jnp.allclose(dy, (picked * t.reshape(1, 2, 2, 2, 2, 2)).sum(axis=(3, 5)))
+    jac = jax.jacfwd(lambda a: F.adaptive_max_pool1d(a, 2))(jnp.array([[1.0, 3.0, 2.0, 0.0, 5.0]]))
+    assert jac.shape == (1, 2, 1, 5)
+
+
+def test_max_pool_propagates_nan_like_torch() -> None:
+    x = np.array([[[1.0, np.nan, 3.0, 2.0]]], np.float32)
+    _close(F.max_pool1d(x, 2), torch.nn.functional.max_pool1d(torch.tensor(x), 2))
+
+
+def test_adaptive_windows_follow_torch_rule() -> None:
+    # 7 -> 3: windows [0, 3), [2, 5), [4, 7) overlap because sizes don't divide
+    x = jnp.arange(7.0)[None, None]
+    assert F.adaptive_avg_pool1d(x, 3).tolist() == [[[1.0, 3.0, 5.0]]]
+    assert F.adaptive_max_pool1d(x, 3).tolist() == [[[2.0, 4.0, 6.0]]]
+    assert F.adaptive_avg_pool2d(jnp.ones((1, 5, 7)), 0).shape == (1, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "layer, args, kwargs",
+    [
+        ("MaxPool2d", (2,), {}),
+        ("MaxPool2d", ((2, 3),), dict(stride=1, padding=1, dilation=2, ceil_mode=True)),
+        ("MaxPool1d", (3,), dict(stride=2)),
+        ("AvgPool2d", (3,), dict(stride=2, padding=1, divisor_override=2)),
+        ("AvgPool1d", (3,), dict(padding=1)),
+        ("AdaptiveAvgPool2d", ((None, 3),), {}),
+        ("AdaptiveAvgPool1d", (5,), {}),
+        ("AdaptiveMaxPool2d", (2,), {}),
+        ("AdaptiveMaxPool1d", (4,), {}),
+    ],
+)
+def test_pooling_repr_matches_torch(layer, args, kwargs) -> None:
+    assert repr(getattr(nn, layer)(*args, **kwargs)) == repr(getattr(torch.nn, layer)(*args, **kwargs))
+
+
+def test_pooling_layers_have_no_params_and_compile_once() -> None:
+    pool = nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)
+    assert pool.init(jax.random.key(0)) == {}
+    traces = []
+
+    @jax.jit
+    def f(x):
+        traces.append(1)
+        return pool.apply({}, x)
+
+    f(jnp.ones((2, 3, 7, 7)))
+    f(jnp.zeros((2, 3, 7, 7)))
+    assert len(traces) == 1
+
+
+# ----------------------------------------------------------------------------- errors
+CONSTRUCTOR_ERRORS = [
+    (lambda: nn.MaxPool2d(3, padding=2), ValueError, "MaxPool2d: `padding` (=(2, 2)) must be at most half of `kernel_size` (=(3, 3))"),
+    (lambda: nn.MaxPool1d(2, return_indices=True), ValueError, "MaxPool1d: return_indices=True is not supported"),
+    (lambda: nn.MaxPool2d(2, stride=0), ValueError, "MaxPool2d: `stride` must be positive, got 0"),
+    (lambda: nn.MaxPool2d((2, 2, 2)), TypeError, "MaxPool2d: `kernel_size` must be an int or a tuple of 2 ints, got (2, 2, 2)"),
+    (lambda: nn.AvgPool1d(2, padding=2), ValueError, "AvgPool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(2,))"),
+    (lambda: nn.AvgPool2d(2, divisor_override=0), ValueError, "AvgPool2d: `divisor_override` must be a non-zero int or None, got 0"),
+    (lambda: nn.AdaptiveMaxPool2d(2, return_indices=True), ValueError, "AdaptiveMaxPool2d: return_indices=True is not supported"),
+    (lambda: nn.AdaptiveAvgPool2d((2, -1)), ValueError, "AdaptiveAvgPool2d: `output_size` entries must be non-negative ints or None, got (2, -1)"),
+    (lambda: nn.AdaptiveAvgPool1d((2, 3)), TypeError, "AdaptiveAvgPool1d: `output_size` must be an int or a tuple of 1 ints (or None), got (2, 3)"),
+]
+
+
+@pytest.mark.parametrize("make, error, message", CONSTRUCTOR_ERRORS, ids=[m[:50] for _, _, m in CONSTRUCTOR_ERRORS])
+def test_constructor_errors(make, error, message) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        make()
+
+
+RUNTIME_ERRORS = [
+    (
+        lambda: nn.MaxPool2d(3).apply({}, jnp.ones((1, 1, 2, 5))),
+        ValueError,
+        "MaxPool2d(kernel_size=3, stride=3, padding=0, dilation=1, ceil_mode=False): input of shape (1, 1, 2, 5) is too "
+        "small for kernel (3, 3) with padding (0, 0) and dilation (1, 1) (output size (0, 1))",
+    ),
+    (
+        lambda: nn.AvgPool1d(2).apply({}, jnp.ones((4,))),
+        ValueError,
+        "AvgPool1d(kernel_size=(2,), stride=(2,), padding=(0,)): expected a 2-D (unbatched: C, L) or 3-D (batched: N, C, L) "
+        "input, got shape (4,)",
+    ),
+    (
+        lambda: nn.AdaptiveMaxPool2d(2).apply({}, jnp.ones((1, 3, 0, 4))),
+        ValueError,
+        "AdaptiveMaxPool2d(output_size=2): expected non-empty spatial dimensions, got input shape (1, 3, 0, 4)",
+    ),
+    (
+        lambda: nn.MaxPool1d(2).apply({}, jnp.ones((1, 4), jnp.int32)),
+        TypeError,
+        "MaxPool1d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False): expected a floating-point input",
+    ),
+    (lambda: F.max_pool2d(jnp.ones((1, 1, 4, 4)), 2, return_indices=True), ValueError, "max_pool2d: return_indices=True is not supported"),
+    (lambda: F.adaptive_max_pool1d(jnp.ones((1, 4)), 2, return_indices=True), ValueError, "adaptive_max_pool1d: return_indices=True is not supported"),
+    (lambda: F.adaptive_max_pool2d(jnp.ones((1, 4, 4)), 2, return_indices=True), ValueError, "adaptive_max_pool2d: return_indices=True is not supported"),
+    (lambda: F.avg_pool2d(jnp.ones((1, 4, 4)), 2, divisor_override=1.5), ValueError, "avg_pool2d: `divisor_override` must be a non-zero int or None, got 1.5"),
+    (lambda: F.avg_pool1d(jnp.ones((1, 4)), 3, padding=2), ValueError, "avg_pool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(3,))"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", RUNTIME_ERRORS, ids=[m[:50] for _, _, m in RUNTIME_ERRORS])
+def test_runtime_errors(call, error, message) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        call()
