@@ -7,7 +7,8 @@ indexing and broadcasting read the same. Four things differ:
   (PyTorch: ``int64``/``float32``) unless ``jax_enable_x64`` is switched on;
 * JAX places arrays on its default device (a GPU when there is one); ``jax.device_put``
   plays the role of ``.to(device)``;
-* ``jnp.asarray(numpy_array)`` copies (``torch.from_numpy`` shares memory);
+* ``jnp.array(numpy_array)`` copies, like ``torch.tensor(numpy_array)`` (there is no
+  ``torch.from_numpy`` that shares a buffer you could change behind JAX's back);
 * arrays are immutable: ``x[0] = 10`` becomes ``x = x.at[0].set(10)``, which returns
   a new array (under ``jit`` XLA updates in place when it can).
 
@@ -91,15 +92,15 @@ def numpy_round_trip() -> np.ndarray:
     """NumPy to JAX and back; returns the NumPy copy of the JAX array."""
     section("NumPy round trip")
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
-    x = jnp.asarray(a)  # a copy on the default device (torch.from_numpy would share memory)
-    print(f"jnp.asarray(numpy (2, 3) float32) -> {type(x).__name__} {x.dtype} {x.shape}")
+    x = jnp.array(a)  # a copy on the default device, like torch.tensor(a)
+    print(f"jnp.array(numpy (2, 3) float32) -> jax.Array: {isinstance(x, jax.Array)}, {x.dtype} {x.shape}")
     a[0, 0] = 100.0
     print(f"changing the NumPy array afterwards leaves the JAX array alone: x[0, 0] = {x[0, 0]}")
     back = np.asarray(x)  # read-only when it shares JAX's buffer
     print(f"np.asarray(x) -> numpy.ndarray {back.dtype} {back.shape}, writeable={back.flags.writeable}")
     copy = np.array(x)  # an ordinary, writable NumPy array
     print(f"np.array(x) -> writeable={copy.flags.writeable}; equal to the original: {bool((copy == np.asarray(x)).all())}")
-    print(f"NumPy float64 input becomes {jnp.asarray(np.zeros(2)).dtype} while jax_enable_x64 is off")
+    print(f"NumPy float64 input becomes {jnp.array(np.zeros(2)).dtype} while jax_enable_x64 is off")
     return copy
 
 
