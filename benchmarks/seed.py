@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any, Callable, Sequence
 

@@ -21,8 +21,6 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 from jax.typing import ArrayLike
 
