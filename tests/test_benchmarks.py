@@ -1,0 +1,106 @@
+"""Smoke test of the benchmark suite: ``python -m benchmarks.run --smoke`` and its JSON.
+
+Checks the plumbing and the shape of the results, never the timings (speed belongs in
+``benchmarks/``, not in unit tests). The run happens in a subprocess with the
+persistent compilation cache off and ``HOME``/``XDG_CACHE_HOME`` in ``tmp_path``, so
+nothing is written outside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `benchmarks` is a top-level folder, not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import run  # noqa: E402
+from benchmarks.workloads import TIMED, get  # noqa: E402
+from benchmarks.workloads._common import IMPLS  # noqa: E402
+
+W5_CASES = ["torch", "funcnn", "funcnn, cold cache", "funcnn, warm cache"]
+
+
+def _run_suite(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    out = tmp_path / "results.json"
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"), "JAX_PLATFORMS": "cpu"}
+    cmd = [sys.executable, "-m", "benchmarks.run", *args, "--no-cache", "--json", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc, json.loads(out.read_text())
+
+
+def _check_timed(name: str, wl: dict) -> None:
+    module = get(name)
+    assert set(wl["variants"]) == set(module.VARIANTS)
+    assert wl["flops_per_step"] > 0
+    for variant, row in wl["variants"].items():
+        assert list(row["per_step"]) == list(IMPLS), (name, variant)
+        for impl, stats in row["per_step"].items():
+            assert stats["median_s"] > 0 and len(stats["times_s"]) == module.SIZES["smoke"].repeats
+        assert set(row["speedup"]) == {"torch", "jax"}
+        assert row["losses_agree"], (name, variant, row["final_loss"])  # the three did the same work
+        assert row["traces_during_timing"] == 0, (name, variant)  # compiled once, in the warm-up
+        assert row["met"] in (True, False) and set(row["bars"]) <= {"torch", "jax"}
+        assert set(row["flops_per_s"]) == set(IMPLS)
+
+
+def test_smoke_run_writes_every_workload(tmp_path: Path) -> None:
+    proc, results = _run_suite(tmp_path, "--smoke")
+    assert results["mode"] == "smoke"
+    assert {"cpu", "cores_available", "jax", "torch", "python"} <= set(results["machine"])
+    assert list(results["workloads"]) == ["W1", "W2", "W3", "W4", "W5"]
+    for name in TIMED:
+        _check_timed(name, results["workloads"][name])
+    memory = results["workloads"]["W1"]["memory"]  # --smoke measures the first workload's memory only
+    for impl in IMPLS:
+        assert memory[impl]["peak_mb"] >= 0 and memory[impl]["steady_mb"] is not None
+    assert memory["met"] in (True, False) and memory["met_including_compilation"] in (True, False)
+    assert "memory" not in results["workloads"]["W2"]
+    w5 = results["workloads"]["W5"]
+    assert list(w5["per_run"]) == W5_CASES
+    assert all(w5["per_run"][c]["median_s"] > 0 for c in W5_CASES)
+    assert w5["verdict"]["met"] in (True, False)
+    assert "Summary (speed-up = time(other) / time(funcnn)" in proc.stdout
+    assert "machine: " in proc.stdout
+
+
+def test_gpu_flag_reports_flops_against_peaks(tmp_path: Path) -> None:
+    # The CPU fallback of benchmarks/gpu.sh: no CUDA torch here, so PyTorch is skipped.
+    proc, results = _run_suite(tmp_path, "--smoke", "--gpu", "--only", "W2", "--no-memory", "--peak-flops", "fp32=1e12")
+    row = results["workloads"]["W2"]["variants"]["step"]
+    assert list(row["per_step"]) == ["jax", "funcnn"]
+    assert set(row["fraction_of_peak"]["funcnn"]) == {"fp32"}
+    assert "Achieved FLOP/s" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--only", "W9"], r"--only: unknown workloads \['W9'\]"),
+        (["--peak-flops", "fp32=fast"], r"--peak-flops: expected NAME=FLOPS pairs"),
+        (["--quick", "--smoke"], r"not allowed with argument"),
+        (["--torch-threads", "0"], r"--torch-threads: expected a positive number of threads, got 0"),
+    ],
+    ids=["unknown-workload", "bad-peak", "two-modes", "no-threads"],
+)
+def test_bad_arguments_are_refused(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run.parse_args(argv)
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_only_keeps_the_suite_order() -> None:
+    assert run.parse_args(["--only", "w3,W1"]).only == ["W1", "W3"]
+
+
+def test_unknown_workload_module() -> None:
+    with pytest.raises(ValueError, match=r"unknown workload 'W7'; expected one of"):
+        get("W7")
