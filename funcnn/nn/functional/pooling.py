@@ -36,26 +36,12 @@ import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
-from .._checks import check_floating, shape_of
-from .conv import IntOrTuple, ntuple
+from .conv import IntOrTuple, _check_input, ntuple
 
 OutputSize = Union[int, None, Sequence[Union[int, None]]]
 
-_SPATIAL = {1: "L", 2: "H, W"}
-
 
 # ------------------------------------------------------------------------ shared pieces
-def _check_input(owner: str, x: ArrayLike, n: int) -> tuple[int, ...]:
-    check_floating(owner, x)
-    shape = shape_of(x)
-    if len(shape) not in (n + 1, n + 2):
-        raise ValueError(
-            f"{owner}: expected a {n + 1}-D (unbatched: C, {_SPATIAL[n]}) or {n + 2}-D "
-            f"(batched: N, C, {_SPATIAL[n]}) input, got shape {shape}"
-        )
-    return shape
-
-
 def pool_output_size(size: int, kernel: int, padding: int, stride: int, dilation: int, ceil_mode: bool) -> int:
     """PyTorch's pooled length: floor (or ceil) division, and with ``ceil_mode`` the
     last window must start inside the input or its left padding."""
