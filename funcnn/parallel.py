@@ -101,16 +101,15 @@ def _place(a: Any, sharding: NamedSharding) -> Any:
 def replicate(tree: Any, mesh: Mesh) -> Any:
     """Place every leaf of ``tree`` on every device of ``mesh`` (parameters, optimizer state).
 
+    With several processes, every process calls it with the same values (e.g. from
+    the same ``init`` key, or restored from the same checkpoint).
+
     Examples:
       >>> import jax.numpy as jnp
       >>> from funcnn import parallel
       >>> tree = parallel.replicate({"w": jnp.ones((2, 3))}, parallel.data_mesh())
       >>> tree["w"].sharding.is_fully_replicated
       True
-    
-
-    With several processes, every process calls it with the same values (e.g. from
-    the same ``init`` key, or restored from the same checkpoint).
     """
     sharding = NamedSharding(mesh, P())
     return jax.tree.map(lambda a: _place(a, sharding), tree)

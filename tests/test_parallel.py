@@ -94,6 +94,38 @@ def test_two_processes_train_like_one(tmp_path: Path) -> None:
         np.testing.assert_allclose(multi[k], single[k], rtol=1e-5, atol=1e-6, err_msg=k)
 
 
+def test_restore_into_a_tree_spread_over_two_processes(tmp_path: Path) -> None:
+    import jax
+
+    from funcnn import checkpoint
+
+    path = tmp_path / "ckpt.safetensors"
+    checkpoint.save(path, {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "k": jax.random.key(3), "s": 5})
+    port = _free_port()
+    worker = str(WORKERS / "multiprocess_restore.py")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, worker, f"127.0.0.1:{port}", "2", str(pid), str(path)],
+            env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for pid in (0, 1)
+    ]
+    outs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=180)
+            assert p.returncode == 0, err[-3000:]
+            outs.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    want_key = np.asarray(jax.random.key_data(jax.random.key(3))).tolist()
+    for got in outs:
+        assert got == {"replicated": True, "w": [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], "k": want_key, "s": 5}
+
+
 def test_unreachable_coordinator_is_a_timeout_not_a_hang() -> None:
     code = (
         "from funcnn import parallel\n"

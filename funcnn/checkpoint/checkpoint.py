@@ -201,6 +201,10 @@ def _build(leaf_like: Any, spec: Spec, value: np.ndarray) -> Any:
         return value
     sharding = getattr(leaf_like, "sharding", None)
     spread = sharding is not None and len(sharding.device_set) > 1
+    if spread and not sharding.is_fully_addressable:
+        # Multi-process: every process read the same file and fills its own devices.
+        data = jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])
+        return jax.random.wrap_key_data(data, impl=spec.key) if spec.key else data
     out = jax.random.wrap_key_data(value, impl=spec.key) if spec.key else jnp.asarray(value)
     return jax.device_put(out, sharding) if spread else out
 
