@@ -92,7 +92,33 @@ def init_children_state(children: Mapping[str, Module]) -> State:
     return {name: s for name, child in children.items() if (s := child.init_state())}
 
 
-class Sequential(Module):
+class _Composite(Module):
+    """A module whose parameters and buffers are exactly its children's (``self._children``).
+
+    Subclasses set ``self._children`` and implement ``apply_with_state``; ``forward``
+    runs it without buffers.
+    """
+
+    _children: dict[str, Module]
+
+    def children(self) -> Mapping[str, Module]:
+        return self._children
+
+    @property
+    def has_state(self) -> bool:
+        return any(c.has_state for c in self._children.values())
+
+    def init(self, key: jax.Array) -> Params:
+        return init_children(self._children, key)
+
+    def init_state(self) -> State:
+        return init_children_state(self._children)
+
+    def forward(self, params: Params, input: Any, *, key: jax.Array | None = None, train: bool = False) -> Any:
+        return self.apply_with_state(params, {}, input, key=key, train=train)[0]
+
+
+class Sequential(_Composite):
     """Applies children in order: ``y = c_n(...c_1(c_0(x)))``.
 
     Args:
@@ -115,9 +141,6 @@ class Sequential(Module):
             children = {str(i): m for i, m in enumerate(modules)}
         self._children = _check_children("Sequential", children)
 
-    def children(self) -> Mapping[str, Module]:
-        return self._children
-
     def __len__(self) -> int:
         return len(self._children)
 
@@ -138,19 +161,6 @@ class Sequential(Module):
         if not -len(items) <= index < len(items):
             raise IndexError(f"Sequential: index {index} is out of range for {len(items)} children")
         return items[index][1]
-
-    @property
-    def has_state(self) -> bool:
-        return any(c.has_state for c in self._children.values())
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self._children, key)
-
-    def init_state(self) -> State:
-        return init_children_state(self._children)
-
-    def forward(self, params: Params, input: Any, *, key: jax.Array | None = None, train: bool = False) -> Any:
-        return self.apply_with_state(params, {}, input, key=key, train=train)[0]
 
     def apply_with_state(
         self,
@@ -215,26 +225,11 @@ def _parse_children(owner: str, modules: tuple[Any, ...], named: Mapping[str, An
     return _check_children(owner, children)
 
 
-class _ChildHolder(Module):
+class _ChildHolder(_Composite):
     """A module that only holds children: parameters and buffers, but no forward."""
-
-    _children: dict[str, Module]
-
-    def children(self) -> Mapping[str, Module]:
-        return self._children
 
     def __len__(self) -> int:
         return len(self._children)
-
-    @property
-    def has_state(self) -> bool:
-        return any(c.has_state for c in self._children.values())
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self._children, key)
-
-    def init_state(self) -> State:
-        return init_children_state(self._children)
 
     def _no_forward(self) -> TypeError:
         name = type(self).__name__
@@ -472,7 +467,7 @@ def _set_path(tree: State, parts: list[str], value: State) -> State:
     return out
 
 
-class Residual(Module):
+class Residual(_Composite):
     """``module(x) + shortcut(x)``, with the identity as the default shortcut.
 
     Parameters live under ``params["module"]`` and ``params["shortcut"]``, so the
@@ -510,22 +505,6 @@ class Residual(Module):
         self._children = _check_children("Residual", children)
         self.module, self.shortcut = module, shortcut
 
-    def children(self) -> Mapping[str, Module]:
-        return self._children
-
-    @property
-    def has_state(self) -> bool:
-        return any(c.has_state for c in self._children.values())
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self._children, key)
-
-    def init_state(self) -> State:
-        return init_children_state(self._children)
-
-    def forward(self, params: Params, input: Any, *, key: jax.Array | None = None, train: bool = False) -> Any:
-        return self.apply_with_state(params, {}, input, key=key, train=train)[0]
-
     def apply_with_state(
         self, params: Params, state: State, input: Any, *, key: jax.Array | None = None, train: bool = False
     ) -> tuple[Any, State]:
@@ -545,7 +524,7 @@ class Residual(Module):
 _COMBINE = ("tuple", "sum", "cat")
 
 
-class Parallel(Module):
+class Parallel(_Composite):
     """Applies every child to the same input and combines the outputs.
 
     Args:
@@ -586,22 +565,6 @@ class Parallel(Module):
         if callable(self.combine):
             combine = getattr(self.combine, "__name__", combine)
         return f"combine={combine}" + (f", dim={self.dim}" if self.dim is not None else "")
-
-    def children(self) -> Mapping[str, Module]:
-        return self._children
-
-    @property
-    def has_state(self) -> bool:
-        return any(c.has_state for c in self._children.values())
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self._children, key)
-
-    def init_state(self) -> State:
-        return init_children_state(self._children)
-
-    def forward(self, params: Params, input: Any, *, key: jax.Array | None = None, train: bool = False) -> Any:
-        return self.apply_with_state(params, {}, input, key=key, train=train)[0]
 
     def apply_with_state(
         self, params: Params, state: State, input: Any, *, key: jax.Array | None = None, train: bool = False
