@@ -49,6 +49,16 @@ def _check_eps(owner: str, eps: Any) -> None:
         raise ValueError(f"{owner}: `eps` must be a non-negative number, got {eps!r}")
 
 
+def _affine_params(affine: bool, bias: bool, shape: tuple[int, ...], dtype: Any) -> Params:
+    """A normalisation layer's ``weight`` (ones) and ``bias`` (zeros), as PyTorch initialises them."""
+    if not affine:
+        return {}
+    params = {"weight": init_.ones(None, shape, dtype)}
+    if bias:
+        params["bias"] = init_.zeros(None, shape, dtype)
+    return params
+
+
 class _NormBase(Module):
     """Per-channel affine parameters and optional running statistics (batch and instance norm)."""
 
@@ -78,12 +88,7 @@ class _NormBase(Module):
         )
 
     def init(self, key: jax.Array) -> Params:
-        if not self.affine:
-            return {}
-        params = {"weight": init_.ones(key, (self.num_features,), self.dtype)}
-        if self.bias:
-            params["bias"] = init_.zeros(key, (self.num_features,), self.dtype)
-        return params
+        return _affine_params(self.affine, self.bias, (self.num_features,), self.dtype)
 
     def init_state(self) -> State:
         if not self.track_running_stats:

@@ -26,9 +26,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from . import init as init_
 from ._checks import check_ndim, check_positive, shape_of
-from .batchnorm import _check_eps, _NormBase
+from .batchnorm import _check_eps, _NormBase, _affine_params
 from .functional.normalization import _group_norm, _instance_norm, _layer_norm, _normalized_shape
 from .module import Module, Params, State
 
@@ -164,12 +163,7 @@ class LayerNorm(Module):
         )
 
     def init(self, key: jax.Array) -> Params:
-        if not self.elementwise_affine:
-            return {}
-        params = {"weight": init_.ones(key, self.normalized_shape, self.dtype)}
-        if self.bias:
-            params["bias"] = init_.zeros(key, self.normalized_shape, self.dtype)
-        return params
+        return _affine_params(self.elementwise_affine, self.bias, tuple(self.normalized_shape), self.dtype)
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
         return _layer_norm(repr(self), input, self.normalized_shape, params.get("weight"), params.get("bias"), self.eps)
@@ -223,12 +217,7 @@ class GroupNorm(Module):
         )
 
     def init(self, key: jax.Array) -> Params:
-        if not self.affine:
-            return {}
-        params = {"weight": init_.ones(key, (self.num_channels,), self.dtype)}
-        if self.bias:
-            params["bias"] = init_.zeros(key, (self.num_channels,), self.dtype)
-        return params
+        return _affine_params(self.affine, self.bias, (self.num_channels,), self.dtype)
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
         owner = repr(self)
