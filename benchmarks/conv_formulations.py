@@ -31,10 +31,12 @@ Before timing, every variant's loss and gradients are compared with PyTorch's on
 batch ("exact": within 1e-4, float32 round-off). ``--parts`` also times the second
 convolution, the pooling and a 1 x 1 convolution alone, forward and backward.
 
-What funcnn uses, from these measurements: convolutions with NCHW dimension numbers
-(transposing by hand or im2col gained nothing that held across shapes), a 1 x 1
-convolution as a matmul over channels, and pooling as strided slices with a first-max
-gradient. The whole-model NHWC layout (``nhwc-model``) is faster still but changes what
+What funcnn uses, from these measurements and the per-shape ones in
+``--shapes`` (each shape alone, forward + backward): a 1 x 1 convolution as a matmul over channels; im2col
+(shifted slices, one matmul) when the patch matrix is at most 8 MB, which covers the
+first convolution here and both of the unpadded W3 model in `benchmarks.run`; otherwise
+``lax.conv_general_dilated`` with NCHW dimension numbers (transposing by hand gained
+nothing); and pooling as strided slices with a first-max gradient. The whole-model NHWC layout (``nhwc-model``) is faster still but changes what
 the layers take and return, so funcnn does not offer it as an option of the layers.
 
 Usage::
@@ -42,6 +44,7 @@ Usage::
     python -m benchmarks.conv_formulations            # full run
     python -m benchmarks.conv_formulations --quick    # fewer repetitions
     python -m benchmarks.conv_formulations --parts    # also the conv and the pooling alone
+    python -m benchmarks.conv_formulations --shapes   # im2col against XLA's convolution, by shape
     python -m benchmarks.conv_formulations --json results.json
 """
 
@@ -276,6 +279,53 @@ def part_cases(steps: int) -> dict[str, Callable[[], None]]:
     return cases
 
 
+# N, C_in, H (= W), C_out of a 3 x 3 convolution without padding: from batches of small
+# images (patch matrices under 1 MB) to larger maps (tens of MB).
+SWEEP = ((128, 1, 8, 32), (128, 32, 6, 64), (256, 1, 28, 32), (128, 32, 8, 64), (16, 3, 64, 32),
+         (8, 128, 16, 128), (64, 32, 16, 64), (64, 16, 28, 32), (32, 64, 32, 64))
+
+
+def shape_cases(steps: int) -> tuple[dict[str, Callable[[], None]], dict[str, float]]:
+    """Forward + backward of one 3 x 3 convolution per `SWEEP` shape: XLA's convolution
+    (NCHW), im2col (funcnn's `_im2col`, whatever size), and PyTorch. Also returns each
+    shape's patch-matrix size in MB."""
+    from funcnn.nn.functional.conv import _im2col
+
+    rng = np.random.default_rng(3)
+    cases: dict[str, Callable[[], None]] = {}
+    sizes: dict[str, float] = {}
+    for n, c, h, o in SWEEP:
+        tag = f"{n}x{c}x{h}x{h}->{o}"
+        x = rng.standard_normal((n, c, h, h), np.float32)
+        w = rng.standard_normal((o, c, 3, 3), np.float32)
+        g = rng.standard_normal((n, o, h - 2, h - 2), np.float32)
+        sizes[tag] = n * (h - 2) ** 2 * c * 9 * 4 / 2**20
+        dn = ("NCHW", "OIHW", "NCHW")
+        hi = lax.Precision.HIGHEST
+        forms = {
+            "xla-conv": lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=dn, precision=hi),
+            "im2col": lambda x, w: _im2col(x, w, (1, 1), ((0, 0), (0, 0)), (1, 1)),
+        }
+        for name, fn in forms.items():
+            vjp = jax.jit(lambda x, w, fn=fn, g=jnp.asarray(g): jax.vjp(fn, x, w)[1](g))
+            jx, jw = jnp.asarray(x), jnp.asarray(w)
+
+            def run(vjp=vjp, jx=jx, jw=jw) -> None:
+                for _ in range(steps):
+                    out = vjp(jx, jw)
+                jax.block_until_ready(out)
+
+            cases[f"{tag} {name}"] = run
+        tx, tw, tg = (torch.from_numpy(v).requires_grad_(True) for v in (x, w, g))
+
+        def trun(tx=tx, tw=tw, tg=tg) -> None:
+            for _ in range(steps):
+                torch.autograd.grad(torch.nn.functional.conv2d(tx, tw), (tx, tw), tg)
+
+        cases[f"{tag} torch"] = trun
+    return cases, sizes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -283,8 +333,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds (medians are reported)")
     parser.add_argument("--only", default=None, help="comma-separated variants to time (torch is always timed)")
     parser.add_argument("--parts", action="store_true", help="also time the conv and the pooling alone")
+    parser.add_argument("--shapes", action="store_true", help="only time im2col against XLA's convolution, by shape")
     parser.add_argument("--json", default=None, help="write the results to this JSON file")
     args = parser.parse_args(argv)
+    if args.shapes:
+        return shape_sweep(args)
     steps = args.steps or (5 if args.quick else 10)
     repeats = args.repeats or (7 if args.quick else 21)
 
@@ -366,6 +419,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["parts"] = parts
     if args.json:
         write_json(args.json, results)
+    return 0
+
+
+def shape_sweep(args: argparse.Namespace) -> int:
+    """``--shapes``: forward + backward of one convolution per shape, im2col against XLA's."""
+    steps, repeats = args.steps or 2, args.repeats or (3 if args.quick else 7)
+    cases, sizes = shape_cases(steps)
+    summary = summarize({k: [t / steps for t in v] for k, v in measure(cases, repeats=repeats, warmup=1).items()})
+    print(f"3 x 3 convolution, forward + backward, medians of {repeats} (jax {jax.__version__}, torch {torch.__version__})")
+    print(f"  {'shape (N x C x H x W -> C_out)':30s} {'patches':>9s} {'xla-conv':>10s} {'im2col':>10s} {'torch':>10s}  im2col speed-up")
+    for tag, mb in sizes.items():
+        t = {k: summary[f"{tag} {k}"]["median_s"] * 1e3 for k in ("xla-conv", "im2col", "torch")}
+        print(
+            f"  {tag:30s} {mb:7.2f}MB {t['xla-conv']:8.2f}ms {t['im2col']:8.2f}ms {t['torch']:8.2f}ms  "
+            f"{t['xla-conv'] / t['im2col']:.2f}x"
+        )
+    if args.json:
+        write_json(args.json, {"shapes": summary, "patch_mb": sizes})
     return 0
 
 

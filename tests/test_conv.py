@@ -47,6 +47,58 @@ def test_functional_conv_matches_torch(rng, n, xshape, wshape, kw) -> None:
     _close(ours, theirs, 1e-4)
 
 
+ONE_GROUP_CALLS = [
+    pytest.param((3, 4, 9, 8), (5, 4, 3, 3), dict(), id="2d"),
+    pytest.param((2, 3, 9, 9), (4, 3, 3, 2), dict(stride=2, padding=1, dilation=2), id="2d-strided-dilated"),
+    pytest.param((2, 3, 10, 11), (4, 3, 3, 3), dict(stride=3, padding=(2, 1)), id="2d-uncovered-tail"),
+    pytest.param((2, 3, 7), (4, 3, 3), dict(padding="same"), id="1d-same"),
+    pytest.param((2, 2, 5, 6, 7), (3, 2, 2, 3, 2), dict(stride=(1, 2, 1), padding=1), id="3d"),
+]
+
+
+@pytest.fixture(params=["im2col", "xla-conv"])
+def conv_route(request, monkeypatch):
+    """Force one of the two routes of a one-group convolution (by the im2col size limit)."""
+    from funcnn.nn.functional import conv as conv_module
+
+    limit = 1 << 62 if request.param == "im2col" else 0
+    monkeypatch.setattr(conv_module, "IM2COL_MAX_BYTES", limit)
+    conv_module._conv_compiled.clear_cache()  # the limit is read when a configuration is traced
+    yield request.param
+    conv_module._conv_compiled.clear_cache()
+
+
+@pytest.mark.parametrize("xshape, wshape, kw", ONE_GROUP_CALLS)
+def test_both_conv_routes_match_torch_with_gradients(rng, conv_route, xshape, wshape, kw) -> None:
+    n = len(wshape) - 2
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xshape, wshape, wshape[:1]))
+    ours = getattr(F, f"conv{n}d")
+    y, vjp = jax.vjp(lambda x, w, b: ours(x, w, b, **kw), jnp.asarray(x), jnp.asarray(w), jnp.asarray(b))
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    grads = vjp(jnp.asarray(g))
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
+    ty = getattr(torch.nn.functional, f"conv{n}d")(tx, tw, tb, **kw)
+    ty.backward(torch.tensor(g))
+    _close(y, ty, 1e-4)
+    for got, want in zip(grads, (tx.grad, tw.grad, tb.grad)):
+        _close(got, want, 1e-4)
+
+
+def test_small_one_group_conv_runs_as_im2col_on_cpu() -> None:
+    """Under the size limit a convolution compiles to a matmul, above it to XLA's convolution."""
+    from funcnn.nn.functional import conv as conv_module
+
+    def hlo(x_shape):
+        x, w = jnp.ones(x_shape), jnp.ones((8, 4, 3, 3))
+        return jax.jit(lambda x, w: F.conv2d(x, w)).lower(x, w).compile().as_text()
+
+    small = (2, 4, 8, 8)
+    big = (4096, 4, 64, 64)  # a 4096 * 62 * 62 x 36 patch matrix: far over the limit
+    assert 2 * 6 * 6 * 36 * 4 <= conv_module.IM2COL_MAX_BYTES < 4096 * 62 * 62 * 36 * 4
+    assert "convolution(" not in hlo(small)
+    assert "convolution(" in hlo(big)
+
+
 def test_functional_conv_transpose_takes_groups_before_dilation(rng) -> None:
     x = rng.standard_normal((2, 4, 3, 4)).astype(np.float32)
     w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)

@@ -4,13 +4,22 @@ Layouts are PyTorch's: inputs ``(N, C, *spatial)`` (or unbatched ``(C, *spatial)
 convolution weights ``(out_channels, in_channels / groups, *kernel)``, transposed
 convolution weights ``(in_channels, out_channels / groups, *kernel)``.
 
-How a convolution runs: ``lax.conv_general_dilated`` with PyTorch's ``NCHW``/``OIHW``
-dimension numbers, except that a 1 x 1 convolution (one group, no padding) is a matmul
-over channels, measured 1.5-2x faster on a CPU. XLA's CPU backend convolves
-channels-last and inserts the layout transposes itself, so transposing by hand was no
-faster; im2col (shifted slices and one matmul) won a little on 8 x 8 images but lost up
-to 3x on larger ones, and ``lax.conv_general_dilated_patches`` is an order of magnitude
-slower (``benchmarks/conv_formulations.py`` times them in a training step).
+How a convolution runs (one group; grouped convolutions always take the last route):
+
+* a 1 x 1 convolution without padding is a matmul over channels, measured 1.5-2x
+  faster than XLA's convolution on a CPU;
+* a convolution whose patch matrix (``N * prod(out spatial)`` rows of
+  ``C_in * prod(kernel)`` values) fits in `IM2COL_MAX_BYTES` is im2col: the kernel's
+  shifted (strided, dilated) slices of the channels-last input, stacked, and one
+  matmul with the weight; its gradients are a matmul and the slices' transpose. On a
+  2-core CPU, forward plus backward, it measured 1.1-2.6x faster than XLA's
+  convolution for patch matrices of 0.2-7 MB (batches of small images), between 0.8x
+  and 1.3x around 14 MB, and 1.2-1.7x slower at 24-63 MB
+  (``python -m benchmarks.conv_formulations --shapes``);
+* anything else is ``lax.conv_general_dilated`` with PyTorch's ``NCHW``/``OIHW``
+  dimension numbers (XLA's CPU backend convolves channels-last and inserts the layout
+  transposes itself, so transposing by hand was no faster;
+  ``lax.conv_general_dilated_patches`` is an order of magnitude slower).
 Convolutions run at ``Precision.HIGHEST``: full float32 on every backend (no TF32),
 PyTorch's numbers; on a CPU it costs nothing.
 
@@ -28,6 +37,8 @@ Examples:
 from __future__ import annotations
 
 import functools
+import itertools
+import math
 from typing import Sequence, Union
 
 import jax
@@ -42,6 +53,9 @@ IntOrTuple = Union[int, Sequence[int]]
 Padding = Union[str, int, Sequence[int]]
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+IM2COL_MAX_BYTES = 8 * 2**20
+"""Largest patch matrix (bytes) for which a convolution runs as im2col plus one matmul."""
 _DIMENSION_NUMBERS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
 
 
@@ -174,6 +188,39 @@ def conv(
     return _conv_compiled(jnp.asarray(input), jnp.asarray(weight), _maybe_array(bias), stride, pads, dilation, groups)
 
 
+def _out_size(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> int:
+    return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _patch_bytes(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, dilation: tuple) -> int:
+    """Bytes of the im2col patch matrix of a batched ``x`` (``N * prod(out) x C * prod(k)``)."""
+    kernel = weight.shape[2:]
+    out = [_out_size(s, k, st, p, d) for s, k, st, p, d in zip(x.shape[2:], kernel, stride, pads, dilation)]
+    return x.shape[0] * math.prod(out) * x.shape[1] * math.prod(kernel) * x.dtype.itemsize
+
+
+def _im2col(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, dilation: tuple) -> jax.Array:
+    """One-group convolution of batched ``x`` as patches (strided, dilated slices) times the weight.
+
+    Its gradient is JAX's: a matmul for the weight, and for the input the transpose of
+    the slices (each tap's gradient padded back into place and summed).
+    """
+    n, c = x.shape[:2]
+    o, kernel = weight.shape[0], weight.shape[2:]
+    xp = jnp.pad(jnp.moveaxis(x, 1, -1), ((0, 0), *pads, (0, 0)))  # channels-last, padded
+    out = [(s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(xp.shape[1:-1], kernel, stride, dilation)]
+    taps = [
+        xp[(slice(None),) + tuple(slice(i * d, i * d + (m - 1) * st + 1, st) for i, d, m, st in zip(tap, dilation, out, stride))]
+        for tap in itertools.product(*(range(k) for k in kernel))
+    ]
+    # (N, *out, taps, C): a row per output position, channels contiguous; the weight is
+    # reordered to match, (O, *kernel, C).
+    patches = jnp.stack(taps, axis=-2).reshape(n * math.prod(out), math.prod(kernel) * c)
+    w2d = jnp.moveaxis(weight, 1, -1).reshape(o, -1)
+    y = lax.dot_general(patches, w2d, (((1,), (1,)), ((), ())), precision=lax.Precision.HIGHEST)
+    return jnp.moveaxis(y.reshape(n, *out, o), -1, 1)
+
+
 # The cores are compiled per configuration: one XLA program per call even when run
 # eagerly (inside an outer ``jit`` they are simply inlined).
 @functools.partial(jax.jit, static_argnums=(3, 4, 5, 6))
@@ -194,9 +241,8 @@ def _conv_compiled(
         y = lax.dot_general(x, w2d, (((1,), (1,)), ((), ())), precision=lax.Precision.HIGHEST)
         y = jnp.moveaxis(y, -1, 1)
     else:
-        y = lax.conv_general_dilated(
-            x,
-            weight,
+        xla_conv = functools.partial(
+            lax.conv_general_dilated,
             window_strides=stride,
             padding=pads,
             rhs_dilation=dilation,
@@ -204,6 +250,12 @@ def _conv_compiled(
             feature_group_count=groups,
             precision=lax.Precision.HIGHEST,
         )
+        if groups == 1 and _patch_bytes(x, weight, stride, pads, dilation) <= IM2COL_MAX_BYTES:
+            # im2col is measured on CPUs only; other backends keep their convolution.
+            im2col = functools.partial(_im2col, stride=stride, pads=pads, dilation=dilation)
+            y = lax.platform_dependent(x, weight, cpu=im2col, default=xla_conv)
+        else:
+            y = xla_conv(x, weight)
     y = _add_bias(y, bias, n)
     return y if batched else y[0]
 
