@@ -104,3 +104,29 @@ def test_only_keeps_the_suite_order() -> None:
 def test_unknown_workload_module() -> None:
     with pytest.raises(ValueError, match=r"unknown workload 'W7'; expected one of"):
         get("W7")
+
+
+def _run_profile(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"), "JAX_PLATFORMS": "cpu"}
+    cmd = [sys.executable, "-m", "benchmarks.profile", *args]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_profile_attributes_xla_time_to_operations(tmp_path: Path) -> None:
+    out = tmp_path / "profile.json"
+    proc = _run_profile(tmp_path, "W4", "--mode", "smoke", "--calls", "1", "--top", "5", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["workload"] == "W4" and report["impl"] == "funcnn" and report["ops_us_per_step"] > 0
+    assert sum(report["by_kind"].values()) == pytest.approx(report["ops_us_per_step"])
+    kinds = {op["kind"] for op in report["ops"]}
+    assert "matmul/conv (library)" in kinds or "matmul/conv (Eigen)" in kinds
+    # the LSTM's recurrent matmul runs once per time step (5 in the smoke sizes)
+    assert any(op["calls_per_step"] == 5 and "while/body" in op["op_name"] for op in report["ops"])
+    assert "by kind" in proc.stdout and "top 5 operations" in proc.stdout
+
+
+def test_profile_refuses_an_unknown_variant(tmp_path: Path) -> None:
+    proc = _run_profile(tmp_path, "W2", "--mode", "smoke", "--variant", "fused")
+    assert proc.returncode == 2
+    assert "W2 has the variants ('step',), got 'fused'" in proc.stderr and "Traceback" not in proc.stderr
