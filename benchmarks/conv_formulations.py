@@ -31,12 +31,14 @@ Before timing, every variant's loss and gradients are compared with PyTorch's on
 batch ("exact": within 1e-4, float32 round-off). ``--parts`` also times the second
 convolution, the pooling and a 1 x 1 convolution alone, forward and backward.
 
-What funcnn uses, from these measurements and the per-shape ones in
-``--shapes`` (each shape alone, forward + backward): a 1 x 1 convolution as a matmul over channels; im2col
-(shifted slices, one matmul) when the patch matrix is at most 8 MB, which covers the
-first convolution here and both of the unpadded W3 model in `benchmarks.run`; otherwise
+What funcnn uses, from these measurements and the per-shape ones of ``--shapes`` (one
+convolution alone, forward + backward, im2col against XLA's): a 1 x 1 convolution as a
+matmul over channels; im2col (shifted slices, one matmul) when the patch matrix is at
+most 8 MB and has at most twice as many columns as output channels, which covers the
+first convolution here and in the W3 model of `benchmarks.run`; otherwise
 ``lax.conv_general_dilated`` with NCHW dimension numbers (transposing by hand gained
-nothing); and pooling as strided slices with a first-max gradient. The whole-model NHWC layout (``nhwc-model``) is faster still but changes what
+nothing); and pooling as strided slices with a first-max gradient. The whole-model NHWC
+layout (``nhwc-model``) is faster still but changes what
 the layers take and return, so funcnn does not offer it as an option of the layers.
 
 Usage::

@@ -63,6 +63,7 @@ def conv_route(request, monkeypatch):
 
     limit = 1 << 62 if request.param == "im2col" else 0
     monkeypatch.setattr(conv_module, "IM2COL_MAX_BYTES", limit)
+    monkeypatch.setattr(conv_module, "IM2COL_MAX_EXPANSION", 1 << 62)
     conv_module._conv_compiled.clear_cache()  # the limit is read when a configuration is traced
     yield request.param
     conv_module._conv_compiled.clear_cache()
@@ -84,19 +85,20 @@ def test_both_conv_routes_match_torch_with_gradients(rng, conv_route, xshape, ws
         _close(got, want, 1e-4)
 
 
-def test_small_one_group_conv_runs_as_im2col_on_cpu() -> None:
-    """Under the size limit a convolution compiles to a matmul, above it to XLA's convolution."""
+def test_which_convolutions_run_as_im2col_on_cpu() -> None:
+    """im2col (a matmul) for a small patch matrix with few columns per output channel,
+    XLA's convolution for a big patch matrix or many columns per output channel."""
     from funcnn.nn.functional import conv as conv_module
 
-    def hlo(x_shape):
-        x, w = jnp.ones(x_shape), jnp.ones((8, 4, 3, 3))
+    def compiled(x_shape, w_shape):
+        x, w = jnp.ones(x_shape), jnp.ones(w_shape)
         return jax.jit(lambda x, w: F.conv2d(x, w)).lower(x, w).compile().as_text()
 
-    small = (2, 4, 8, 8)
-    big = (4096, 4, 64, 64)  # a 4096 * 62 * 62 x 36 patch matrix: far over the limit
-    assert 2 * 6 * 6 * 36 * 4 <= conv_module.IM2COL_MAX_BYTES < 4096 * 62 * 62 * 36 * 4
-    assert "convolution(" not in hlo(small)
-    assert "convolution(" in hlo(big)
+    assert 4 * 9 <= conv_module.IM2COL_MAX_EXPANSION * 32 and 4 * 9 > conv_module.IM2COL_MAX_EXPANSION * 8
+    assert "convolution(" not in compiled((2, 4, 8, 8), (32, 4, 3, 3))  # 36 columns for 32 channels
+    assert "convolution(" in compiled((2, 4, 8, 8), (8, 4, 3, 3))  # 36 columns for 8 channels
+    assert 4096 * 62 * 62 * 36 * 4 > conv_module.IM2COL_MAX_BYTES
+    assert "convolution(" in compiled((4096, 4, 64, 64), (32, 4, 3, 3))  # patches far over the size limit
 
 
 def test_functional_conv_transpose_takes_groups_before_dilation(rng) -> None:

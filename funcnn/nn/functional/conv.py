@@ -9,13 +9,17 @@ How a convolution runs (one group; grouped convolutions always take the last rou
 * a 1 x 1 convolution without padding is a matmul over channels, measured 1.5-2x
   faster than XLA's convolution on a CPU;
 * a convolution whose patch matrix (``N * prod(out spatial)`` rows of
-  ``C_in * prod(kernel)`` values) fits in `IM2COL_MAX_BYTES` is im2col: the kernel's
-  shifted (strided, dilated) slices of the channels-last input, stacked, and one
-  matmul with the weight; its gradients are a matmul and the slices' transpose. On a
-  2-core CPU, forward plus backward, it measured 1.1-2.6x faster than XLA's
-  convolution for patch matrices of 0.2-7 MB (batches of small images), between 0.8x
-  and 1.3x around 14 MB, and 1.2-1.7x slower at 24-63 MB
-  (``python -m benchmarks.conv_formulations --shapes``);
+  ``C_in * prod(kernel)`` values) fits in `IM2COL_MAX_BYTES` and has at most
+  `IM2COL_MAX_EXPANSION` times as many columns as the output has channels (a first
+  layer on images, say) is im2col: the kernel's shifted (strided, dilated) slices of the
+  channels-last input, stacked, and one matmul with the weight; its gradients are a
+  matmul and the slices' transpose. On a 2-core CPU, forward plus backward, im2col
+  measured 2.1-2.6x faster than XLA's convolution for such first layers (1 or 3 input
+  channels) and 1.1-1.6x faster for wider ones with small patch matrices, but slower
+  from about 14 MB of patches (``python -m benchmarks.conv_formulations --shapes``).
+  The column limit keeps the patches, which the gradient needs, small next to the
+  layer's own output: with both convolutions of the W3 CNN as im2col its training step
+  was no faster than with the first alone, and its peak memory 30-40 MB higher;
 * anything else is ``lax.conv_general_dilated`` with PyTorch's ``NCHW``/``OIHW``
   dimension numbers (XLA's CPU backend convolves channels-last and inserts the layout
   transposes itself, so transposing by hand was no faster;
@@ -56,6 +60,8 @@ _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 IM2COL_MAX_BYTES = 8 * 2**20
 """Largest patch matrix (bytes) for which a convolution runs as im2col plus one matmul."""
+IM2COL_MAX_EXPANSION = 2
+"""Largest ratio of patch-matrix columns (``C_in * prod(kernel)``) to output channels for im2col."""
 _DIMENSION_NUMBERS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
 
 
@@ -192,11 +198,16 @@ def _out_size(size: int, kernel: int, stride: int, pad: tuple[int, int], dilatio
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def _patch_bytes(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, dilation: tuple) -> int:
-    """Bytes of the im2col patch matrix of a batched ``x`` (``N * prod(out) x C * prod(k)``)."""
+def _im2col_pays(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, dilation: tuple) -> bool:
+    """Whether a one-group convolution of batched ``x`` runs as im2col: its patch matrix
+    (``N * prod(out)`` rows of ``C_in * prod(kernel)``) fits in `IM2COL_MAX_BYTES` and is
+    at most `IM2COL_MAX_EXPANSION` times the output's size, so the patches (kept for the
+    gradient) cost little memory next to the activations."""
     kernel = weight.shape[2:]
-    out = [_out_size(s, k, st, p, d) for s, k, st, p, d in zip(x.shape[2:], kernel, stride, pads, dilation)]
-    return x.shape[0] * math.prod(out) * x.shape[1] * math.prod(kernel) * x.dtype.itemsize
+    out = math.prod(_out_size(s, k, st, p, d) for s, k, st, p, d in zip(x.shape[2:], kernel, stride, pads, dilation))
+    columns = x.shape[1] * math.prod(kernel)
+    patch_bytes = x.shape[0] * out * columns * x.dtype.itemsize
+    return patch_bytes <= IM2COL_MAX_BYTES and columns <= IM2COL_MAX_EXPANSION * weight.shape[0]
 
 
 def _im2col(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, dilation: tuple) -> jax.Array:
@@ -250,7 +261,7 @@ def _conv_compiled(
             feature_group_count=groups,
             precision=lax.Precision.HIGHEST,
         )
-        if groups == 1 and _patch_bytes(x, weight, stride, pads, dilation) <= IM2COL_MAX_BYTES:
+        if groups == 1 and _im2col_pays(x, weight, stride, pads, dilation):
             # im2col is measured on CPUs only; other backends keep their convolution.
             im2col = functools.partial(_im2col, stride=stride, pads=pads, dilation=dilation)
             y = lax.platform_dependent(x, weight, cpu=im2col, default=xla_conv)
