@@ -168,3 +168,27 @@ def jax_loop(step: Callable[..., Any], params: Any, opt_state: Any, data: list[t
         carry[:] = p, s, loss
 
     return Bench(run, steps, lambda: float(carry[2]))
+
+
+def raw_train_step(loss_fn: Callable[..., Any], optimizer: Any) -> Callable[..., Any]:
+    """The hand-written jax+optax step of every raw-JAX version, not yet compiled:
+    ``step(params, opt_state, x, y) -> (params, opt_state, loss)``."""
+    import jax
+    import optax
+
+    def train_step(p: Any, s: Any, x: Any, y: Any) -> Any:
+        loss, grads = jax.value_and_grad(loss_fn)(p, x, y)
+        updates, s = optimizer.update(grads, s, p)
+        return optax.apply_updates(p, updates), s, loss
+
+    return train_step
+
+
+def raw_jax_bench(loss_fn: Callable[..., Any], optimizer: Any, weights: Mapping[str, np.ndarray], data: list[tuple[np.ndarray, ...]], steps: int) -> Bench:
+    """A raw-JAX version as a `Bench`: `raw_train_step` jit-compiled with params and
+    optimizer state donated, from ``weights`` (a ``state_dict``), over ``data``."""
+    import jax
+
+    params = jax_tree(weights)
+    step = jax.jit(raw_train_step(loss_fn, optimizer), donate_argnums=(0, 1))
+    return jax_loop(step, params, optimizer.init(params), jax_batches(data), steps)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import Bench, Size, batches, jax_tree, linear_spec, torch_state, torch_sync, uniform_weights
+from ._common import Bench, Size, batches, jax_tree, linear_spec, raw_train_step, torch_state, torch_sync, uniform_weights
 
 NAME = "W1"
 TITLE = "the article's loop: MLP 3-10-1, MSE, SGD(lr=0.01), 100 samples"
@@ -154,11 +154,7 @@ def _jax(variant: str, epochs: int, size: Size) -> Bench:
         out = h @ p["output"]["weight"].T + p["output"]["bias"]
         return jnp.mean((out - y) ** 2)
 
-    def train_step(p: Any, s: Any, x: jax.Array, y: jax.Array) -> Any:
-        loss, grads = jax.value_and_grad(loss_fn)(p, x, y)
-        updates, s = optimizer.update(grads, s, p)
-        return optax.apply_updates(p, updates), s, loss
-
+    train_step = raw_train_step(loss_fn, optimizer)
     step = jax.jit(train_step, donate_argnums=(0, 1))
     fused = _scan(train_step, epochs) if variant == "fused" else None
     params = jax_tree(_weights())

@@ -20,7 +20,7 @@ from ._common import (
     batches,
     jax_batches,
     jax_loop,
-    jax_tree,
+    raw_jax_bench,
     linear_spec,
     torch_batches,
     torch_loop,
@@ -117,14 +117,7 @@ def _jax(size: Size, device: str) -> Bench:
         logits = lstm(p["lstm"], x) @ p["head"]["weight"].T + p["head"]["bias"]
         return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
-    def train_step(p: Any, s: Any, x: jax.Array, y: jax.Array) -> Any:
-        loss, grads = jax.value_and_grad(loss_fn)(p, x, y)
-        updates, s = optimizer.update(grads, s, p)
-        return optax.apply_updates(p, updates), s, loss
-
-    params = jax_tree(_weights(size))
-    step = jax.jit(train_step, donate_argnums=(0, 1))
-    return jax_loop(step, params, optimizer.init(params), jax_batches(_data(size)), size.steps)
+    return raw_jax_bench(loss_fn, optimizer, _weights(size), _data(size), size.steps)
 
 
 def _funcnn(size: Size, device: str) -> Bench:

@@ -41,7 +41,6 @@ Examples:
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from typing import Sequence, Union
 
@@ -52,17 +51,18 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from .._checks import check_floating, shape_of
+from ._windows import windows
 
 IntOrTuple = Union[int, Sequence[int]]
 Padding = Union[str, int, Sequence[int]]
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+_DIMENSION_NUMBERS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
 
 IM2COL_MAX_BYTES = 8 * 2**20
 """Largest patch matrix (bytes) for which a convolution runs as im2col plus one matmul."""
 IM2COL_MAX_EXPANSION = 2
 """Largest ratio of patch-matrix columns (``C_in * prod(kernel)``) to output channels for im2col."""
-_DIMENSION_NUMBERS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
 
 
 # --------------------------------------------------------------------------- arguments
@@ -200,9 +200,9 @@ def _out_size(size: int, kernel: int, stride: int, pad: tuple[int, int], dilatio
 
 def _im2col_pays(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, dilation: tuple) -> bool:
     """Whether a one-group convolution of batched ``x`` runs as im2col: its patch matrix
-    (``N * prod(out)`` rows of ``C_in * prod(kernel)``) fits in `IM2COL_MAX_BYTES` and is
-    at most `IM2COL_MAX_EXPANSION` times the output's size, so the patches (kept for the
-    gradient) cost little memory next to the activations."""
+    (``N * prod(out)`` rows of ``C_in * prod(kernel)``) fits in `IM2COL_MAX_BYTES` and
+    has at most `IM2COL_MAX_EXPANSION` columns per output channel, so the patches (kept
+    for the gradient) cost little memory next to the layer's output."""
     kernel = weight.shape[2:]
     out = math.prod(_out_size(s, k, st, p, d) for s, k, st, p, d in zip(x.shape[2:], kernel, stride, pads, dilation))
     columns = x.shape[1] * math.prod(kernel)
@@ -211,21 +211,17 @@ def _im2col_pays(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, di
 
 
 def _im2col(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, dilation: tuple) -> jax.Array:
-    """One-group convolution of batched ``x`` as patches (strided, dilated slices) times the weight.
+    """One-group convolution of batched ``x`` as patches (the kernel's taps) times the weight.
 
     Its gradient is JAX's: a matmul for the weight, and for the input the transpose of
     the slices (each tap's gradient padded back into place and summed).
     """
     n, c = x.shape[:2]
     o, kernel = weight.shape[0], weight.shape[2:]
-    xp = jnp.pad(jnp.moveaxis(x, 1, -1), ((0, 0), *pads, (0, 0)))  # channels-last, padded
-    out = [(s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(xp.shape[1:-1], kernel, stride, dilation)]
-    taps = [
-        xp[(slice(None),) + tuple(slice(i * d, i * d + (m - 1) * st + 1, st) for i, d, m, st in zip(tap, dilation, out, stride))]
-        for tap in itertools.product(*(range(k) for k in kernel))
-    ]
-    # (N, *out, taps, C): a row per output position, channels contiguous; the weight is
-    # reordered to match, (O, *kernel, C).
+    out = [_out_size(s, k, st, p, d) for s, k, st, p, d in zip(x.shape[2:], kernel, stride, pads, dilation)]
+    x = jnp.moveaxis(x, 1, -1)  # channels-last: each tap (N, *out, C) has its channels contiguous
+    taps = windows(x, kernel, stride, [lo for lo, _ in pads], dilation, out, 0.0, first=1)
+    # A row per output position, columns (taps, C); the weight is reordered to match, (O, *kernel, C).
     patches = jnp.stack(taps, axis=-2).reshape(n * math.prod(out), math.prod(kernel) * c)
     w2d = jnp.moveaxis(weight, 1, -1).reshape(o, -1)
     y = lax.dot_general(patches, w2d, (((1,), (1,)), ((), ())), precision=lax.Precision.HIGHEST)

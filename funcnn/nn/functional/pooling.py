@@ -27,7 +27,6 @@ Examples:
 from __future__ import annotations
 
 import functools
-import itertools
 from typing import Sequence, Union
 
 import jax
@@ -36,6 +35,7 @@ import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
+from ._windows import windows
 from .conv import IntOrTuple, _check_input, ntuple
 
 OutputSize = Union[int, None, Sequence[Union[int, None]]]
@@ -96,34 +96,6 @@ def _output_shape(
     return out
 
 
-def _windows(
-    x: jax.Array,
-    kernel: Sequence[int],
-    stride: Sequence[int],
-    padding: Sequence[int],
-    dilation: Sequence[int],
-    out: Sequence[int],
-    fill: float,
-) -> list[jax.Array]:
-    """The ``prod(kernel)`` taps of every window, each ``(*batch, *out)``, in row-major kernel order.
-
-    Tap ``j`` of each output position is one strided slice of ``x`` padded with ``fill``
-    (left ``padding``, right as far as the last window reaches, per ``ceil_mode``).
-    """
-    n = len(kernel)
-    lead = x.ndim - n
-    reach = [(o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(out, stride, dilation, kernel)]
-    config = [(0, 0, 0)] * lead + [(p, max(r - size - p, 0), 0) for p, r, size in zip(padding, reach, x.shape[lead:])]
-    if any(lo or hi for lo, hi, _ in config):
-        x = lax.pad(x, jnp.asarray(fill, x.dtype), config)
-    taps = []
-    for offsets in itertools.product(*(range(k) for k in kernel)):
-        start = [0] * lead + [j * d for j, d in zip(offsets, dilation)]
-        limit = list(x.shape[:lead]) + [j * d + (o - 1) * s + 1 for j, d, o, s in zip(offsets, dilation, out, stride)]
-        taps.append(lax.slice(x, start, limit, [1] * lead + list(stride)))
-    return taps
-
-
 @jax.custom_jvp
 def _first_max(taps: tuple[jax.Array, ...]) -> jax.Array:
     """Elementwise max of the taps; the derivative follows the first maximal tap (PyTorch's rule)."""
@@ -174,7 +146,7 @@ def max_pool(
 def _max_pool_compiled(
     x: jax.Array, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, out: tuple
 ) -> jax.Array:
-    return _first_max(tuple(_windows(x, kernel, stride, padding, dilation, out, -jnp.inf)))
+    return _first_max(tuple(windows(x, kernel, stride, padding, dilation, out, -jnp.inf)))
 
 
 def max_pool1d(
@@ -294,7 +266,7 @@ def _avg_pool_compiled(
     override: int | None,
 ) -> jax.Array:
     n = len(kernel)
-    total = _tap_sum(_windows(x, kernel, stride, padding, (1,) * n, out, 0.0))
+    total = _tap_sum(windows(x, kernel, stride, padding, (1,) * n, out, 0.0))
     if override is not None:
         return total / jnp.asarray(override, total.dtype)
     counts = [_avg_counts(*a, count_include_pad) for a in zip(x.shape[-n:], kernel, padding, stride, out)]
