@@ -130,3 +130,23 @@ def test_profile_refuses_an_unknown_variant(tmp_path: Path) -> None:
     proc = _run_profile(tmp_path, "W2", "--mode", "smoke", "--variant", "fused")
     assert proc.returncode == 2
     assert "W2 has the variants ('step',), got 'fused'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_profile_refuses_an_unknown_workload(tmp_path: Path) -> None:
+    proc = _run_profile(tmp_path, "W9", "--mode", "smoke")
+    assert proc.returncode == 2
+    assert "unknown workload 'W9'; expected one of" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_profile_needs_its_own_process() -> None:
+    from benchmarks import profile
+
+    with pytest.raises(RuntimeError, match=r"run it as its own process \(`python -m benchmarks.profile \.\.\.`\)"):
+        profile.main(["W1"])
+
+
+def test_profile_reports_a_missing_trace(tmp_path: Path) -> None:
+    from benchmarks import profile
+
+    with pytest.raises(RuntimeError, match=r"the profiler wrote no trace under .*"):
+        profile.read_trace(str(tmp_path))
