@@ -21,7 +21,6 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-
 _WHAT = {"U": "strings", "S": "bytes", "O": "Python objects (e.g. None)", "M": "dates", "m": "time spans"}
 
 

@@ -24,8 +24,16 @@ import pytest
 
 import funcnn
 from funcnn import nn
-from funcnn.checkpoint import CheckpointManager, load_file, load_metadata, restore, save, save_file
-from funcnn.checkpoint import _format, _io
+from funcnn.checkpoint import (
+    CheckpointManager,
+    _format,
+    _io,
+    load_file,
+    load_metadata,
+    restore,
+    save,
+    save_file,
+)
 from funcnn.checkpoint import safetensors as st
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -245,8 +245,9 @@ def test_case_ids_are_unique() -> None:
 
 
 # ------------------------------------------- hostile and careless inputs (checkpoint, data, values)
-import funcnn  # noqa: E402
-from funcnn.checkpoint import restore, save  # noqa: E402
+import funcnn
+from funcnn.checkpoint import restore, save
+
 
 def _funcnn_file(tensors: dict[str, Any], metadata: dict[str, str]) -> _File:
     """A file as funcnn's writer makes it (valid checksum), with any metadata."""

@@ -262,8 +262,10 @@ def restore(path: str | os.PathLike[str], *, like: Any) -> Any:
 
     Raises:
       ValueError: the file is truncated or corrupted (checksum or header), is not a
-        funcnn checkpoint, or does not match ``like`` (naming every missing, extra and
-        mismatched path). Nothing is half-restored.
+        funcnn checkpoint (or its manifest is malformed), is not a regular file (a
+        FIFO or device; a symlink named here is followed, unlike in
+        `CheckpointManager`), or does not match ``like`` (naming every missing, extra
+        and mismatched path). Nothing is half-restored.
       FileNotFoundError: there is no such file.
 
     Examples:

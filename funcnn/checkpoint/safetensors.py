@@ -9,11 +9,19 @@ written here load with ``safetensors.torch.load_file`` and vice versa.
 Integrity: the writer adds ``"funcnn.checksum": "sha256"`` and ``"funcnn.sha256"`` to
 the metadata, the latter a SHA-256 over the header (in a canonical form, without that
 entry) and the tensor bytes, so any change to the file, even a single flipped bit, is
-detected. The reader validates the whole header (lengths, dtypes, shapes, offsets
-covering the data exactly, no trailing bytes) and, in any file with ``funcnn.*``
-metadata, requires and verifies the checksum; it raises before returning anything.
-Files from other writers carry no checksum; for them the header checks still catch
-truncation.
+detected. The checksum guards against accidents (truncation, bit rot, a half-copied
+file), not against someone who means to forge a file: anyone can recompute it.
+
+Reading: the reader opens regular files only (a FIFO, device or socket is refused by
+name, unread); validates the whole header before reading any tensor byte, within
+fixed bounds (16 MiB, 500,000 JSON values, 3 levels of nesting, at most 64
+dimensions per tensor, offsets tiling the data exactly to the end of the file; see
+`funcnn.checkpoint._format`); and, in any file with ``funcnn.*`` metadata, requires
+the checksum and verifies it by streaming the file through a 4 MiB buffer before
+the data is read into memory. So any file, however made, is refused at a cost of at
+most its own size plus a few tens of megabytes, never by hanging or by an error
+other than the documented ``ValueError``. Files from other writers carry no
+checksum; for them the header checks still catch truncation.
 
 Examples:
   >>> import os, tempfile
@@ -41,8 +49,19 @@ import numpy as np
 
 from ..serialization import to_numpy
 from ._files import open_regular, read_exact
-from ._format import ALGORITHM_KEY, CHECKSUM_KEY, NAMES, RESERVED_PREFIX, Corrupt, Header, canonical, dtype_code
-from ._format import has_checksum, parse_header, verify_checksum
+from ._format import (
+    ALGORITHM_KEY,
+    CHECKSUM_KEY,
+    NAMES,
+    RESERVED_PREFIX,
+    Corrupt,
+    Header,
+    canonical,
+    dtype_code,
+    has_checksum,
+    parse_header,
+    verify_checksum,
+)
 from ._io import atomic_write
 
 
@@ -209,7 +228,8 @@ def load_file(filename: str | os.PathLike[str]) -> dict[str, np.ndarray]:
       float8 as the ``ml_dtypes`` types JAX uses).
 
     Raises:
-      ValueError: the file is truncated, corrupted, or not a safetensors file.
+      ValueError: the file is truncated, corrupted, not a safetensors file, or not a
+        regular file (a FIFO or device; a symlink is followed).
       FileNotFoundError: there is no such file.
 
     Examples:
