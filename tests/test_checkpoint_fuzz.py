@@ -42,7 +42,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-FUZZ_HEAVY = settings(FUZZ, max_examples=15)  # each example parses a header of up to a few MB, four times
+FUZZ_HEAVY = settings(FUZZ, max_examples=10)  # each example parses a header of up to a few MB, four times
 
 _DIR = tempfile.mkdtemp(prefix="funcnn-fuzz-")
 _LIKE = {"w": jnp.zeros((2, 3)), "n": np.zeros(3, np.int64), "step": 0, "key": jax.random.key(1)}

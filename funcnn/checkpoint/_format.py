@@ -3,14 +3,17 @@
 The header is refused, with a reason, unless it is within these bounds, all checked
 before the JSON is parsed or any tensor byte is read:
 
-* its length is at most ``MAX_HEADER`` bytes (16 MiB) and fits in the file;
-* it holds at most ``MAX_VALUES`` JSON values and nests at most 3 levels deep;
+* its length is at most ``MAX_HEADER`` bytes (8 MiB) and fits in the file;
+* it holds at most ``MAX_VALUES`` (250,000) JSON values and nests at most 3 levels
+  deep (a tensor's record takes about 11 values plus its number of dimensions, so
+  20,000 tensors fit easily; the largest published checkpoints hold a few thousand
+  per file);
 * every tensor has a known dtype, at most ``MAX_NDIM`` (64, NumPy's limit)
   dimensions and at most 2**63 - 1 bytes even counting zero-sized dimensions as 1,
   and its data offsets tile the data section exactly (no gap, overlap or trailing
   byte), so no offset can point outside the file.
 
-Parsing such a header costs at most about the header's size plus 40 MB. The SHA-256
+Parsing such a header costs at most about twice the header's size plus 35 MB. The SHA-256
 is computed by streaming the data section through a fixed 4 MiB buffer, so a file
 that fails it costs no more memory than a small one.
 """
@@ -32,8 +35,8 @@ from ._json import JSONLimitError, bounded_loads
 CHECKSUM_KEY = "funcnn.sha256"
 ALGORITHM_KEY = "funcnn.checksum"  # a second marker: one damaged key name cannot hide the checksum
 RESERVED_PREFIX = "funcnn."
-MAX_HEADER = 16 * 1024 * 1024
-MAX_VALUES = 500_000
+MAX_HEADER = 8 * 1024 * 1024
+MAX_VALUES = 250_000
 MAX_NDIM = 64
 _CHUNK = 4 * 1024 * 1024
 

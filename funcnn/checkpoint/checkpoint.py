@@ -42,7 +42,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import safetensors
-from ._format import MAX_VALUES
 from ._json import JSONLimitError, bounded_loads
 
 MANIFEST_KEY = "funcnn.manifest"
@@ -180,14 +179,18 @@ def save(path: str | os.PathLike[str], tree: Any, *, metadata: Mapping[str, str]
     safetensors.write(owner, path, dict(zip(names, host)), meta)
 
 
-def _manifest(path: str, text: str) -> tuple[Any, dict[str, Spec]]:
-    """Parse and check a manifest: ``(version, {path: Spec})``; refuse anything malformed by name."""
+def _manifest(path: str, text: str, max_values: int) -> tuple[Any, dict[str, Spec]]:
+    """Parse and check a manifest: ``(version, {path: Spec})``; refuse anything malformed by name.
+
+    ``max_values`` bounds the JSON values before parsing: an honest manifest has about
+    10 plus each leaf's number of dimensions per leaf, one leaf per tensor.
+    """
 
     def malformed(reason: str) -> ValueError:
         return ValueError(f"restore: {path!r} has a malformed manifest ({reason}); it was not written by funcnn")
 
     try:
-        manifest = bounded_loads(text.encode("utf-8", "surrogatepass"), max_depth=4, max_values=MAX_VALUES)
+        manifest = bounded_loads(text, max_depth=4, max_values=max_values)
     except JSONLimitError as e:
         raise malformed(f"not valid JSON: {e}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -223,7 +226,7 @@ def _saved_specs(path: str, tensors: Mapping[str, np.ndarray], metadata: Mapping
             f"restore: {path!r} has no funcnn manifest, so it is a plain safetensors file, not a checkpoint "
             f"from funcnn.checkpoint.save; read weights files with funcnn.checkpoint.load_weights"
         )
-    _, specs = _manifest(path, text)
+    _, specs = _manifest(path, text, 64 + sum(16 + a.ndim for a in tensors.values()))
     on_disk = {n: Spec(tuple(a.shape), a.dtype.name) for n, a in tensors.items()}
     if set(on_disk) != set(specs) or any(on_disk[n] != s._replace(key=None) for n, s in specs.items()):
         raise ValueError(f"restore: {path!r} has a manifest that disagrees with its tensors; it was not written by funcnn")
