@@ -13,9 +13,11 @@ before the JSON is parsed or any tensor byte is read:
   and its data offsets tile the data section exactly (no gap, overlap or trailing
   byte), so no offset can point outside the file.
 
-Parsing such a header costs at most about twice the header's size plus 35 MB. The SHA-256
-is computed by streaming the data section through a fixed 4 MiB buffer, so a file
-that fails it costs no more memory than a small one.
+Parsing such a header costs at most about twice the header's size plus 35 MB. The
+SHA-256 of a data section over ``ONE_PASS`` (64 MiB) is computed by streaming it
+through a fixed 4 MiB buffer before the data is read into memory, so a large file
+(a sparse one, say) that fails it costs no more memory than a small one; a smaller
+data section is hashed as it is read (one pass).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ MAX_HEADER = 8 * 1024 * 1024
 MAX_VALUES = 250_000
 MAX_NDIM = 64
 _CHUNK = 4 * 1024 * 1024
+ONE_PASS = 64 * 1024 * 1024
 
 CODES: dict[str, np.dtype] = {
     "BOOL": np.dtype(np.bool_),
@@ -170,8 +173,12 @@ def has_checksum(header: Header) -> bool:
     return any(k.startswith(RESERVED_PREFIX) for k in header.metadata)
 
 
-def verify_checksum(f: BinaryIO, header: Header) -> None:
-    """Stream the data section through SHA-256 and compare; raise `Corrupt` on any difference."""
+def verify_checksum(f: BinaryIO, header: Header, into: memoryview | None = None) -> None:
+    """Stream the data section through SHA-256 and compare; raise `Corrupt` on any difference.
+
+    With ``into`` (``data_size`` bytes) the data is read into it as it is hashed (one
+    pass); without, it goes through a fixed 4 MiB buffer and is not kept.
+    """
     expected = header.metadata.get(CHECKSUM_KEY)
     if expected is None or header.metadata.get(ALGORITHM_KEY) != "sha256":
         raise Corrupt("its funcnn checksum entry is missing or damaged")
@@ -181,13 +188,15 @@ def verify_checksum(f: BinaryIO, header: Header) -> None:
     }
     digest = hashlib.sha256(canonical(entries, header.metadata))
     f.seek(header.data_start)
-    buffer = memoryview(bytearray(min(_CHUNK, header.data_size)))
-    left = header.data_size
-    while left:
-        n = read_exact(f, buffer[: min(left, len(buffer))])
+    scratch = memoryview(bytearray(min(_CHUNK, header.data_size))) if into is None else None
+    done = 0
+    while done < header.data_size:
+        step = min(_CHUNK, header.data_size - done)
+        view = scratch[:step] if scratch is not None else into[done : done + step]
+        n = read_exact(f, view)
         if not n:
             raise Corrupt("the file ended early")
-        digest.update(buffer[:n])
-        left -= n
+        digest.update(view[:n])
+        done += n
     if digest.hexdigest() != expected:
         raise Corrupt("its SHA-256 checksum does not match the contents")

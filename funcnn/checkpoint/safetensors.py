@@ -14,12 +14,12 @@ file), not against someone who means to forge a file: anyone can recompute it.
 
 Reading: the reader opens regular files only (a FIFO, device or socket is refused by
 name, unread); validates the whole header before reading any tensor byte, within
-fixed bounds (16 MiB, 500,000 JSON values, 3 levels of nesting, at most 64
-dimensions per tensor, offsets tiling the data exactly to the end of the file; see
+fixed bounds (8 MiB, 250,000 JSON values, 3 levels of nesting, at most 64 dimensions
+per tensor, offsets tiling the data exactly to the end of the file; see
 `funcnn.checkpoint._format`); and, in any file with ``funcnn.*`` metadata, requires
-the checksum and verifies it by streaming the file through a 4 MiB buffer before
-the data is read into memory. So any file, however made, is refused at a cost of at
-most its own size plus a few tens of megabytes, never by hanging or by an error
+the checksum and verifies it (data over 64 MiB is streamed through a 4 MiB buffer
+before it is read into memory). So any file, however made, is refused at a cost of
+at most its own size plus a few tens of megabytes, never by hanging or by an error
 other than the documented ``ValueError``. Files from other writers carry no
 checksum; for them the header checks still catch truncation.
 
@@ -53,6 +53,7 @@ from ._format import (
     ALGORITHM_KEY,
     CHECKSUM_KEY,
     NAMES,
+    ONE_PASS,
     RESERVED_PREFIX,
     Corrupt,
     Header,
@@ -186,18 +187,23 @@ def read(
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read, validate and checksum a file; return ``({name: array}, metadata)``.
 
-    The checksum is verified by streaming before the tensor data is read into memory,
-    so a corrupted file is refused without ever holding its data.
+    A data section over 64 MiB is checksummed by streaming before it is read into
+    memory, so a large corrupted file is refused without ever holding its data; a
+    smaller one is checksummed as it is read.
     """
     with open_regular(owner, path, follow_symlinks=follow_symlinks) as f:
         try:
             header = parse_header(f, os.fstat(f.fileno()).st_size)
-            if has_checksum(header):
+            checked = has_checksum(header)
+            if checked and header.data_size > ONE_PASS:  # verify before holding the data
                 verify_checksum(f, header)
-            f.seek(header.data_start)
             data = bytearray(header.data_size)
-            if read_exact(f, memoryview(data)) != header.data_size:
-                raise Corrupt("the file ended early")
+            if checked and header.data_size <= ONE_PASS:
+                verify_checksum(f, header, into=memoryview(data))
+            else:
+                f.seek(header.data_start)
+                if read_exact(f, memoryview(data)) != header.data_size:
+                    raise Corrupt("the file ended early")
         except Corrupt as e:
             raise _refused(owner, path, f, e) from None
     return dict(_arrays(header, data)), header.metadata
