@@ -59,6 +59,11 @@ class SafetensorsFile:
       verify: stream the whole file through its SHA-256 once at open (files written
         by funcnn carry one) and refuse it if it does not match.
 
+    Attributes:
+      path: the file's path.
+      verified: True when the whole file's SHA-256 was checked at open (``verify=True``
+        on a file that carries one).
+
     Raises:
       ValueError: the header is invalid, the file is not a regular file, or (with
         ``verify=True``) the checksum does not match.

@@ -97,7 +97,9 @@ class CheckpointManager:
         """Save ``tree`` as ``step`` (see `funcnn.checkpoint.save`), then drop the oldest extra steps.
 
         Saving a step that exists replaces it atomically. Saving a step below the
-        latest is refused: the higher steps would hide it from `latest_step`.
+        latest is refused: the higher steps would hide it from `latest_step`. Before
+        writing, temporaries left in the directory by interrupted saves are removed
+        (never one a live writer holds; see the module docstring).
 
         Returns:
           the path written.
