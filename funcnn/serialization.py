@@ -85,6 +85,10 @@ def state_dict(params: Params, state: State | None = None) -> dict[str, np.ndarr
       ``{dotted_key: numpy array}``, the keys and shapes of ``torch_module.state_dict()``;
       each array keeps its leaf's shape and dtype (bfloat16 stays bfloat16).
 
+    Raises:
+      TypeError: ``params`` (or ``state``) is not a nested dict, or a leaf is not a
+        numeric array or number (naming its dotted key).
+
     Examples:
       >>> import jax
       >>> import funcnn
@@ -118,21 +122,23 @@ def _loadable_value(value: Any, spec: Any) -> tuple[Any, str | None]:
 
 def _check_state_dict_args(params: Any, state: Any) -> None:
     """`state_dict`'s arguments must be nested mappings whose leaves are numeric arrays or numbers."""
-    for name, tree in (("params", params), ("state", state)):
+    for name, source, tree in (("params", "model.init", params), ("state", "model.init_state", state)):
         if name == "state" and tree is None:
             continue
         if not isinstance(tree, Mapping):
             raise TypeError(
-                f"state_dict: `{name}` must be the nested dict of arrays from model.{'init' if name == 'params' else 'init_state'}, "
-                f"got {type(tree).__name__}; pass e.g. funcnn.state_dict(model.init(key))"
+                f"state_dict: `{name}` must be the nested dict of arrays from {source}, got {type(tree).__name__}; "
+                f"pass e.g. funcnn.state_dict(model.init(key))"
             )
         for key, leaf in flatten_dict(tree).items():
             dtype = getattr(leaf, "dtype", None)
-            numeric = isinstance(leaf, (bool, int, float, complex)) if dtype is None else np.dtype(dtype).kind in "biufcV"
-            if not numeric:
+            if dtype is None and isinstance(leaf, (bool, int, float, complex)):
+                continue
+            if dtype is None or np.dtype(dtype).kind not in "biufcV":  # V: bfloat16 and float8
+                what = type(leaf).__name__ if dtype is None else f"{type(leaf).__name__} of dtype {dtype}"
                 raise TypeError(
-                    f"state_dict: `{name}` leaf {key!r} is a {type(leaf).__name__}{f' of dtype {dtype}' if dtype is not None else ''}, "
-                    f"not a numeric array; a state_dict holds arrays only (keep other values elsewhere)"
+                    f"state_dict: `{name}` leaf {key!r} is a {what}, not a numeric array; a state_dict holds "
+                    f"arrays only (keep other values elsewhere)"
                 )
 
 
@@ -153,7 +159,11 @@ def load_state_dict(
     """Check a flat ``state_dict`` against ``model`` and build ``(params, state)``.
 
     Every key's shape is checked; all missing, unexpected and mis-shaped keys are
-    reported together in one error. Values are cast to the model's dtypes.
+    reported together in one error. Values are cast to the model's dtypes, and only
+    when every value fits: an int outside the model's integer range (e.g. a 64-bit
+    ``num_batches_tracked`` into int32), a fraction or NaN into an integer, a finite
+    value beyond the largest float, complex values into a real dtype, strings and
+    objects (``None``) are refused, by key and value, in the same error.
 
     Args:
       model: the funcnn module the weights are for.
@@ -169,7 +179,8 @@ def load_state_dict(
 
     Raises:
       TypeError: if ``state_dict`` is not a mapping.
-      ValueError: naming every missing, unexpected and mis-shaped key.
+      ValueError: naming every missing, unexpected and mis-shaped key and every
+        value that does not fit the model's dtype.
 
     Examples:
       >>> import numpy as np

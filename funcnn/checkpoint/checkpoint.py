@@ -179,6 +179,12 @@ def save(path: str | os.PathLike[str], tree: Any, *, metadata: Mapping[str, str]
     safetensors.write(owner, path, dict(zip(names, host)), meta)
 
 
+def _short(value: Any, *, quote: bool = True) -> str:
+    """A value from a file, shown in an error: its repr (or str) cut to 60 characters."""
+    text = repr(value) if quote else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _manifest(path: str, text: str, max_values: int) -> tuple[Any, dict[str, Spec]]:
     """Parse and check a manifest: ``(version, {path: Spec})``; refuse anything malformed by name.
 
@@ -195,15 +201,15 @@ def _manifest(path: str, text: str, max_values: int) -> tuple[Any, dict[str, Spe
         raise malformed(f"not valid JSON: {e}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         got = manifest.get("format") if isinstance(manifest, dict) else manifest
-        raise malformed(f"format {got!r}, expected {FORMAT!r}"[:300])
+        raise malformed(f"format {_short(got)}, expected {FORMAT!r}")
     version = manifest.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise malformed(f"version {version!r} is not a positive integer"[:300])
+        raise malformed(f"version {_short(version)} is not a positive integer")
     if version > FORMAT_VERSION:
         written_by = manifest.get("funcnn")
         raise ValueError(
             f"restore: {path!r} uses checkpoint format version {version}, newer than this funcnn reads "
-            f"({FORMAT_VERSION}); upgrade funcnn (it was written by funcnn {str(written_by)[:40]})"
+            f"({FORMAT_VERSION}); upgrade funcnn (it was written by funcnn {_short(written_by, quote=False)})"
         )
     leaves = manifest.get("leaves")
     if not isinstance(leaves, list):
