@@ -13,9 +13,11 @@ rather than with hypothesis' ``deadline``, which would flake on a loaded machine
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
+import shutil
 import struct
 import tempfile
 import time
@@ -47,6 +49,7 @@ FUZZ = settings(
 FUZZ_HEAVY = settings(FUZZ, max_examples=10)  # each example parses a header of up to a few MB, four times
 
 _DIR = tempfile.mkdtemp(prefix="funcnn-fuzz-")
+atexit.register(shutil.rmtree, _DIR, True)
 _LIKE = {"w": jnp.zeros((2, 3)), "n": np.zeros(3, np.int64), "step": 0, "key": jax.random.key(1)}
 
 
