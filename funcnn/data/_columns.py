@@ -2,7 +2,9 @@
 
 `columns` checks the input once and returns the arrays as host NumPy arrays (in JAX's
 canonical dtypes, so a float64 array becomes float32 unless x64 is enabled) together
-with a ``pack`` function that rebuilds the caller's structure from new columns.
+with a ``pack`` function that rebuilds the caller's structure from new columns. The
+narrowing goes through `funcnn._casting.cast`: a value that would not survive it
+(an int64 beyond int32, which NumPy would wrap) is refused by name, not corrupted.
 """
 
 from __future__ import annotations
