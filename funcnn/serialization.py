@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._casting import cast
 from .nn.module import Module, Params, State
 
 
@@ -84,6 +85,10 @@ def state_dict(params: Params, state: State | None = None) -> dict[str, np.ndarr
       ``{dotted_key: numpy array}``, the keys and shapes of ``torch_module.state_dict()``;
       each array keeps its leaf's shape and dtype (bfloat16 stays bfloat16).
 
+    Raises:
+      TypeError: ``params`` (or ``state``) is not a nested dict, or a leaf is not a
+        numeric array or number (naming its dotted key).
+
     Examples:
       >>> import jax
       >>> import funcnn
@@ -92,8 +97,49 @@ def state_dict(params: Params, state: State | None = None) -> dict[str, np.ndarr
       >>> {k: (v.shape, str(v.dtype)) for k, v in sd.items()}
       {'weight': ((2, 3), 'float32'), 'bias': ((2,), 'float32')}
     """
+    _check_state_dict_args(params, state)
     merged = _merge(params, state or {})
     return {k: to_numpy(v) for k, v in flatten_dict(merged).items()}
+
+
+def _loadable_value(value: Any, spec: Any) -> tuple[Any, str | None]:
+    """``(array of spec's dtype, None)``, or a problem: ``(None, why)`` for a value that does
+    not fit spec's dtype (it would be wrapped, truncated or made up), ``(array, why)`` for a
+    shape mismatch."""
+    try:
+        array = to_numpy(value)
+    except (TypeError, ValueError):
+        return None, f"is a {type(value).__name__}, not an array"
+    if tuple(array.shape) != tuple(spec.shape) and array.dtype.kind in "biufc":
+        return array, f"expected shape {tuple(spec.shape)}, got {tuple(array.shape)}"
+    out, why = cast(array, spec.dtype)
+    if out is None:
+        return None, why if isinstance(value, np.ndarray) else f"{why} (a {type(value).__name__})"
+    if tuple(array.shape) != tuple(spec.shape):
+        return array, f"expected shape {tuple(spec.shape)}, got {tuple(array.shape)}"
+    return out, None
+
+
+def _check_state_dict_args(params: Any, state: Any) -> None:
+    """`state_dict`'s arguments must be nested mappings whose leaves are numeric arrays or numbers."""
+    for name, source, tree in (("params", "model.init", params), ("state", "model.init_state", state)):
+        if name == "state" and tree is None:
+            continue
+        if not isinstance(tree, Mapping):
+            raise TypeError(
+                f"state_dict: `{name}` must be the nested dict of arrays from {source}, got {type(tree).__name__}; "
+                f"pass e.g. funcnn.state_dict(model.init(key))"
+            )
+        for key, leaf in flatten_dict(tree).items():
+            dtype = getattr(leaf, "dtype", None)
+            if dtype is None and isinstance(leaf, (bool, int, float, complex)):
+                continue
+            if dtype is None or np.dtype(dtype).kind not in "biufcV":  # V: bfloat16 and float8
+                what = type(leaf).__name__ if dtype is None else f"{type(leaf).__name__} of dtype {dtype}"
+                raise TypeError(
+                    f"state_dict: `{name}` leaf {key!r} is a {what}, not a numeric array; a state_dict holds "
+                    f"arrays only (keep other values elsewhere)"
+                )
 
 
 def _expected(model: Module) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -113,7 +159,11 @@ def load_state_dict(
     """Check a flat ``state_dict`` against ``model`` and build ``(params, state)``.
 
     Every key's shape is checked; all missing, unexpected and mis-shaped keys are
-    reported together in one error. Values are cast to the model's dtypes.
+    reported together in one error. Values are cast to the model's dtypes, and only
+    when every value fits: an int outside the model's integer range (e.g. a 64-bit
+    ``num_batches_tracked`` into int32), a fraction or NaN into an integer, a finite
+    value beyond the largest float, complex values into a real dtype, strings and
+    objects (``None``) are refused, by key and value, in the same error.
 
     Args:
       model: the funcnn module the weights are for.
@@ -129,7 +179,8 @@ def load_state_dict(
 
     Raises:
       TypeError: if ``state_dict`` is not a mapping.
-      ValueError: naming every missing, unexpected and mis-shaped key.
+      ValueError: naming every missing, unexpected and mis-shaped key and every
+        value that does not fit the model's dtype.
 
     Examples:
       >>> import numpy as np
@@ -150,16 +201,22 @@ def load_state_dict(
     missing = [k for k in want if k not in state_dict]
     unexpected = [k for k in state_dict if k not in want]
     values: dict[str, Any] = {}
-    mismatched = []
+    mismatched: list[str] = []
+    unloadable: list[str] = []
     for k, spec in want.items():
         if k not in state_dict:
             continue
-        v = to_numpy(state_dict[k])
-        if tuple(v.shape) != tuple(spec.shape):
-            mismatched.append(f"{k}: expected shape {tuple(spec.shape)}, got {tuple(v.shape)}")
+        v, why = _loadable_value(state_dict[k], spec)
+        if why is not None:
+            (unloadable if v is None else mismatched).append(f"{k}: {why}")
             continue
-        values[k] = jnp.asarray(v, dtype=spec.dtype)
+        values[k] = jnp.asarray(v)
     problems = []
+    if unloadable:
+        problems.append(
+            "values that do not fit the model's dtypes (convert them first; 64-bit ints need jax_enable_x64): "
+            + "; ".join(unloadable)
+        )
     if mismatched:
         problems.append("mis-shaped keys: " + "; ".join(mismatched))
     if strict and missing:

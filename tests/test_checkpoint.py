@@ -373,8 +373,11 @@ def test_a_process_killed_mid_save_leaves_the_previous_checkpoint_loadable(tmp_p
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert len(leftovers) == 1 and leftovers[0].startswith(".step_00000001.safetensors.")
+    assert (tmp_path / leftovers[0]).stat().st_size > 0
     assert manager.all_steps() == [1]
     assert_bit_identical(manager.restore(like=old), old)
+    manager.save(2, old)  # the next save removes the dead writer's temporary
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
 def test_a_write_failing_halfway_keeps_the_old_file_and_removes_the_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -242,3 +242,127 @@ def test_error_message(
 def test_case_ids_are_unique() -> None:
     ids = [c[0] for c in CASES]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+# ------------------------------------------- hostile and careless inputs (checkpoint, data, values)
+import funcnn
+from funcnn.checkpoint import restore, save
+
+
+def _funcnn_file(tensors: dict[str, Any], metadata: dict[str, str]) -> _File:
+    """A file as funcnn's writer makes it (valid checksum), with any metadata."""
+    from funcnn.checkpoint import safetensors as st
+
+    return _File(b"".join(bytes(memoryview(c)) for c in st.encode("test", tensors, metadata)))
+
+
+def _manifest_file(version: Any) -> _File:
+    manifest = {"format": "funcnn.checkpoint", "version": version, "leaves": [{"path": "['w']", "shape": [2], "dtype": "float64"}]}
+    return _funcnn_file({"['w']": np.zeros(2)}, {"funcnn.manifest": json.dumps(manifest)})
+
+
+def _first_tensor(path: Any, name: str) -> Any:
+    from funcnn.checkpoint import safe_open
+
+    with safe_open(path) as f:
+        return f.get_tensor(name)
+
+
+def _bn_state_dict(**values: Any) -> dict[str, Any]:
+    sd = {"weight": np.ones(2), "bias": np.zeros(2), "running_mean": np.zeros(2), "running_var": np.ones(2),
+          "num_batches_tracked": np.array(0)}
+    return {**sd, **values}
+
+
+_UNFIT = r"load_state_dict for BatchNorm1d: expected the 5 keys of the model, got 5:\n  values that do not fit the model's dtypes \(convert them first; 64-bit ints need jax_enable_x64\): "
+
+HARDENING_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], type[Exception], str]] = [
+    (
+        "safetensors-zero-dim-huge",
+        load_file, (_safetensors({"w": {"dtype": "F32", "shape": [0, 2**63], "data_offsets": [0, 0]}}),), {},
+        ValueError, _CORRUPT.format(r"tensor 'w' has a shape \[0, 9223372036854775808\] too large for any array"),
+    ),
+    (
+        "safetensors-65-dims",
+        load_file, (_safetensors({"w": {"dtype": "F32", "shape": [0] * 65, "data_offsets": [0, 0]}}),), {},
+        ValueError, _CORRUPT.format(r"tensor 'w' has 65 dimensions, more than the 64 NumPy supports"),
+    ),
+    (
+        "safetensors-deep-nesting",
+        load_file, (_safetensors(None, raw_header=b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"),), {},
+        ValueError, _CORRUPT.format(r"the header is not valid JSON \(it nests deeper than 3 levels or its brackets do not balance\)"),
+    ),
+    (
+        "safetensors-too-many-values",
+        load_file, (_safetensors(None, raw_header=b'{"a":[' + b"0," * 600_000 + b"0]}"),), {},
+        ValueError, _CORRUPT.format(r"the header is not valid JSON \(it holds about 600004 values, more than the limit of 250000\)"),
+    ),
+    (
+        "safe-open-unknown-tensor",
+        _first_tensor, (_funcnn_file({"w": np.zeros(2)}, {}), "v"), {},
+        ValueError, r"safe_open\('.*bad.safetensors'\): no tensor named 'v'; the file holds 1: 'w'; pass one of f.keys\(\)",
+    ),
+    (
+        "manifest-version-string",
+        restore, (_manifest_file("1"),), {"like": {"w": np.zeros(2)}},
+        ValueError, r"restore: '.*bad.safetensors' has a malformed manifest \(version '1' is not a positive integer\); it was not written by funcnn",
+    ),
+    (
+        "manifest-deep-nesting",
+        restore, (_funcnn_file({"['w']": np.zeros(2)}, {"funcnn.manifest": "[" * 50}),), {"like": {"w": np.zeros(2)}},
+        ValueError, r"has a malformed manifest \(not valid JSON: it nests deeper than 4 levels or its brackets do not balance\)",
+    ),
+    (
+        "save-int-beyond-int64",
+        save, (_File(b""), {"a": 2**70}), {},
+        ValueError, r"save: leaf \['a'\] is the int 1180591620717411303424, outside the int64 range \[-2\*\*63, 2\*\*63 - 1\] .*; store it as a float",
+    ),
+    (
+        "data-loader-int64-wraps",
+        DataLoader, (np.array([1, 2**40]),), {"batch_size": 1},
+        ValueError, r"DataLoader: array \[0\] holds 1099511627776, outside the range \[-2147483648, 2147483647\] of int32; JAX holds int64 data as int32 while 64-bit mode is off. Enable it with jax.config.update\('jax_enable_x64', True\)",
+    ),
+    (
+        "data-loader-uint64-wraps",
+        DataLoader, ({"ids": np.array([2**63], np.uint64)},), {"batch_size": 1},
+        ValueError, r"DataLoader: array 'ids' holds 9223372036854775808, outside the range \[0, 4294967295\] of uint32",
+    ),
+    (
+        "load-state-dict-counter-wraps",
+        funcnn.load_state_dict, (nn.BatchNorm1d(2), _bn_state_dict(num_batches_tracked=np.array(2**40))), {},
+        ValueError, _UNFIT + r"num_batches_tracked: holds 1099511627776, outside the range \[-2147483648, 2147483647\] of int32",
+    ),
+    (
+        "load-state-dict-complex",
+        funcnn.load_state_dict, (nn.BatchNorm1d(2), _bn_state_dict(weight=np.array([1j, 1]))), {},
+        ValueError, _UNFIT + r"weight: holds complex values; float32 would drop the imaginary part \(pass np.real\(x\) to drop it\)",
+    ),
+    (
+        "load-state-dict-none",
+        funcnn.load_state_dict, (nn.BatchNorm1d(2), _bn_state_dict(running_var=np.array([None, None]))), {},
+        ValueError, _UNFIT + r"running_var: holds Python objects \(e.g. None\) \(object\), not numbers",
+    ),
+    (
+        "load-state-dict-string",
+        funcnn.load_state_dict, (nn.BatchNorm1d(2), _bn_state_dict(bias="zeros")), {},
+        ValueError, _UNFIT + r"bias: holds strings \(<U5\), not numbers \(a str\)",
+    ),
+    (
+        "state-dict-not-a-dict",
+        funcnn.state_dict, ([1, 2],), {},
+        TypeError, r"state_dict: `params` must be the nested dict of arrays from model.init, got list; pass e.g. funcnn.state_dict\(model.init\(key\)\)",
+    ),
+]
+
+
+@pytest.mark.skipif(jax.config.jax_enable_x64, reason="the narrowing cases assume 64-bit mode is off")
+@pytest.mark.parametrize(("fn", "args", "kwargs", "exc", "match"), [c[1:] for c in HARDENING_CASES], ids=[c[0] for c in HARDENING_CASES])
+def test_hardening_error_message(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], exc: type[Exception], match: str, tmp_path: Path
+) -> None:
+    test_error_message(fn, args, kwargs, exc, match, tmp_path)
+
+
+def test_hardening_case_ids_are_unique() -> None:
+    ids = [c[0] for c in CASES + HARDENING_CASES]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import safetensors
+from ._json import JSONLimitError, bounded_loads
 
 MANIFEST_KEY = "funcnn.manifest"
 FORMAT = "funcnn.checkpoint"
@@ -99,6 +100,18 @@ def _expected(path: str, leaf: Any) -> Spec:
     return Spec((), _PY_DTYPES[kind])
 
 
+def _python_scalar(owner: str, name: str, leaf: Any, dtype: str) -> np.ndarray:
+    """A Python bool/int/float as a 0-d array of ``dtype``; an int outside int64 is refused by name."""
+    try:
+        return np.asarray(leaf, dtype=dtype)
+    except OverflowError:
+        raise ValueError(
+            f"{owner}: leaf {name} is the int {leaf}, outside the int64 range [-2**63, 2**63 - 1] a checkpoint "
+            f"stores Python ints in; store it as a float, split it into several ints, or keep it in `metadata` as "
+            f"a string"
+        ) from None
+
+
 def save(path: str | os.PathLike[str], tree: Any, *, metadata: Mapping[str, str] | None = None) -> None:
     """Write a pytree of arrays and scalars to one checkpoint file, atomically.
 
@@ -113,6 +126,7 @@ def save(path: str | os.PathLike[str], tree: Any, *, metadata: Mapping[str, str]
 
     Raises:
       TypeError: a leaf of another type (naming its path).
+      ValueError: a Python int outside the int64 range (naming its path).
       OSError: the directory cannot be written.
 
     Examples:
@@ -142,7 +156,7 @@ def save(path: str | os.PathLike[str], tree: Any, *, metadata: Mapping[str, str]
             values.append(leaf)
         elif (kind := _python_type(leaf)) is not None:
             specs.append(Spec((), _PY_DTYPES[kind]))
-            values.append(np.asarray(leaf, dtype=_PY_DTYPES[kind]))
+            values.append(_python_scalar(owner, name, leaf, _PY_DTYPES[kind]))
         else:
             raise TypeError(
                 f"{owner}: leaf {name} is a {type(leaf).__name__}, which a checkpoint cannot hold; leaves must be "
@@ -165,6 +179,52 @@ def save(path: str | os.PathLike[str], tree: Any, *, metadata: Mapping[str, str]
     safetensors.write(owner, path, dict(zip(names, host)), meta)
 
 
+def _short(value: Any, *, quote: bool = True) -> str:
+    """A value from a file, shown in an error: its repr (or str) cut to 60 characters."""
+    text = repr(value) if quote else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _manifest(path: str, text: str, max_values: int) -> tuple[Any, dict[str, Spec]]:
+    """Parse and check a manifest: ``(version, {path: Spec})``; refuse anything malformed by name.
+
+    ``max_values`` bounds the JSON values before parsing: an honest manifest has about
+    10 plus each leaf's number of dimensions per leaf, one leaf per tensor.
+    """
+
+    def malformed(reason: str) -> ValueError:
+        return ValueError(f"restore: {path!r} has a malformed manifest ({reason}); it was not written by funcnn")
+
+    try:
+        manifest = bounded_loads(text, max_depth=4, max_values=max_values)
+    except JSONLimitError as e:
+        raise malformed(f"not valid JSON: {e}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        got = manifest.get("format") if isinstance(manifest, dict) else manifest
+        raise malformed(f"format {_short(got)}, expected {FORMAT!r}")
+    version = manifest.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise malformed(f"version {_short(version)} is not a positive integer")
+    if version > FORMAT_VERSION:
+        written_by = manifest.get("funcnn")
+        raise ValueError(
+            f"restore: {path!r} uses checkpoint format version {version}, newer than this funcnn reads "
+            f"({FORMAT_VERSION}); upgrade funcnn (it was written by funcnn {_short(written_by, quote=False)})"
+        )
+    leaves = manifest.get("leaves")
+    if not isinstance(leaves, list):
+        raise malformed("`leaves` is not a list")
+    specs: dict[str, Spec] = {}
+    for i, m in enumerate(leaves):
+        ok = isinstance(m, dict) and set(m) in ({"path", "shape", "dtype"}, {"path", "shape", "dtype", "key"})
+        ok = ok and isinstance(m["path"], str) and isinstance(m["dtype"], str) and isinstance(m.get("key", ""), str)
+        ok = ok and isinstance(m["shape"], list) and all(type(d) is int and d >= 0 for d in m["shape"])
+        if not ok or m["path"] in specs:
+            raise malformed(f"leaf {i} is not a unique {{path, shape, dtype[, key]}} record")
+        specs[m["path"]] = Spec(tuple(m["shape"]), m["dtype"], m.get("key"))
+    return version, specs
+
+
 def _saved_specs(path: str, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> dict[str, Spec]:
     text = metadata.get(MANIFEST_KEY)
     if text is None:
@@ -172,19 +232,7 @@ def _saved_specs(path: str, tensors: Mapping[str, np.ndarray], metadata: Mapping
             f"restore: {path!r} has no funcnn manifest, so it is a plain safetensors file, not a checkpoint "
             f"from funcnn.checkpoint.save; read weights files with funcnn.checkpoint.load_weights"
         )
-    try:
-        manifest = json.loads(text)
-        if manifest["format"] != FORMAT:
-            raise ValueError(manifest["format"])
-        version = manifest["version"]
-        specs = {m["path"]: Spec(tuple(m["shape"]), m["dtype"], m.get("key")) for m in manifest["leaves"]}
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"restore: {path!r} has a malformed manifest ({e!r}); it was not written by funcnn") from None
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
-            f"restore: {path!r} uses checkpoint format version {version}, newer than this funcnn reads "
-            f"({FORMAT_VERSION}); upgrade funcnn (it was written by funcnn {manifest.get('funcnn')})"
-        )
+    _, specs = _manifest(path, text, 64 + sum(16 + a.ndim for a in tensors.values()))
     on_disk = {n: Spec(tuple(a.shape), a.dtype.name) for n, a in tensors.items()}
     if set(on_disk) != set(specs) or any(on_disk[n] != s._replace(key=None) for n, s in specs.items()):
         raise ValueError(f"restore: {path!r} has a manifest that disagrees with its tensors; it was not written by funcnn")
@@ -223,8 +271,10 @@ def restore(path: str | os.PathLike[str], *, like: Any) -> Any:
 
     Raises:
       ValueError: the file is truncated or corrupted (checksum or header), is not a
-        funcnn checkpoint, or does not match ``like`` (naming every missing, extra and
-        mismatched path). Nothing is half-restored.
+        funcnn checkpoint (or its manifest is malformed), is not a regular file (a
+        FIFO or device; a symlink named here is followed, unlike in
+        `CheckpointManager`), or does not match ``like`` (naming every missing, extra
+        and mismatched path). Nothing is half-restored.
       FileNotFoundError: there is no such file.
 
     Examples:
@@ -237,8 +287,13 @@ def restore(path: str | os.PathLike[str], *, like: Any) -> Any:
       ...     checkpoint.restore(path, like={"w": jnp.zeros(3)})["w"].tolist()
       [0.0, 1.0, 2.0]
     """
+    return restore_file("restore", path, like)
+
+
+def restore_file(owner: str, path: str | os.PathLike[str], like: Any, *, follow_symlinks: bool = True) -> Any:
+    """`restore`, with the file opened by ``owner`` (and symlinks refused unless ``follow_symlinks``)."""
     path = os.fspath(path)
-    tensors, metadata = safetensors.read("restore", path)
+    tensors, metadata = safetensors.read(owner, path, follow_symlinks=follow_symlinks)
     saved = _saved_specs(path, tensors, metadata)
     flat, treedef = jax.tree_util.tree_flatten_with_path(like)
     names = [jax.tree_util.keystr(p) for p, _ in flat]

@@ -1,8 +1,18 @@
 """`CheckpointManager`: numbered checkpoints in one directory, keeping the last N.
 
 Step ``s`` lives in ``<directory>/step_<s, 8 digits>.safetensors``, written by
-`funcnn.checkpoint.save` (atomically, with a manifest and checksum). Other files in
-the directory, including temporary files left by an interrupted save, are ignored.
+`funcnn.checkpoint.save` (atomically, with a manifest and checksum). Rules:
+
+* Step numbers are ASCII digits (``step_12.safetensors``); a name with other digits
+  (``step_\u0669.safetensors``) is not a step file. Other files are ignored.
+* Step files are read only if they are regular files: a symbolic link (which could
+  point at another run's checkpoint or at any file on the system), a FIFO (which
+  would block the reader forever) or a device is refused by name, unread.
+* Each save first removes stale temporaries of step files left by interrupted saves
+  (``.step_*.safetensors.<pid>-<random>.tmp``). A temporary is stale when no live
+  writer holds its lock (see `funcnn.checkpoint._io`), so a save running at the
+  same time in another process, even on another host sharing the directory, keeps
+  its temporary.
 
 Examples:
   >>> import tempfile
@@ -24,9 +34,11 @@ import os
 import re
 from typing import Any, Mapping
 
-from .checkpoint import restore, save
+from ._io import remove_stale_temporaries
+from .checkpoint import restore_file, save
 
-_PATTERN = re.compile(r"step_(\d+)\.safetensors")
+_STEP = r"step_[0-9]+\.safetensors"
+_PATTERN = re.compile(r"step_([0-9]+)\.safetensors")
 
 
 def _step(owner: str, step: Any) -> int:
@@ -85,7 +97,9 @@ class CheckpointManager:
         """Save ``tree`` as ``step`` (see `funcnn.checkpoint.save`), then drop the oldest extra steps.
 
         Saving a step that exists replaces it atomically. Saving a step below the
-        latest is refused: the higher steps would hide it from `latest_step`.
+        latest is refused: the higher steps would hide it from `latest_step`. Before
+        writing, temporaries left in the directory by interrupted saves are removed
+        (never one a live writer holds; see the module docstring).
 
         Returns:
           the path written.
@@ -103,6 +117,7 @@ class CheckpointManager:
                 f"pass a step >= {later[-1]}, or start a new directory (or delete {self.path(later[0])} and later)"
             )
         path = self.path(step)
+        remove_stale_temporaries(self.directory, _STEP)
         save(path, tree, metadata=metadata)
         if self.max_to_keep is not None:
             for old in self.all_steps()[: -self.max_to_keep]:
@@ -115,7 +130,8 @@ class CheckpointManager:
 
         Raises:
           FileNotFoundError: no checkpoint yet, or no checkpoint for ``step``.
-          ValueError: the file is corrupted or does not match ``like``.
+          ValueError: the file is corrupted, does not match ``like``, or is not a
+            regular file (a symlink, FIFO or device; refused unread).
         """
         owner = f"{self!r}.restore"
         steps = self.all_steps()
@@ -128,4 +144,4 @@ class CheckpointManager:
             step = steps[-1]
         elif (step := _step(owner, step)) not in steps:
             raise FileNotFoundError(f"{owner}: no checkpoint for step {step}; saved steps are {steps}")
-        return restore(self.path(step), like=like)
+        return restore_file(owner, self.path(step), like, follow_symlinks=False)

@@ -9,11 +9,19 @@ written here load with ``safetensors.torch.load_file`` and vice versa.
 Integrity: the writer adds ``"funcnn.checksum": "sha256"`` and ``"funcnn.sha256"`` to
 the metadata, the latter a SHA-256 over the header (in a canonical form, without that
 entry) and the tensor bytes, so any change to the file, even a single flipped bit, is
-detected. The reader validates the whole header (lengths, dtypes, shapes, offsets
-covering the data exactly, no trailing bytes) and, in any file with ``funcnn.*``
-metadata, requires and verifies the checksum; it raises before returning anything.
-Files from other writers carry no checksum; for them the header checks still catch
-truncation.
+detected. The checksum guards against accidents (truncation, bit rot, a half-copied
+file), not against someone who means to forge a file: anyone can recompute it.
+
+Reading: the reader opens regular files only (a FIFO, device or socket is refused by
+name, unread); validates the whole header before reading any tensor byte, within
+fixed bounds (8 MiB, 250,000 JSON values, 3 levels of nesting, at most 64 dimensions
+per tensor, offsets tiling the data exactly to the end of the file; see
+`funcnn.checkpoint._format`); and, in any file with ``funcnn.*`` metadata, requires
+the checksum and verifies it (data over 64 MiB is streamed through a 4 MiB buffer
+before it is read into memory). So any file, however made, is refused at a cost of
+at most its own size plus a few tens of megabytes, never by hanging or by an error
+other than the documented ``ValueError``. Files from other writers carry no
+checksum; for them the header checks still catch truncation.
 
 Examples:
   >>> import os, tempfile
@@ -35,72 +43,30 @@ import math
 import os
 import struct
 import sys
-from typing import Any, Iterator, Mapping, NamedTuple
+from typing import Any, Iterator, Mapping
 
-import jax.numpy as jnp
 import numpy as np
 
 from ..serialization import to_numpy
+from ._files import open_regular, read_exact
+from ._format import (
+    ALGORITHM_KEY,
+    CHECKSUM_KEY,
+    NAMES,
+    ONE_PASS,
+    RESERVED_PREFIX,
+    Corrupt,
+    Header,
+    canonical,
+    dtype_code,
+    has_checksum,
+    parse_header,
+    verify_checksum,
+)
 from ._io import atomic_write
-
-CHECKSUM_KEY = "funcnn.sha256"
-ALGORITHM_KEY = "funcnn.checksum"  # a second marker: one damaged key name cannot hide the checksum
-RESERVED_PREFIX = "funcnn."
-_MAX_HEADER = 100_000_000  # the reference implementation's limit
-
-_CODES: dict[str, np.dtype] = {
-    "BOOL": np.dtype(np.bool_),
-    "U8": np.dtype(np.uint8),
-    "I8": np.dtype(np.int8),
-    "U16": np.dtype(np.uint16),
-    "I16": np.dtype(np.int16),
-    "U32": np.dtype(np.uint32),
-    "I32": np.dtype(np.int32),
-    "U64": np.dtype(np.uint64),
-    "I64": np.dtype(np.int64),
-    "F16": np.dtype(np.float16),
-    "BF16": np.dtype(jnp.bfloat16),
-    "F32": np.dtype(np.float32),
-    "F64": np.dtype(np.float64),
-    "C64": np.dtype(np.complex64),
-    "F8_E4M3": np.dtype(jnp.float8_e4m3fn),
-    "F8_E4M3FNUZ": np.dtype(jnp.float8_e4m3fnuz),
-    "F8_E5M2": np.dtype(jnp.float8_e5m2),
-    "F8_E5M2FNUZ": np.dtype(jnp.float8_e5m2fnuz),
-}
-_NAMES = {dtype: code for code, dtype in _CODES.items()}
-
-
-class Entry(NamedTuple):
-    """One tensor's header record."""
-
-    dtype: np.dtype
-    shape: tuple[int, ...]
-    begin: int
-    end: int
-
-
-class Header(NamedTuple):
-    """A validated header: tensors in file order, metadata, and where the data starts."""
-
-    entries: dict[str, Entry]
-    metadata: dict[str, str]
-    data_start: int
-    data_size: int
-
-
-def dtype_code(dtype: Any) -> str | None:
-    """The safetensors code of a NumPy dtype (``float32 -> "F32"``), None if unsupported."""
-    return _NAMES.get(np.dtype(dtype).newbyteorder("="))
 
 
 # ----------------------------------------------------------------------- writing
-def _canonical(entries: Mapping[str, Mapping[str, Any]], metadata: Mapping[str, str]) -> bytes:
-    body = {"__metadata__": {k: v for k, v in metadata.items() if k != CHECKSUM_KEY}, **entries}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-    return len(text).to_bytes(8, "little") + text
-
-
 def _raw(array: np.ndarray) -> np.ndarray:
     """The array's bytes, little-endian and C-contiguous, as a flat uint8 view."""
     if array.dtype.itemsize > 1 and array.dtype != array.dtype.newbyteorder("<"):
@@ -132,7 +98,7 @@ def encode(owner: str, tensors: Mapping[str, Any], metadata: Mapping[str, str]) 
         if dtype_code(array.dtype) is None:
             raise TypeError(
                 f"{owner}: tensor {name!r} has dtype {array.dtype}, which safetensors cannot store; "
-                f"supported: {', '.join(str(d) for d in _NAMES)}"
+                f"supported: {', '.join(str(d) for d in NAMES)}"
             )
         arrays[name] = array
     order = sorted(arrays, key=lambda n: (-arrays[n].dtype.itemsize, n))  # keeps every tensor aligned
@@ -143,7 +109,7 @@ def encode(owner: str, tensors: Mapping[str, Any], metadata: Mapping[str, str]) 
         entries[name] = {"dtype": dtype_code(a.dtype), "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
         offset += a.nbytes
     metadata = {**metadata, ALGORITHM_KEY: "sha256"}
-    digest = hashlib.sha256(_canonical(entries, metadata))
+    digest = hashlib.sha256(canonical(entries, metadata))
     raws = [_raw(arrays[name]) for name in order]
     for raw in raws:
         digest.update(raw)
@@ -189,65 +155,6 @@ def save_file(tensors: Mapping[str, Any], filename: str | os.PathLike[str], meta
 
 
 # ----------------------------------------------------------------------- reading
-class _Corrupt(Exception):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise _Corrupt("the header repeats a name")
-    return dict(pairs)
-
-
-def _int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _entry(name: str, record: Any) -> Entry:
-    if not isinstance(record, dict) or set(record) != {"dtype", "shape", "data_offsets"}:
-        raise _Corrupt(f"tensor {name!r} has a malformed record")
-    dtype, shape, offsets = record["dtype"], record["shape"], record["data_offsets"]
-    if dtype not in _CODES:
-        raise _Corrupt(f"tensor {name!r} has unknown dtype {dtype!r}")
-    if not isinstance(shape, list) or not all(_int(s) for s in shape):
-        raise _Corrupt(f"tensor {name!r} has an invalid shape {shape!r}")
-    if not isinstance(offsets, list) or len(offsets) != 2 or not all(_int(o) for o in offsets) or offsets[0] > offsets[1]:
-        raise _Corrupt(f"tensor {name!r} has invalid data offsets {offsets!r}")
-    entry = Entry(_CODES[dtype], tuple(shape), offsets[0], offsets[1])
-    if entry.end - entry.begin != math.prod(entry.shape) * entry.dtype.itemsize:
-        raise _Corrupt(f"tensor {name!r} of shape {tuple(shape)} {dtype} does not fill its {entry.end - entry.begin} bytes")
-    return entry
-
-
-def _parse_header(f: Any, size: int) -> Header:
-    if size < 8:
-        raise _Corrupt(f"the file has {size} bytes, fewer than the 8-byte header length")
-    (n,) = struct.unpack("<Q", f.read(8))
-    if n > min(size - 8, _MAX_HEADER):
-        raise _Corrupt(f"the header length {n} exceeds the {size - 8} bytes after it")
-    raw = f.read(n)
-    try:
-        parsed = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError) as e:
-        raise _Corrupt(f"the header is not valid JSON ({e})") from None
-    if not raw.startswith(b"{") or not isinstance(parsed, dict):
-        raise _Corrupt("the header is not a JSON object")
-    metadata = parsed.pop("__metadata__", {})
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise _Corrupt("the __metadata__ entry is not a map of strings")
-    entries = {name: _entry(name, record) for name, record in parsed.items()}
-    data_size = size - 8 - n
-    end = 0
-    for name, e in sorted(entries.items(), key=lambda item: (item[1].begin, item[1].end)):
-        if e.begin != end:
-            raise _Corrupt(f"tensor {name!r} starts at byte {e.begin}, expected {end} (a gap or an overlap)")
-        end = e.end
-    if end != data_size:
-        raise _Corrupt(f"the header describes {end} bytes of tensor data, the file holds {data_size}")
-    return Header(entries, metadata, 8 + n, data_size)
-
-
 def _corrupt_error(owner: str, path: str, reason: str, head: bytes) -> ValueError:
     hint = ""
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\x80"):
@@ -261,59 +168,56 @@ def _corrupt_error(owner: str, path: str, reason: str, head: bytes) -> ValueErro
     )
 
 
-def _open(owner: str, path: str | os.PathLike[str]) -> Any:
-    path = os.fspath(path)
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{owner}: no file at {path!r}; check the path") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{owner}: {path!r} is a directory; pass the path of a .safetensors file") from None
+def _refused(owner: str, path: str | os.PathLike[str], f: Any, reason: Corrupt) -> ValueError:
+    f.seek(0)
+    return _corrupt_error(owner, os.fspath(path), str(reason), f.read(8))
 
 
-def read_header(owner: str, path: str | os.PathLike[str]) -> Header:
+def read_header(owner: str, path: str | os.PathLike[str], *, follow_symlinks: bool = True) -> Header:
     """Read and validate the header only (fast: the tensor bytes are not read)."""
-    with _open(owner, path) as f:
-        size = os.fstat(f.fileno()).st_size
+    with open_regular(owner, path, follow_symlinks=follow_symlinks) as f:
         try:
-            return _parse_header(f, size)
-        except _Corrupt as e:
-            f.seek(0)
-            raise _corrupt_error(owner, os.fspath(path), str(e), f.read(8)) from None
+            return parse_header(f, os.fstat(f.fileno()).st_size)
+        except Corrupt as e:
+            raise _refused(owner, path, f, e) from None
 
 
-def read(owner: str, path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Read, validate and checksum a file; return ``({name: array}, metadata)``."""
-    with _open(owner, path) as f:
-        size = os.fstat(f.fileno()).st_size
+def read(
+    owner: str, path: str | os.PathLike[str], *, follow_symlinks: bool = True
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read, validate and checksum a file; return ``({name: array}, metadata)``.
+
+    A data section over 64 MiB is checksummed by streaming before it is read into
+    memory, so a large corrupted file is refused without ever holding its data; a
+    smaller one is checksummed as it is read.
+    """
+    with open_regular(owner, path, follow_symlinks=follow_symlinks) as f:
         try:
-            header = _parse_header(f, size)
+            header = parse_header(f, os.fstat(f.fileno()).st_size)
+            checked = has_checksum(header)
+            if checked and header.data_size > ONE_PASS:  # verify before holding the data
+                verify_checksum(f, header)
             data = bytearray(header.data_size)
-            if f.readinto(data) != header.data_size:
-                raise _Corrupt("the file ended early")
-            if any(k.startswith(RESERVED_PREFIX) for k in header.metadata):
-                expected = header.metadata.get(CHECKSUM_KEY)
-                if expected is None or header.metadata.get(ALGORITHM_KEY) != "sha256":
-                    raise _Corrupt("its funcnn checksum entry is missing or damaged")
-                entries = {
-                    name: {"dtype": _NAMES[e.dtype], "shape": list(e.shape), "data_offsets": [e.begin, e.end]}
-                    for name, e in header.entries.items()
-                }
-                digest = hashlib.sha256(_canonical(entries, header.metadata))
-                digest.update(data)
-                if digest.hexdigest() != expected:
-                    raise _Corrupt("its SHA-256 checksum does not match the contents")
-        except _Corrupt as e:
-            f.seek(0)
-            raise _corrupt_error(owner, os.fspath(path), str(e), f.read(8)) from None
+            if checked and header.data_size <= ONE_PASS:
+                verify_checksum(f, header, into=memoryview(data))
+            else:
+                f.seek(header.data_start)
+                if read_exact(f, memoryview(data)) != header.data_size:
+                    raise Corrupt("the file ended early")
+        except Corrupt as e:
+            raise _refused(owner, path, f, e) from None
     return dict(_arrays(header, data)), header.metadata
 
 
 def _arrays(header: Header, data: bytearray) -> Iterator[tuple[str, np.ndarray]]:
     for name, e in header.entries.items():
-        dtype = e.dtype.newbyteorder("<") if e.dtype.itemsize > 1 and sys.byteorder == "big" else e.dtype
-        count = math.prod(e.shape)
-        yield name, np.frombuffer(data, dtype=dtype, count=count, offset=e.begin).reshape(e.shape)
+        yield name, as_array(e.dtype, e.shape, data, e.begin)
+
+
+def as_array(dtype: np.dtype, shape: tuple[int, ...], data: Any, offset: int = 0) -> np.ndarray:
+    """A view of little-endian tensor bytes as an array of ``shape``."""
+    dtype = dtype.newbyteorder("<") if dtype.itemsize > 1 and sys.byteorder == "big" else dtype
+    return np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape)
 
 
 def load_file(filename: str | os.PathLike[str]) -> dict[str, np.ndarray]:
@@ -330,7 +234,8 @@ def load_file(filename: str | os.PathLike[str]) -> dict[str, np.ndarray]:
       float8 as the ``ml_dtypes`` types JAX uses).
 
     Raises:
-      ValueError: the file is truncated, corrupted, or not a safetensors file.
+      ValueError: the file is truncated, corrupted, not a safetensors file, or not a
+        regular file (a FIFO or device; a symlink is followed).
       FileNotFoundError: there is no such file.
 
     Examples:

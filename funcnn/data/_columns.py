@@ -2,7 +2,9 @@
 
 `columns` checks the input once and returns the arrays as host NumPy arrays (in JAX's
 canonical dtypes, so a float64 array becomes float32 unless x64 is enabled) together
-with a ``pack`` function that rebuilds the caller's structure from new columns.
+with a ``pack`` function that rebuilds the caller's structure from new columns. The
+narrowing goes through `funcnn._casting.cast`: a value that would not survive it
+(an int64 beyond int32, which NumPy would wrap) is refused by name, not corrupted.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._casting import cast
 from ..serialization import to_numpy
 
 
@@ -44,7 +47,15 @@ def _host(owner: str, label: str, value: Any) -> np.ndarray:
             f"{owner}: array {label} is a scalar (shape ()); every array needs a first dimension "
             f"with one row per sample, e.g. x.reshape(-1, 1)"
         )
-    return array.astype(jax.dtypes.canonicalize_dtype(array.dtype), copy=False)
+    target = jax.dtypes.canonicalize_dtype(array.dtype)
+    out, why = cast(array, target)
+    if out is None:
+        raise ValueError(
+            f"{owner}: array {label} {why}; JAX holds {array.dtype} data as {target} while 64-bit mode is off. "
+            f"Enable it with jax.config.update('jax_enable_x64', True), or bring the values into the range "
+            f"of {target} first"
+        )
+    return out
 
 
 def columns(owner: str, arrays: Any) -> Columns:

@@ -69,7 +69,10 @@ class DataLoader:
     Args:
       arrays: a tuple (or list) or a dict of arrays whose first dimensions are equal
         (the samples), or one array. NumPy, JAX and torch arrays are accepted; the
-        loader keeps a host copy in JAX's canonical dtypes.
+        loader keeps a host copy in JAX's canonical dtypes (with 64-bit mode off,
+        int64 becomes int32 and float64 float32), and refuses, naming the array and
+        the value, data that would not survive that: an int outside int32's range
+        (which would wrap), a finite float beyond float32's (which would become inf).
       batch_size: samples per batch (> 0).
       shuffle: draw a new sample order every epoch; needs ``key``.
       key: a PRNG key (``jax.random.key(seed)``) fixing every epoch's order.
@@ -86,7 +89,8 @@ class DataLoader:
 
     Raises:
       ValueError: arrays of different lengths, an empty data set, ``batch_size <= 0``,
-        ``shuffle`` without ``key``, or ``drop_last`` leaving no batch at all.
+        ``shuffle`` without ``key``, ``drop_last`` leaving no batch at all, or values
+        that do not fit JAX's canonical dtype.
 
     Examples:
       >>> import numpy as np

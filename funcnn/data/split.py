@@ -77,7 +77,8 @@ def random_split(arrays: Any, lengths: Sequence[int | float], *, key: jax.Array)
 
     Raises:
       ValueError: lengths that do not sum to the data set size (or fractions to 1),
-        arrays of different lengths, an empty data set.
+        arrays of different lengths, an empty data set, or values that do not fit
+        JAX's canonical dtype (see `DataLoader`).
 
     Examples:
       >>> import jax, numpy as np
