@@ -7,6 +7,7 @@ from . import functional as functional
 from . import init as init
 from .activation import ELU as ELU
 from .activation import GELU as GELU
+from .activation import GLU as GLU
 from .activation import Hardtanh as Hardtanh
 from .activation import LeakyReLU as LeakyReLU
 from .activation import LogSoftmax as LogSoftmax
@@ -14,8 +15,24 @@ from .activation import ReLU as ReLU
 from .activation import Sigmoid as Sigmoid
 from .activation import SiLU as SiLU
 from .activation import Softmax as Softmax
+from .activation import Softmax2d as Softmax2d
+from .activation import Softmin as Softmin
 from .activation import Softplus as Softplus
 from .activation import Tanh as Tanh
+from .activation_piecewise import Hardshrink as Hardshrink
+from .activation_piecewise import Hardsigmoid as Hardsigmoid
+from .activation_piecewise import Hardswish as Hardswish
+from .activation_piecewise import PReLU as PReLU
+from .activation_piecewise import RReLU as RReLU
+from .activation_piecewise import ReLU6 as ReLU6
+from .activation_piecewise import Softshrink as Softshrink
+from .activation_piecewise import Threshold as Threshold
+from .activation_smooth import CELU as CELU
+from .activation_smooth import LogSigmoid as LogSigmoid
+from .activation_smooth import Mish as Mish
+from .activation_smooth import SELU as SELU
+from .activation_smooth import Softsign as Softsign
+from .activation_smooth import Tanhshrink as Tanhshrink
 from .attention import MultiheadAttention as MultiheadAttention
 from .batchnorm import BatchNorm1d as BatchNorm1d
 from .batchnorm import BatchNorm2d as BatchNorm2d
@@ -89,6 +106,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "CELU",
     "ChildRunner",
     "Conv1d",
     "Conv2d",
@@ -103,9 +121,13 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GLU",
     "GRU",
     "GRUCell",
     "GroupNorm",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
     "Hardtanh",
     "HuberLoss",
     "Identity",
@@ -119,31 +141,43 @@ __all__ = [
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
     "MaxPool1d",
     "MaxPool2d",
+    "Mish",
     "MixedPrecision",
     "Module",
     "ModuleDict",
     "ModuleList",
     "MultiheadAttention",
     "NLLLoss",
+    "PReLU",
     "Parallel",
     "Policy",
     "RNN",
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
+    "RReLU",
     "ReLU",
+    "ReLU6",
     "Residual",
+    "SELU",
     "Sequential",
     "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "Softmax2d",
+    "Softmin",
     "Softplus",
+    "Softshrink",
+    "Softsign",
     "Tanh",
+    "Tanhshrink",
+    "Threshold",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",

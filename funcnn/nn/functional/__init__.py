@@ -5,6 +5,7 @@ Every layer in `funcnn.nn` is a thin wrapper of the functions here.
 
 from .activation import elu as elu
 from .activation import gelu as gelu
+from .activation import glu as glu
 from .activation import hardtanh as hardtanh
 from .activation import leaky_relu as leaky_relu
 from .activation import log_softmax as log_softmax
@@ -12,8 +13,23 @@ from .activation import relu as relu
 from .activation import sigmoid as sigmoid
 from .activation import silu as silu
 from .activation import softmax as softmax
+from .activation import softmin as softmin
 from .activation import softplus as softplus
 from .activation import tanh as tanh
+from .activation_piecewise import hardshrink as hardshrink
+from .activation_piecewise import hardsigmoid as hardsigmoid
+from .activation_piecewise import hardswish as hardswish
+from .activation_piecewise import prelu as prelu
+from .activation_piecewise import relu6 as relu6
+from .activation_piecewise import rrelu as rrelu
+from .activation_piecewise import softshrink as softshrink
+from .activation_piecewise import threshold as threshold
+from .activation_smooth import celu as celu
+from .activation_smooth import logsigmoid as logsigmoid
+from .activation_smooth import mish as mish
+from .activation_smooth import selu as selu
+from .activation_smooth import softsign as softsign
+from .activation_smooth import tanhshrink as tanhshrink
 from .attention import multi_head_attention_forward as multi_head_attention_forward
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .conv import conv1d as conv1d
@@ -67,6 +83,7 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "celu",
     "conv1d",
     "conv2d",
     "conv3d",
@@ -79,9 +96,13 @@ __all__ = [
     "elu",
     "embedding",
     "gelu",
+    "glu",
     "group_norm",
     "gru",
     "gru_cell",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
     "hardtanh",
     "huber_loss",
     "instance_norm",
@@ -91,24 +112,35 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
     "lstm",
     "lstm_cell",
     "max_pool1d",
     "max_pool2d",
+    "mish",
     "mse_loss",
     "multi_head_attention_forward",
     "nll_loss",
     "pad",
+    "prelu",
     "relu",
+    "relu6",
     "rnn_relu",
     "rnn_relu_cell",
     "rnn_tanh",
     "rnn_tanh_cell",
+    "rrelu",
     "scaled_dot_product_attention",
+    "selu",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
     "softmax",
+    "softmin",
     "softplus",
+    "softshrink",
+    "softsign",
     "tanh",
+    "tanhshrink",
+    "threshold",
 ]
