@@ -221,6 +221,86 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], type
         {"loss": nn.MSELoss(), "epochs": 0, "key": _KEY},
         ValueError, r"fit: `epochs` must be >= 1, got 0",
     ),
+    # ----------------------------------------------------------------- activations
+    (
+        "leaky-relu-slope-type",
+        nn.LeakyReLU, ("a",), {},
+        TypeError, r"LeakyReLU: `negative_slope` must be a real number, got 'a' of type str; pass a Python float",
+    ),
+    ("elu-alpha-type", nn.ELU, (None,), {}, TypeError, r"ELU: `alpha` must be a real number, got None"),
+    ("softplus-beta-type", nn.Softplus, (), {"beta": "2"}, TypeError, r"Softplus: `beta` must be a real number"),
+    ("hardtanh-max-type", nn.Hardtanh, (-1.0, [1.0]), {}, TypeError, r"Hardtanh: `max_val` must be a real number"),
+    (
+        "relu-inplace-type",
+        nn.ReLU, ("yes",), {},
+        TypeError, r"ReLU: `inplace` must be a bool, got 'yes' of type str; it is accepted for PyTorch "
+        r"compatibility and has no effect \(JAX arrays are immutable\)",
+    ),
+    ("selu-inplace-type", nn.SELU, (1,), {}, TypeError, r"SELU: `inplace` must be a bool, got 1 of type int"),
+    ("softmax-dim-type", nn.Softmax, (1.0,), {}, TypeError, r"Softmax: `dim` must be an int, got 1.0 of type float"),
+    ("softmin-dim-type", nn.Softmin, ("1",), {}, TypeError, r"Softmin: `dim` must be an int, got '1'"),
+    ("glu-dim-type", nn.GLU, (None,), {}, TypeError, r"GLU: `dim` must be an int, got None"),
+    ("threshold-value-type", nn.Threshold, (0.1, "x"), {}, TypeError, r"Threshold: `value` must be a real number"),
+    ("hardshrink-lambd-type", nn.Hardshrink, (True,), {}, TypeError, r"Hardshrink: `lambd` must be a real number, got True"),
+    (
+        "softshrink-lambd-negative",
+        nn.Softshrink, (-0.5,), {},
+        ValueError, r"Softshrink: `lambd` must be >= 0, got -0.5; it is the width shrunk off both sides",
+    ),
+    (
+        "softshrink-functional-negative",
+        F.softshrink, (jnp.ones(2), -1.0), {},
+        ValueError, r"softshrink: `lambd` must be >= 0, got -1.0",
+    ),
+    ("celu-alpha-zero", nn.CELU, (0.0,), {}, ValueError, r"CELU: `alpha` must not be 0 \(the input is divided by it\)"),
+    ("celu-functional-alpha-zero", F.celu, (jnp.ones(2), 0), {}, ValueError, r"celu: `alpha` must not be 0"),
+    ("prelu-num-parameters", nn.PReLU, (0,), {}, ValueError, r"PReLU: `num_parameters` must be a positive integer .*, got 0"),
+    ("prelu-num-parameters-type", nn.PReLU, (2.0,), {}, TypeError, r"PReLU: `num_parameters` must be an int, got 2.0"),
+    ("prelu-init-type", nn.PReLU, (1, "0.25"), {}, TypeError, r"PReLU: `init` must be a real number"),
+    (
+        "prelu-channels",
+        F.prelu, (jnp.ones((2, 3, 4)), jnp.ones(2)), {},
+        ValueError, r"prelu: expected `weight` of shape \(1,\) or \(3,\), one slope per channel of the input's axis 1, "
+        r"got shape \(2,\) for input of shape \(2, 3, 4\); use PReLU\(num_parameters=3\)",
+    ),
+    (
+        "prelu-layer-channels",
+        nn.PReLU(4).apply, ({"weight": jnp.ones(4)}, jnp.ones((2, 3))), {},
+        ValueError, r"prelu: expected `weight` of shape \(1,\) or \(3,\)",
+    ),
+    (
+        "rrelu-bounds",
+        nn.RReLU, (0.5, 0.1), {},
+        ValueError, r"RReLU: `lower` \(=0.5\) must not exceed `upper` \(=0.1\); they bound the random negative slope",
+    ),
+    ("rrelu-functional-bounds", F.rrelu, (jnp.ones(2), 0.5, 0.1), {}, ValueError, r"rrelu: `lower` \(=0.5\) must not exceed"),
+    ("rrelu-upper-type", nn.RReLU, (0.1, "1/3"), {}, TypeError, r"RReLU: `upper` must be a real number"),
+    (
+        "rrelu-train-no-key",
+        nn.RReLU().apply, ({}, jnp.ones(2)), {"train": True},
+        ValueError, r"RReLU\(lower=0.125, upper=0.3333333333333333\): train=True samples random numbers and needs a "
+        r"PRNG key, got key=None",
+    ),
+    (
+        "rrelu-functional-train-no-key",
+        F.rrelu, (jnp.ones(2),), {"training": True},
+        ValueError, r"rrelu: training=True draws a random slope per element and needs a PRNG key, got key=None; "
+        r"call `F.rrelu\(x, lower, upper, training=True, key=jax.random.key\(step\)\)`",
+    ),
+    (
+        "glu-odd",
+        F.glu, (jnp.ones((3, 5)),), {},
+        ValueError, r"glu: the size along `dim` \(=-1\) must be even to halve, got shape \(3, 5\); pad or slice",
+    ),
+    ("glu-scalar", F.glu, (jnp.ones(()),), {}, ValueError, r"glu: expected an input with at least one dimension"),
+    ("glu-dim-range", nn.GLU(2).apply, ({}, jnp.ones((3, 4))), {}, ValueError, r"glu: `dim` \(=2\) is out of range"),
+    ("softmin-dim-range", F.softmin, (jnp.ones((3, 4)), 2), {}, ValueError, r"softmin: `dim` \(=2\) is out of range"),
+    (
+        "softmax2d-rank",
+        nn.Softmax2d().apply, ({}, jnp.ones((2, 3))), {},
+        ValueError, r"Softmax2d: expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape \(2, 3\); "
+        r"for other ranks use nn.Softmax\(dim=...\)",
+    ),
 ]
 
 
