@@ -29,7 +29,10 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_probability, shape_of
+from .functional import _loss_common as C
 from .functional import loss as L
+from .functional import loss_classification as LC
+from .functional import loss_probability as LP
 from .module import Module, Params
 
 
@@ -46,7 +49,7 @@ class _Loss(Module):
     """
 
     _options: tuple[tuple[str, Any], ...] = ()
-    _reductions: tuple[str, ...] = L._REDUCTIONS
+    _reductions: tuple[str, ...] = C._REDUCTIONS
 
     def __init__(self, reduction: str) -> None:
         check_choice(type(self).__name__, "reduction", reduction, self._reductions)
@@ -106,7 +109,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
-        self.beta = L._check_beta("SmoothL1Loss", beta)
+        self.beta = C._check_beta("SmoothL1Loss", beta)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
         return L._smooth_l1_loss(repr(self), input, target, self.reduction, self.beta)
@@ -119,7 +122,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
-        self.delta = L._check_delta("HuberLoss", delta)
+        self.delta = C._check_delta("HuberLoss", delta)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
         return L._huber_loss(repr(self), input, target, self.reduction, self.delta, None)
@@ -157,13 +160,13 @@ class CrossEntropyLoss(_Loss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
-        L._check_int("CrossEntropyLoss", "ignore_index", ignore_index)
+        C._check_int("CrossEntropyLoss", "ignore_index", ignore_index)
         check_probability("CrossEntropyLoss", "label_smoothing", label_smoothing)
         self.weight = _class_weight_option("CrossEntropyLoss", weight)
         self.ignore_index, self.label_smoothing = int(ignore_index), float(label_smoothing)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._cross_entropy(
+        return LC._cross_entropy(
             repr(self), input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
         )
 
@@ -181,12 +184,12 @@ class NLLLoss(_Loss):
 
     def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        L._check_int("NLLLoss", "ignore_index", ignore_index)
+        C._check_int("NLLLoss", "ignore_index", ignore_index)
         self.weight = _class_weight_option("NLLLoss", weight)
         self.ignore_index = int(ignore_index)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._nll_loss(repr(self), input, target, self.weight, self.ignore_index, self.reduction)
+        return LC._nll_loss(repr(self), input, target, self.weight, self.ignore_index, self.reduction)
 
 
 class BCELoss(_Loss):
@@ -204,7 +207,7 @@ class BCELoss(_Loss):
         self.weight = None if weight is None else jnp.asarray(weight)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._binary_cross_entropy(repr(self), input, target, self.weight, self.reduction)
+        return LP._binary_cross_entropy(repr(self), input, target, self.weight, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -226,7 +229,7 @@ class BCEWithLogitsLoss(_Loss):
         self.pos_weight = None if pos_weight is None else jnp.asarray(pos_weight)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._binary_cross_entropy_with_logits(
+        return LP._binary_cross_entropy_with_logits(
             repr(self), input, target, self.weight, self.reduction, self.pos_weight
         )
 
@@ -250,4 +253,4 @@ class KLDivLoss(_Loss):
         self.log_target = bool(log_target)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._kl_div(repr(self), input, target, self.reduction, self.log_target)
+        return LP._kl_div(repr(self), input, target, self.reduction, self.log_target)
