@@ -94,3 +94,17 @@ def _abs(d: jax.Array) -> jax.Array:
 
 
 _abs.defjvps(lambda dd, y, d: jnp.sign(d) * dd)
+
+
+def _check_bool(owner: str, name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: `{name}` must be a bool, got {value!r} of type {type(value).__name__}")
+    return bool(value)
+
+
+def _check_same_shapes(owner: str, names: tuple[str, ...], arrays: tuple[Any, ...]) -> None:
+    """ValueError unless every array has the first one's shape."""
+    shapes = [shape_of(a) for a in arrays]
+    if any(s != shapes[0] for s in shapes[1:]):
+        got = ", ".join(f"{n} {s}" for n, s in zip(names, shapes))
+        raise ValueError(f"{owner}: expected {', '.join(names)} of one shape, got {got}; reshape them to match")

@@ -34,14 +34,26 @@ Examples:
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import shape_of
-from ._loss_common import _abs, _check_beta, _check_delta, _check_reduction, _pair, _reduce
+from .._checks import check_floating, shape_of
+from ._loss_common import (
+    _abs,
+    _check_beta,
+    _check_bool,
+    _check_delta,
+    _check_number,
+    _check_reduction,
+    _is_concrete,
+    _pair,
+    _reduce,
+)
 
 
 # ---------------------------------------------------------------- elementwise losses
@@ -186,3 +198,129 @@ def _huber_loss(
         return jnp.where(z < c, 0.5 * d * d, c * (z - 0.5 * c))
 
     return _pointwise(owner, fn, input, target, reduction, weight, False)
+
+
+# ------------------------------------------------------------------ likelihood losses
+def _poisson_nll_loss(
+    owner: str, input: ArrayLike, target: ArrayLike, log_input: bool, full: bool, eps: float, reduction: str
+) -> jax.Array:
+    _check_bool(owner, "log_input", log_input)
+    _check_bool(owner, "full", full)
+    _check_number(owner, "eps", eps)
+    _check_reduction(owner, reduction)
+    x, t = _pair(owner, input, target)
+    loss = jnp.exp(x) - t * x if log_input else x - t * jnp.log(x + eps)
+    if full:
+        big = t > 1
+        ts = jnp.where(big, t, 2.0)  # keeps the unused branch finite (and its gradient 0)
+        stirling = ts * jnp.log(ts) - ts + 0.5 * jnp.log(2 * math.pi * ts)
+        loss = loss + jnp.where(big, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    log_input: bool = True,
+    full: bool = False,
+    *,
+    eps: float = 1e-8,
+    reduction: str = "mean",
+) -> jax.Array:
+    """Negative log likelihood of ``target ~ Poisson(rate)``, dropping the constant ``log(target!)``.
+
+    ``exp(x) - t * x`` when ``log_input`` (``x`` is the log-rate), else ``x - t * log(x +
+    eps)``. With ``full`` the Stirling term ``t * log(t) - t + 0.5 * log(2 * pi * t)`` is
+    added where ``t > 1``.
+
+    Args:
+      input: float array ``x`` of any shape ``(*)``: log-rates, or rates when not ``log_input``.
+      target: counts ``t`` of the same shape.
+      log_input: whether ``input`` holds log-rates.
+      full: add the Stirling approximation of ``log(t!)``.
+      eps: keeps ``log`` finite at a rate of 0 (only when not ``log_input``).
+      reduction: ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Returns:
+      Shape ``(*)`` for ``'none'``, else ``()``; the input's dtype.
+
+    Examples:
+      >>> import funcnn.nn.functional as F
+      >>> F.poisson_nll_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 2.0]), reduction="none").round(4).tolist()
+      [1.0, 0.7183]
+    """
+    return _poisson_nll_loss("poisson_nll_loss", input, target, log_input, full, eps, reduction)
+
+
+def _gaussian_var(owner: str, var: ArrayLike | float, x: jax.Array) -> jax.Array:
+    """PyTorch's shape rules for ``var``: the input's shape, one dimension short, or one dimension of size 1."""
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError(f"{owner}: `var` must be non-negative, got {var!r}")
+        return jnp.full(x.shape, var, x.dtype)
+    check_floating(owner, var, "var")
+    vshape = shape_of(var)
+    v = jnp.asarray(var).astype(x.dtype)
+    if vshape != x.shape:
+        if vshape == x.shape[:-1]:
+            v = v[..., None]
+        elif not (len(vshape) == len(x.shape) and sum(b for a, b in zip(x.shape, vshape) if a != b) == 1):
+            raise ValueError(
+                f"{owner}: expected `var` of the input's shape {x.shape}, of {x.shape[:-1]} (one variance per "
+                f"sample), or with exactly one dimension of size 1 in place of the input's; got shape {vshape}"
+            )
+    if _is_concrete(var):
+        values = np.asarray(var)
+        if (values < 0).any():
+            raise ValueError(f"{owner}: `var` must be non-negative, got a value {float(values[values < 0].flat[0])}")
+    return v
+
+
+def _gaussian_nll_loss(
+    owner: str, input: ArrayLike, target: ArrayLike, var: ArrayLike | float, full: bool, eps: float, reduction: str
+) -> jax.Array:
+    _check_bool(owner, "full", full)
+    _check_number(owner, "eps", eps)
+    x, t = _pair(owner, input, target)
+    v = _gaussian_var(owner, var, x)
+    _check_reduction(owner, reduction)
+    # PyTorch clamps without recording the clamp: the gradient reaches `var` unchanged.
+    v = v + jax.lax.stop_gradient(jnp.maximum(v, eps) - v)
+    loss = 0.5 * (jnp.log(v) + (x - t) ** 2 / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> jax.Array:
+    """Negative log likelihood of ``target ~ Normal(input, var)``: ``0.5 * (log(var) + (x - t)**2 / var)``.
+
+    Arguments are positional in PyTorch's order. ``var`` is clamped below at ``eps``
+    for stability; as in PyTorch the clamp is invisible to the gradient.
+
+    Args:
+      input: float means ``x`` of any shape ``(N, *)``.
+      target: array ``t`` of the same shape.
+      var: non-negative variances: a float, or an array of the input's shape, of the
+        input's shape without its last dimension (one variance per sample), or of the
+        input's shape with one dimension of size 1 (shared along it).
+      full: add the constant ``0.5 * log(2 * pi)``.
+      eps: the lower clamp of ``var``.
+      reduction: ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Returns:
+      The input's shape for ``'none'``, else ``()``; the input's dtype.
+
+    Examples:
+      >>> import funcnn.nn.functional as F
+      >>> F.gaussian_nll_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 1.0]), jnp.array([1.0, 1.0]), reduction="none").tolist()
+      [0.5, 0.0]
+    """
+    return _gaussian_nll_loss("gaussian_nll_loss", input, target, var, full, eps, reduction)
