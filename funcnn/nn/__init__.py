@@ -57,15 +57,30 @@ from .flatten import Flatten as Flatten
 from .flatten import Unflatten as Unflatten
 from .linear import Identity as Identity
 from .linear import Linear as Linear
+from .linear_cross_entropy import LinearCrossEntropyLoss as LinearCrossEntropyLoss
+from .linear_cross_entropy import LinearCrossEntropyOptions as LinearCrossEntropyOptions
 from .loss import BCELoss as BCELoss
 from .loss import BCEWithLogitsLoss as BCEWithLogitsLoss
 from .loss import CrossEntropyLoss as CrossEntropyLoss
+from .loss import GaussianNLLLoss as GaussianNLLLoss
 from .loss import HuberLoss as HuberLoss
 from .loss import KLDivLoss as KLDivLoss
 from .loss import L1Loss as L1Loss
 from .loss import MSELoss as MSELoss
 from .loss import NLLLoss as NLLLoss
+from .loss import NLLLoss2d as NLLLoss2d
+from .loss import PoissonNLLLoss as PoissonNLLLoss
 from .loss import SmoothL1Loss as SmoothL1Loss
+from .loss_ctc import CTCLoss as CTCLoss
+from .loss_margin import CosineEmbeddingLoss as CosineEmbeddingLoss
+from .loss_margin import HingeEmbeddingLoss as HingeEmbeddingLoss
+from .loss_margin import MarginRankingLoss as MarginRankingLoss
+from .loss_margin import MultiLabelMarginLoss as MultiLabelMarginLoss
+from .loss_margin import MultiLabelSoftMarginLoss as MultiLabelSoftMarginLoss
+from .loss_margin import MultiMarginLoss as MultiMarginLoss
+from .loss_margin import SoftMarginLoss as SoftMarginLoss
+from .loss_margin import TripletMarginLoss as TripletMarginLoss
+from .loss_margin import TripletMarginWithDistanceLoss as TripletMarginWithDistanceLoss
 from .module import Module as Module
 from .normalization import GroupNorm as GroupNorm
 from .normalization import InstanceNorm1d as InstanceNorm1d
@@ -107,12 +122,14 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "CELU",
+    "CTCLoss",
     "ChildRunner",
     "Conv1d",
     "Conv2d",
     "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout1d",
@@ -124,11 +141,13 @@ __all__ = [
     "GLU",
     "GRU",
     "GRUCell",
+    "GaussianNLLLoss",
     "GroupNorm",
     "Hardshrink",
     "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
+    "HingeEmbeddingLoss",
     "HuberLoss",
     "Identity",
     "InstanceNorm1d",
@@ -141,9 +160,12 @@ __all__ = [
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
+    "MarginRankingLoss",
     "MaxPool1d",
     "MaxPool2d",
     "Mish",
@@ -151,10 +173,15 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
     "MultiheadAttention",
     "NLLLoss",
+    "NLLLoss2d",
     "PReLU",
     "Parallel",
+    "PoissonNLLLoss",
     "Policy",
     "RNN",
     "RNNBase",
@@ -169,6 +196,7 @@ __all__ = [
     "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
+    "SoftMarginLoss",
     "Softmax",
     "Softmax2d",
     "Softmin",
@@ -180,6 +208,8 @@ __all__ = [
     "Threshold",
     "TransformerEncoder",
     "TransformerEncoderLayer",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "Unflatten",
     "functional",
     "generate_square_subsequent_mask",

@@ -9,6 +9,10 @@ parameter-free `Module` (``params == {}``, ``criterion.apply({}, input, target)`
 As in `funcnn.nn.functional`, PyTorch's deprecated ``size_average`` and ``reduce`` are
 not accepted and every argument PyTorch lists after them is keyword-only.
 
+This file holds the regression, likelihood and class-index losses; `loss_margin`
+holds the margin and embedding losses, `loss_ctc` the CTC loss, and
+`linear_cross_entropy` the loss with its own classifier weights.
+
 Examples:
   >>> import jax.numpy as jnp
   >>> from funcnn import nn
@@ -21,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import jax
@@ -55,14 +60,14 @@ class _Loss(Module):
         check_choice(type(self).__name__, "reduction", reduction, self._reductions)
         self.reduction = reduction
 
-    def __call__(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        """The loss of ``input`` against ``target``; shapes as the functional form."""
-        return self._loss(input, target)
+    def __call__(self, *inputs: ArrayLike) -> jax.Array:
+        """The loss of ``input`` against ``target`` (PyTorch's ``forward`` arguments); shapes as the functional form."""
+        return self._loss(*inputs)
 
-    def forward(self, params: Params, input: ArrayLike, target: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return self._loss(input, target)
+    def forward(self, params: Params, *inputs: ArrayLike, key: Any = None, train: bool = False) -> jax.Array:
+        return self._loss(*inputs)
 
-    def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:  # pragma: no cover - overridden
+    def _loss(self, *inputs: ArrayLike) -> jax.Array:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -72,7 +77,8 @@ class _Loss(Module):
             if name == "reduction":
                 parts.append(f"reduction={value!r}")
             elif default is None and value is not None:
-                parts.append(f"{name}={_array_repr(value)}")
+                shown = value.__name__ if callable(value) and hasattr(value, "__name__") else _array_repr(value)
+                parts.append(f"{name}={shown}")
             elif default is not None and value != default:
                 parts.append(f"{name}={value!r}")
         return ", ".join(parts)
@@ -254,3 +260,75 @@ class KLDivLoss(_Loss):
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
         return LP._kl_div(repr(self), input, target, self.reduction, self.log_target)
+
+
+class NLLLoss2d(NLLLoss):
+    """PyTorch's deprecated alias of `NLLLoss` (same arguments and numbers); warns as PyTorch does.
+
+    Examples:
+      >>> import warnings
+      >>> from funcnn import nn
+      >>> with warnings.catch_warnings():
+      ...     warnings.simplefilter("ignore", FutureWarning)
+      ...     nn.NLLLoss2d(ignore_index=1)
+      NLLLoss2d(ignore_index=1, reduction='mean')
+    """
+
+    def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100, reduction: str = "mean") -> None:
+        warnings.warn(
+            "NLLLoss2d has been deprecated (as in PyTorch); use NLLLoss, a drop-in replacement",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(weight, ignore_index=ignore_index, reduction=reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log likelihood; see `funcnn.nn.functional.poisson_nll_loss`.
+
+    Args:
+      log_input: whether the input holds log-rates.
+      full: add the Stirling term.
+      eps: keeps ``log`` finite when not ``log_input``.
+      reduction: ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Shapes: input ``(*)``, target ``(*)`` -> ``()`` (``(*)`` for ``'none'``).
+    """
+
+    _options = (("log_input", True), ("full", False), ("eps", 1e-8), ("reduction", "mean"))
+
+    def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.log_input = C._check_bool("PoissonNLLLoss", "log_input", log_input)
+        self.full = C._check_bool("PoissonNLLLoss", "full", full)
+        C._check_number("PoissonNLLLoss", "eps", eps)
+        self.eps = eps
+
+    def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
+        return L._poisson_nll_loss(repr(self), input, target, self.log_input, self.full, self.eps, self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log likelihood; see `funcnn.nn.functional.gaussian_nll_loss`.
+
+    Called as ``criterion(input, target, var)``.
+
+    Args:
+      full: add the constant ``0.5 * log(2 * pi)``.
+      eps: the lower clamp of ``var``.
+      reduction: ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Shapes: input ``(N, *)``, target ``(N, *)``, var ``(N, *)``, ``(N, *)`` less its
+    last dimension, or with one dimension of size 1 -> ``()`` (input's shape for ``'none'``).
+    """
+
+    _options = (("full", False), ("eps", 1e-6), ("reduction", "mean"))
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.full = C._check_bool("GaussianNLLLoss", "full", full)
+        C._check_number("GaussianNLLLoss", "eps", eps)
+        self.eps = eps
+
+    def _loss(self, input: ArrayLike, target: ArrayLike, var: ArrayLike | float) -> jax.Array:
+        return L._gaussian_nll_loss(repr(self), input, target, var, self.full, self.eps, self.reduction)

@@ -42,12 +42,25 @@ from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
 from .linear import linear as linear
+from .loss import gaussian_nll_loss as gaussian_nll_loss
 from .loss import huber_loss as huber_loss
 from .loss import l1_loss as l1_loss
 from .loss import mse_loss as mse_loss
+from .loss import poisson_nll_loss as poisson_nll_loss
 from .loss import smooth_l1_loss as smooth_l1_loss
 from .loss_classification import cross_entropy as cross_entropy
 from .loss_classification import nll_loss as nll_loss
+from .loss_ctc import ctc_loss as ctc_loss
+from .loss_linear import linear_cross_entropy as linear_cross_entropy
+from .loss_margin import cosine_embedding_loss as cosine_embedding_loss
+from .loss_margin import hinge_embedding_loss as hinge_embedding_loss
+from .loss_margin import margin_ranking_loss as margin_ranking_loss
+from .loss_margin import multi_margin_loss as multi_margin_loss
+from .loss_margin import multilabel_margin_loss as multilabel_margin_loss
+from .loss_margin import multilabel_soft_margin_loss as multilabel_soft_margin_loss
+from .loss_margin import soft_margin_loss as soft_margin_loss
+from .loss_margin import triplet_margin_loss as triplet_margin_loss
+from .loss_margin import triplet_margin_with_distance_loss as triplet_margin_with_distance_loss
 from .loss_probability import binary_cross_entropy as binary_cross_entropy
 from .loss_probability import binary_cross_entropy_with_logits as binary_cross_entropy_with_logits
 from .loss_probability import kl_div as kl_div
@@ -89,12 +102,15 @@ __all__ = [
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "cosine_embedding_loss",
     "cross_entropy",
+    "ctc_loss",
     "dropout",
     "dropout1d",
     "dropout2d",
     "elu",
     "embedding",
+    "gaussian_nll_loss",
     "gelu",
     "glu",
     "group_norm",
@@ -104,6 +120,7 @@ __all__ = [
     "hardsigmoid",
     "hardswish",
     "hardtanh",
+    "hinge_embedding_loss",
     "huber_loss",
     "instance_norm",
     "kl_div",
@@ -111,17 +128,23 @@ __all__ = [
     "layer_norm",
     "leaky_relu",
     "linear",
+    "linear_cross_entropy",
     "log_softmax",
     "logsigmoid",
     "lstm",
     "lstm_cell",
+    "margin_ranking_loss",
     "max_pool1d",
     "max_pool2d",
     "mish",
     "mse_loss",
     "multi_head_attention_forward",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
     "nll_loss",
     "pad",
+    "poisson_nll_loss",
     "prelu",
     "relu",
     "relu6",
@@ -135,6 +158,7 @@ __all__ = [
     "sigmoid",
     "silu",
     "smooth_l1_loss",
+    "soft_margin_loss",
     "softmax",
     "softmin",
     "softplus",
@@ -143,4 +167,6 @@ __all__ = [
     "tanh",
     "tanhshrink",
     "threshold",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
