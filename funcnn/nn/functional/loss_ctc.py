@@ -168,6 +168,13 @@ def _ctc_loss(
         raise ValueError(f"{owner}: `blank` (={blank}) must be a class index in [0, {C}) for C={C} classes")
     il = _lengths(owner, "input_lengths", input_lengths, N, unbatched, T, "the input length T")
     t, tl = _padded_targets(owner, targets, target_lengths, N, C, unbatched)
+    if _is_concrete(t) and _is_concrete(tl):
+        used = np.asarray(t)[np.arange(t.shape[1]) < np.asarray(tl)[:, None]]
+        if (used == blank).any():
+            raise ValueError(
+                f"{owner}: `targets` hold the blank index {blank} within their lengths; a target label is never "
+                f"the blank: relabel the classes or pass the right `blank`"
+            )
     nll = _ctc_nll(lp, t, il, tl, blank)
     if zero_infinity:
         nll = jnp.where(jnp.isinf(nll), 0.0, nll).astype(lp.dtype)
