@@ -278,10 +278,9 @@ CASES = [
     ),
     # CTC
     _ctc("mean", _ctc_inputs()),
-    _ctc("none-blank4", _ctc_inputs(blank=4), blank=4, reduction="none"),
-    _ctc("sum-concatenated", _ctc_inputs(concatenated=True), reduction="sum"),
-    _ctc("zero-infinity", _ctc_inputs(impossible=True), zero_infinity=True),
-    _ctc("unbatched-none", _ctc_inputs(unbatched=True), reduction="none"),
+    _ctc("sum-concatenated-blank4", _ctc_inputs(concatenated=True, blank=4), blank=4, reduction="sum"),
+    _ctc("zero-infinity-none", _ctc_inputs(impossible=True), zero_infinity=True, reduction="none"),
+    _ctc("unbatched", _ctc_inputs(unbatched=True)),
     # a loss with parameters
     LayerCase(
         "loss-linear-cross-entropy",
