@@ -23,6 +23,7 @@ import jax
 from jax.typing import ArrayLike
 
 from .functional import _loss_common as C
+from .functional import loss_embedding as E
 from .functional import loss_margin as M
 from .loss import _Loss
 
@@ -85,7 +86,7 @@ class CosineEmbeddingLoss(_Loss):
         self.margin = margin
 
     def _loss(self, input1: ArrayLike, input2: ArrayLike, target: ArrayLike) -> jax.Array:
-        return M._cosine_embedding_loss(repr(self), input1, input2, target, self.margin, self.reduction)
+        return E._cosine_embedding_loss(repr(self), input1, input2, target, self.margin, self.reduction)
 
 
 class MultiLabelMarginLoss(_Loss):
@@ -171,7 +172,7 @@ class TripletMarginLoss(_Loss):
         self.swap = C._check_bool(owner, "swap", swap)
 
     def _loss(self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike) -> jax.Array:
-        return M._triplet_margin_loss(
+        return E._triplet_margin_loss(
             repr(self), anchor, positive, negative, self.margin, self.p, self.eps, self.swap, self.reduction
         )
 
@@ -210,6 +211,6 @@ class TripletMarginWithDistanceLoss(_Loss):
         self.swap = C._check_bool(owner, "swap", swap)
 
     def _loss(self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike) -> jax.Array:
-        return M._triplet_margin_with_distance_loss(
+        return E._triplet_margin_with_distance_loss(
             repr(self), anchor, positive, negative, self.distance_function, self.margin, self.swap, self.reduction
         )
