@@ -189,13 +189,6 @@ CASES = [
         diff_argnums=(0,),  # torch refuses a gradient for the target here
     ),
     LayerCase(
-        "loss-soft-margin-sum",
-        lambda: nn.SoftMarginLoss(reduction="sum"),
-        lambda: torch.nn.SoftMarginLoss(reduction="sum"),
-        _inputs(_normal(2, 3, 2), _signs(2, 3, 2)),
-        diff_argnums=(0,),
-    ),
-    LayerCase(
         "loss-cosine-embedding",
         lambda: nn.CosineEmbeddingLoss(0.2),
         lambda: torch.nn.CosineEmbeddingLoss(0.2),
