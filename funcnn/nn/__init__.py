@@ -7,6 +7,7 @@ from . import functional as functional
 from . import init as init
 from .activation import ELU as ELU
 from .activation import GELU as GELU
+from .activation import GLU as GLU
 from .activation import Hardtanh as Hardtanh
 from .activation import LeakyReLU as LeakyReLU
 from .activation import LogSoftmax as LogSoftmax
@@ -14,8 +15,24 @@ from .activation import ReLU as ReLU
 from .activation import Sigmoid as Sigmoid
 from .activation import SiLU as SiLU
 from .activation import Softmax as Softmax
+from .activation import Softmax2d as Softmax2d
+from .activation import Softmin as Softmin
 from .activation import Softplus as Softplus
 from .activation import Tanh as Tanh
+from .activation_piecewise import Hardshrink as Hardshrink
+from .activation_piecewise import Hardsigmoid as Hardsigmoid
+from .activation_piecewise import Hardswish as Hardswish
+from .activation_piecewise import PReLU as PReLU
+from .activation_piecewise import RReLU as RReLU
+from .activation_piecewise import ReLU6 as ReLU6
+from .activation_piecewise import Softshrink as Softshrink
+from .activation_piecewise import Threshold as Threshold
+from .activation_smooth import CELU as CELU
+from .activation_smooth import LogSigmoid as LogSigmoid
+from .activation_smooth import Mish as Mish
+from .activation_smooth import SELU as SELU
+from .activation_smooth import Softsign as Softsign
+from .activation_smooth import Tanhshrink as Tanhshrink
 from .attention import MultiheadAttention as MultiheadAttention
 from .batchnorm import BatchNorm1d as BatchNorm1d
 from .batchnorm import BatchNorm2d as BatchNorm2d
@@ -40,15 +57,30 @@ from .flatten import Flatten as Flatten
 from .flatten import Unflatten as Unflatten
 from .linear import Identity as Identity
 from .linear import Linear as Linear
+from .linear_cross_entropy import LinearCrossEntropyLoss as LinearCrossEntropyLoss
+from .linear_cross_entropy import LinearCrossEntropyOptions as LinearCrossEntropyOptions
 from .loss import BCELoss as BCELoss
 from .loss import BCEWithLogitsLoss as BCEWithLogitsLoss
 from .loss import CrossEntropyLoss as CrossEntropyLoss
+from .loss import GaussianNLLLoss as GaussianNLLLoss
 from .loss import HuberLoss as HuberLoss
 from .loss import KLDivLoss as KLDivLoss
 from .loss import L1Loss as L1Loss
 from .loss import MSELoss as MSELoss
 from .loss import NLLLoss as NLLLoss
+from .loss import NLLLoss2d as NLLLoss2d
+from .loss import PoissonNLLLoss as PoissonNLLLoss
 from .loss import SmoothL1Loss as SmoothL1Loss
+from .loss_ctc import CTCLoss as CTCLoss
+from .loss_margin import CosineEmbeddingLoss as CosineEmbeddingLoss
+from .loss_margin import HingeEmbeddingLoss as HingeEmbeddingLoss
+from .loss_margin import MarginRankingLoss as MarginRankingLoss
+from .loss_margin import MultiLabelMarginLoss as MultiLabelMarginLoss
+from .loss_margin import MultiLabelSoftMarginLoss as MultiLabelSoftMarginLoss
+from .loss_margin import MultiMarginLoss as MultiMarginLoss
+from .loss_margin import SoftMarginLoss as SoftMarginLoss
+from .loss_margin import TripletMarginLoss as TripletMarginLoss
+from .loss_margin import TripletMarginWithDistanceLoss as TripletMarginWithDistanceLoss
 from .module import Module as Module
 from .normalization import GroupNorm as GroupNorm
 from .normalization import InstanceNorm1d as InstanceNorm1d
@@ -89,12 +121,15 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "CELU",
+    "CTCLoss",
     "ChildRunner",
     "Conv1d",
     "Conv2d",
     "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout1d",
@@ -103,10 +138,16 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GLU",
     "GRU",
     "GRUCell",
+    "GaussianNLLLoss",
     "GroupNorm",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
     "Hardtanh",
+    "HingeEmbeddingLoss",
     "HuberLoss",
     "Identity",
     "InstanceNorm1d",
@@ -119,33 +160,56 @@ __all__ = [
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
+    "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
+    "MarginRankingLoss",
     "MaxPool1d",
     "MaxPool2d",
+    "Mish",
     "MixedPrecision",
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiLabelMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
     "MultiheadAttention",
     "NLLLoss",
+    "NLLLoss2d",
+    "PReLU",
     "Parallel",
+    "PoissonNLLLoss",
     "Policy",
     "RNN",
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
+    "RReLU",
     "ReLU",
+    "ReLU6",
     "Residual",
+    "SELU",
     "Sequential",
     "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
+    "SoftMarginLoss",
     "Softmax",
+    "Softmax2d",
+    "Softmin",
     "Softplus",
+    "Softshrink",
+    "Softsign",
     "Tanh",
+    "Tanhshrink",
+    "Threshold",
     "TransformerEncoder",
     "TransformerEncoderLayer",
+    "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "Unflatten",
     "functional",
     "generate_square_subsequent_mask",

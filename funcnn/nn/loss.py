@@ -9,6 +9,10 @@ parameter-free `Module` (``params == {}``, ``criterion.apply({}, input, target)`
 As in `funcnn.nn.functional`, PyTorch's deprecated ``size_average`` and ``reduce`` are
 not accepted and every argument PyTorch lists after them is keyword-only.
 
+This file holds the regression, likelihood and class-index losses; `loss_margin`
+holds the margin and embedding losses, `loss_ctc` the CTC loss, and
+`linear_cross_entropy` the loss with its own classifier weights.
+
 Examples:
   >>> import jax.numpy as jnp
   >>> from funcnn import nn
@@ -21,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import jax
@@ -29,7 +34,10 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ._checks import check_choice, check_probability, shape_of
+from .functional import _loss_common as C
 from .functional import loss as L
+from .functional import loss_classification as LC
+from .functional import loss_probability as LP
 from .module import Module, Params
 
 
@@ -46,20 +54,20 @@ class _Loss(Module):
     """
 
     _options: tuple[tuple[str, Any], ...] = ()
-    _reductions: tuple[str, ...] = L._REDUCTIONS
+    _reductions: tuple[str, ...] = C._REDUCTIONS
 
     def __init__(self, reduction: str) -> None:
         check_choice(type(self).__name__, "reduction", reduction, self._reductions)
         self.reduction = reduction
 
-    def __call__(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        """The loss of ``input`` against ``target``; shapes as the functional form."""
-        return self._loss(input, target)
+    def __call__(self, *inputs: ArrayLike) -> jax.Array:
+        """The loss of ``input`` against ``target`` (PyTorch's ``forward`` arguments); shapes as the functional form."""
+        return self._loss(*inputs)
 
-    def forward(self, params: Params, input: ArrayLike, target: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return self._loss(input, target)
+    def forward(self, params: Params, *inputs: ArrayLike, key: Any = None, train: bool = False) -> jax.Array:
+        return self._loss(*inputs)
 
-    def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:  # pragma: no cover - overridden
+    def _loss(self, *inputs: ArrayLike) -> jax.Array:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def extra_repr(self) -> str:
@@ -69,7 +77,8 @@ class _Loss(Module):
             if name == "reduction":
                 parts.append(f"reduction={value!r}")
             elif default is None and value is not None:
-                parts.append(f"{name}={_array_repr(value)}")
+                shown = value.__name__ if callable(value) and hasattr(value, "__name__") else _array_repr(value)
+                parts.append(f"{name}={shown}")
             elif default is not None and value != default:
                 parts.append(f"{name}={value!r}")
         return ", ".join(parts)
@@ -106,7 +115,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
-        self.beta = L._check_beta("SmoothL1Loss", beta)
+        self.beta = C._check_beta("SmoothL1Loss", beta)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
         return L._smooth_l1_loss(repr(self), input, target, self.reduction, self.beta)
@@ -119,7 +128,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
-        self.delta = L._check_delta("HuberLoss", delta)
+        self.delta = C._check_delta("HuberLoss", delta)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
         return L._huber_loss(repr(self), input, target, self.reduction, self.delta, None)
@@ -157,13 +166,13 @@ class CrossEntropyLoss(_Loss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
-        L._check_int("CrossEntropyLoss", "ignore_index", ignore_index)
+        C._check_int("CrossEntropyLoss", "ignore_index", ignore_index)
         check_probability("CrossEntropyLoss", "label_smoothing", label_smoothing)
         self.weight = _class_weight_option("CrossEntropyLoss", weight)
         self.ignore_index, self.label_smoothing = int(ignore_index), float(label_smoothing)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._cross_entropy(
+        return LC._cross_entropy(
             repr(self), input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
         )
 
@@ -181,12 +190,12 @@ class NLLLoss(_Loss):
 
     def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        L._check_int("NLLLoss", "ignore_index", ignore_index)
+        C._check_int("NLLLoss", "ignore_index", ignore_index)
         self.weight = _class_weight_option("NLLLoss", weight)
         self.ignore_index = int(ignore_index)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._nll_loss(repr(self), input, target, self.weight, self.ignore_index, self.reduction)
+        return LC._nll_loss(repr(self), input, target, self.weight, self.ignore_index, self.reduction)
 
 
 class BCELoss(_Loss):
@@ -204,7 +213,7 @@ class BCELoss(_Loss):
         self.weight = None if weight is None else jnp.asarray(weight)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._binary_cross_entropy(repr(self), input, target, self.weight, self.reduction)
+        return LP._binary_cross_entropy(repr(self), input, target, self.weight, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -226,7 +235,7 @@ class BCEWithLogitsLoss(_Loss):
         self.pos_weight = None if pos_weight is None else jnp.asarray(pos_weight)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._binary_cross_entropy_with_logits(
+        return LP._binary_cross_entropy_with_logits(
             repr(self), input, target, self.weight, self.reduction, self.pos_weight
         )
 
@@ -250,4 +259,76 @@ class KLDivLoss(_Loss):
         self.log_target = bool(log_target)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._kl_div(repr(self), input, target, self.reduction, self.log_target)
+        return LP._kl_div(repr(self), input, target, self.reduction, self.log_target)
+
+
+class NLLLoss2d(NLLLoss):
+    """PyTorch's deprecated alias of `NLLLoss` (same arguments and numbers); warns as PyTorch does.
+
+    Examples:
+      >>> import warnings
+      >>> from funcnn import nn
+      >>> with warnings.catch_warnings():
+      ...     warnings.simplefilter("ignore", FutureWarning)
+      ...     nn.NLLLoss2d(ignore_index=1)
+      NLLLoss2d(ignore_index=1, reduction='mean')
+    """
+
+    def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100, reduction: str = "mean") -> None:
+        warnings.warn(
+            "NLLLoss2d has been deprecated (as in PyTorch); use NLLLoss, a drop-in replacement",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(weight, ignore_index=ignore_index, reduction=reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log likelihood; see `funcnn.nn.functional.poisson_nll_loss`.
+
+    Args:
+      log_input: whether the input holds log-rates.
+      full: add the Stirling term.
+      eps: keeps ``log`` finite when not ``log_input``.
+      reduction: ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Shapes: input ``(*)``, target ``(*)`` -> ``()`` (``(*)`` for ``'none'``).
+    """
+
+    _options = (("log_input", True), ("full", False), ("eps", 1e-8), ("reduction", "mean"))
+
+    def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.log_input = C._check_bool("PoissonNLLLoss", "log_input", log_input)
+        self.full = C._check_bool("PoissonNLLLoss", "full", full)
+        C._check_number("PoissonNLLLoss", "eps", eps)
+        self.eps = eps
+
+    def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
+        return L._poisson_nll_loss(repr(self), input, target, self.log_input, self.full, self.eps, self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log likelihood; see `funcnn.nn.functional.gaussian_nll_loss`.
+
+    Called as ``criterion(input, target, var)``.
+
+    Args:
+      full: add the constant ``0.5 * log(2 * pi)``.
+      eps: the lower clamp of ``var``.
+      reduction: ``'none'``, ``'mean'`` or ``'sum'``.
+
+    Shapes: input ``(N, *)``, target ``(N, *)``, var ``(N, *)``, ``(N, *)`` less its
+    last dimension, or with one dimension of size 1 -> ``()`` (input's shape for ``'none'``).
+    """
+
+    _options = (("full", False), ("eps", 1e-6), ("reduction", "mean"))
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.full = C._check_bool("GaussianNLLLoss", "full", full)
+        C._check_number("GaussianNLLLoss", "eps", eps)
+        self.eps = eps
+
+    def _loss(self, input: ArrayLike, target: ArrayLike, var: ArrayLike | float) -> jax.Array:
+        return L._gaussian_nll_loss(repr(self), input, target, var, self.full, self.eps, self.reduction)

@@ -5,6 +5,7 @@ Every layer in `funcnn.nn` is a thin wrapper of the functions here.
 
 from .activation import elu as elu
 from .activation import gelu as gelu
+from .activation import glu as glu
 from .activation import hardtanh as hardtanh
 from .activation import leaky_relu as leaky_relu
 from .activation import log_softmax as log_softmax
@@ -12,8 +13,23 @@ from .activation import relu as relu
 from .activation import sigmoid as sigmoid
 from .activation import silu as silu
 from .activation import softmax as softmax
+from .activation import softmin as softmin
 from .activation import softplus as softplus
 from .activation import tanh as tanh
+from .activation_piecewise import hardshrink as hardshrink
+from .activation_piecewise import hardsigmoid as hardsigmoid
+from .activation_piecewise import hardswish as hardswish
+from .activation_piecewise import prelu as prelu
+from .activation_piecewise import relu6 as relu6
+from .activation_piecewise import rrelu as rrelu
+from .activation_piecewise import softshrink as softshrink
+from .activation_piecewise import threshold as threshold
+from .activation_smooth import celu as celu
+from .activation_smooth import logsigmoid as logsigmoid
+from .activation_smooth import mish as mish
+from .activation_smooth import selu as selu
+from .activation_smooth import softsign as softsign
+from .activation_smooth import tanhshrink as tanhshrink
 from .attention import multi_head_attention_forward as multi_head_attention_forward
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
 from .conv import conv1d as conv1d
@@ -26,15 +42,28 @@ from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
 from .linear import linear as linear
-from .loss import binary_cross_entropy as binary_cross_entropy
-from .loss import binary_cross_entropy_with_logits as binary_cross_entropy_with_logits
-from .loss import cross_entropy as cross_entropy
+from .loss import gaussian_nll_loss as gaussian_nll_loss
 from .loss import huber_loss as huber_loss
-from .loss import kl_div as kl_div
 from .loss import l1_loss as l1_loss
 from .loss import mse_loss as mse_loss
-from .loss import nll_loss as nll_loss
+from .loss import poisson_nll_loss as poisson_nll_loss
 from .loss import smooth_l1_loss as smooth_l1_loss
+from .loss_classification import cross_entropy as cross_entropy
+from .loss_classification import nll_loss as nll_loss
+from .loss_ctc import ctc_loss as ctc_loss
+from .loss_embedding import cosine_embedding_loss as cosine_embedding_loss
+from .loss_embedding import triplet_margin_loss as triplet_margin_loss
+from .loss_embedding import triplet_margin_with_distance_loss as triplet_margin_with_distance_loss
+from .loss_linear import linear_cross_entropy as linear_cross_entropy
+from .loss_margin import hinge_embedding_loss as hinge_embedding_loss
+from .loss_margin import margin_ranking_loss as margin_ranking_loss
+from .loss_margin import multi_margin_loss as multi_margin_loss
+from .loss_margin import multilabel_margin_loss as multilabel_margin_loss
+from .loss_margin import multilabel_soft_margin_loss as multilabel_soft_margin_loss
+from .loss_margin import soft_margin_loss as soft_margin_loss
+from .loss_probability import binary_cross_entropy as binary_cross_entropy
+from .loss_probability import binary_cross_entropy_with_logits as binary_cross_entropy_with_logits
+from .loss_probability import kl_div as kl_div
 from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
@@ -67,22 +96,31 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "celu",
     "conv1d",
     "conv2d",
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "cosine_embedding_loss",
     "cross_entropy",
+    "ctc_loss",
     "dropout",
     "dropout1d",
     "dropout2d",
     "elu",
     "embedding",
+    "gaussian_nll_loss",
     "gelu",
+    "glu",
     "group_norm",
     "gru",
     "gru_cell",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
     "hardtanh",
+    "hinge_embedding_loss",
     "huber_loss",
     "instance_norm",
     "kl_div",
@@ -90,25 +128,45 @@ __all__ = [
     "layer_norm",
     "leaky_relu",
     "linear",
+    "linear_cross_entropy",
     "log_softmax",
+    "logsigmoid",
     "lstm",
     "lstm_cell",
+    "margin_ranking_loss",
     "max_pool1d",
     "max_pool2d",
+    "mish",
     "mse_loss",
     "multi_head_attention_forward",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
     "nll_loss",
     "pad",
+    "poisson_nll_loss",
+    "prelu",
     "relu",
+    "relu6",
     "rnn_relu",
     "rnn_relu_cell",
     "rnn_tanh",
     "rnn_tanh_cell",
+    "rrelu",
     "scaled_dot_product_attention",
+    "selu",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
+    "soft_margin_loss",
     "softmax",
+    "softmin",
     "softplus",
+    "softshrink",
+    "softsign",
     "tanh",
+    "tanhshrink",
+    "threshold",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
