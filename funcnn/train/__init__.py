@@ -5,18 +5,18 @@ from .callbacks import EarlyStopping as EarlyStopping
 from .fit import FitResult as FitResult
 from .fit import NonFiniteLossError as NonFiniteLossError
 from .fit import fit as fit
+from .freeze import param_labels as param_labels
+from .freeze import trainable_mask as trainable_mask
+from .freeze import trainable_params as trainable_params
 from .loss_scale import LossScaleState as LossScaleState
 from .loss_scale import all_finite as all_finite
 from .loss_scale import dynamic_loss_scale as dynamic_loss_scale
+from .pretrained import LoadReport as LoadReport
+from .pretrained import load_pretrained as load_pretrained
 from .step import TrainState as TrainState
 from .step import make_eval_step as make_eval_step
 from .step import make_train_step as make_train_step
 from .step import model_loss as model_loss
-from .transfer import LoadReport as LoadReport
-from .transfer import load_pretrained as load_pretrained
-from .transfer import param_labels as param_labels
-from .transfer import trainable_mask as trainable_mask
-from .transfer import trainable_params as trainable_params
 
 __all__ = [
     "Callback",

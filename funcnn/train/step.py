@@ -32,7 +32,7 @@ import optax
 
 from ..nn.module import Module, Params, State
 from .loss_scale import LossScaledOptimizer
-from .transfer import _combine, _partition, _resolve_mask
+from .freeze import _combine, _partition, _resolve_mask
 
 
 class TrainState(NamedTuple):

@@ -1,0 +1,180 @@
+"""`fit`'s epoch loop: steps (fused or not), checkpoints, validation, the history entry of each epoch."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any, Callable
+
+import jax
+import numpy as np
+
+from ..checkpoint import CheckpointManager, load_metadata
+from ..checkpoint._io import atomic_write
+from ._fit_data import _Source
+from ._fit_steps import _find_lr, _zeros
+from ._progress import _Progress
+from .fit_result import NonFiniteLossError
+from .step import TrainState
+
+_HISTORY_KEY = "fit.history"
+_OWNER = "fit"
+
+
+def _manager(checkpoint: Any) -> CheckpointManager | None:
+    if checkpoint is None or isinstance(checkpoint, CheckpointManager):
+        return checkpoint
+    if isinstance(checkpoint, (str, os.PathLike)):
+        return CheckpointManager(checkpoint)
+    raise TypeError(
+        f"{_OWNER}: `checkpoint` must be a directory path or a funcnn.checkpoint.CheckpointManager, got "
+        f"{type(checkpoint).__name__}"
+    )
+
+
+def _check_writable(manager: CheckpointManager) -> None:
+    """Fail before training, not after the first epoch, when the directory cannot be written."""
+    probe = os.path.join(manager.directory, f".fit-write-check-{os.getpid()}")
+    atomic_write(f"{_OWNER}(checkpoint={manager.directory!r})", probe, [b""])
+    os.remove(probe)
+
+
+def _restore(manager: CheckpointManager, like: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    step = manager.latest_step()
+    path = manager.path(step)
+    try:
+        tree = manager.restore(step, like=like)
+    except ValueError as e:
+        raise ValueError(
+            f"{_OWNER}: cannot resume from {path!r}: it does not match this run (a different model, optimizer, "
+            f"trainable mask or metrics); pass a new checkpoint directory, or resume=False with an empty one.\n{e}"
+        ) from None
+    history = json.loads(load_metadata(path).get(_HISTORY_KEY, "[]"))
+    return tree, history
+
+
+class _Loop:
+    """The epochs of one `fit` call; the train state and running sums live here between steps."""
+
+    ts: TrainState
+    acc: dict[str, Any]
+    history: list[dict[str, Any]]
+    bar: _Progress
+
+    def __init__(
+        self,
+        source: _Source,
+        val: _Source | None,
+        steps: tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]],
+        names: list[str],
+        manager: CheckpointManager | None,
+        every: int | None,
+        chunk: str | int | None,
+        schedule: Callable[[Any], Any] | None,
+    ) -> None:
+        self.source, self.val, self.names, self.manager = source, val, names, manager
+        self.train_step, self.fused_run, self.eval_step = steps
+        self.every, self.chunk, self.schedule = every, chunk, schedule
+        self.data: tuple[jax.Array, ...] | None = None
+        self.host_step = self.saved_at = -1
+
+    def save(self, at: dict[str, int]) -> None:
+        """Checkpoint the run at loader position ``at`` (the state is good: checked by the caller)."""
+        if self.manager is not None:
+            tree = {"train_state": self.ts, "acc": self.acc, "loader": at}
+            self.manager.save(self.host_step, tree, metadata={_HISTORY_KEY: json.dumps(self.history)})
+        self.saved_at = self.host_step
+
+    def _after(self, k: int, epoch: int, b: int) -> bool:
+        """Bookkeeping after ``k`` steps ending before batch ``b``; True stops the epoch (a bad step was seen)."""
+        self.host_step += k
+        if self.bar.advance(k, self.acc):
+            return True
+        length = self.source.length
+        if self.every is None or self.host_step - self.saved_at < self.every or (length is not None and b >= length):
+            return False
+        if jax.device_get(self.acc["bad"]):
+            return True
+        self.save({"epoch": epoch, "batch": b})
+        return False
+
+    def _unfused(self, epoch: int, first: int) -> None:
+        b = first
+        for batch in self.source.batches(epoch, first):
+            self.ts, self.acc = self.train_step(self.ts, self.acc, *self.source.xy(batch))
+            b += 1
+            if self._after(1, epoch, b):
+                return
+
+    def _fused(self, epoch: int, first: int) -> None:
+        loader = self.source.loader
+        if self.data is None:
+            self.data = tuple(jax.device_put(a, loader.device) for a in loader.arrays)
+        n, size = loader.num_samples, loader.batch_size
+        order = loader.epoch_indices(epoch)
+        full = n // size
+        chunk = max(full - first, 1) if self.chunk == "epoch" else int(self.chunk)
+        b = first
+        while b < full:
+            k = min(chunk, full - b)
+            idx = jax.device_put(order[b * size : (b + k) * size].reshape(k, size).astype(np.int32))
+            self.ts, self.acc = self.fused_run(self.ts, self.acc, self.data, idx)
+            b += k
+            if self._after(k, epoch, b):
+                return
+        if b < len(loader):  # the last, smaller batch: one ordinary step
+            x, y = (jax.device_put(a[order[full * size :]], loader.device) for a in loader.arrays)
+            self.ts, self.acc = self.train_step(self.ts, self.acc, x, y)
+            self._after(1, epoch, b + 1)
+
+    def epoch(self, epoch: int, first: int) -> dict[str, Any]:
+        """Train epoch ``epoch`` (from 0) from batch ``first``, validate, and return its history entry."""
+        started = time.perf_counter()
+        self.host_step = self.saved_at = int(jax.device_get(self.ts.step))
+        self.bar.start(epoch, self.source.length, first)
+        (self._unfused if self.chunk is None else self._fused)(epoch, first)
+        host = jax.device_get({"acc": self.acc, "lr": _find_lr(self.ts.opt_state), "step": self.ts.step})
+        got = host["acc"]
+        if got["bad"]:
+            raise self._non_finite(epoch, got)
+        self.host_step = int(host["step"])
+        count = max(int(got["count"]), 1)
+        logs: dict[str, Any] = {"epoch": epoch + 1, "step": self.host_step}
+        logs.update({k: float(got["sums"][k]) / count for k in self.names})
+        if self.val is not None:
+            vacc = _zeros(self.names, train=False)
+            for batch in self.val.batches(0, 0):
+                vacc = self.eval_step(self.ts.params, self.ts.state, vacc, *self.val.xy(batch))
+            vgot = jax.device_get(vacc)
+            logs.update({f"val_{k}": float(vgot["sums"][k]) / max(int(vgot["count"]), 1) for k in self.names})
+        if host["lr"] is not None:
+            logs["lr"] = float(host["lr"])
+        elif self.schedule is not None and self.host_step > 0:
+            logs["lr"] = float(self.schedule(self.host_step - 1))
+        logs["seconds"] = time.perf_counter() - started
+        self.history.append(logs)
+        return logs
+
+    def _non_finite(self, epoch: int, got: dict[str, Any]) -> NonFiniteLossError:
+        latest = self.manager.latest_step() if self.manager is not None else None
+        where = self.manager.path(latest) if self.manager is not None and latest is not None else None
+        value, batch, step = float(got["bad_loss"]), int(got["bad_batch"]), int(got["bad_step"])
+        if np.isfinite(value):
+            what = f"the update made the parameters or buffers non-finite (its loss was {value:.6g})"
+        else:
+            what = f"the loss became non-finite ({value})"
+        of = f" of {self.source.length}" if self.source.length else ""
+        kept = f"; the last checkpoint {where!r} is unchanged" if where else ""
+        return NonFiniteLossError(
+            f"{_OWNER}: {what} at epoch {epoch + 1}, batch {batch}{of}, step {step}; training stopped without "
+            f"applying that update, and `err.train_state` holds the state after the last good step{kept}. Fix: "
+            f"lower the learning rate, clip gradients (optax.clip_by_global_norm), or check the inputs and targets "
+            f"for NaN/inf",
+            epoch=epoch + 1,
+            batch=batch,
+            step=step,
+            loss=value,
+            train_state=self.ts,
+            checkpoint=where,
+        )
