@@ -105,7 +105,7 @@ def _compiled(
         output, new_state = model.apply_with_state(p, s, x, key=k, train=True)
         return loss(output, y), (new_state, {name: fn(output, y) for name, fn in extras.items()})
 
-    step = _train_step(_stateful_update(loss_fn, optimizer, has_aux=True, trainable=mask))
+    step = _train_step(_stateful_update(loss_fn, optimizer, has_aux=True, trainable=mask, owner="fit"))
     fns = (
         jax.jit(step, donate_argnums=(0, 1)),
         jax.jit(_fused(step), donate_argnums=(0, 1)),

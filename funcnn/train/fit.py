@@ -59,7 +59,7 @@ from .callbacks import _check_callbacks
 from .fit_result import FitResult as FitResult
 from .fit_result import NonFiniteLossError as NonFiniteLossError
 from .freeze import _resolve_mask
-from .step import TrainState
+from .step import TrainState, check_key
 
 _OWNER = "fit"
 
@@ -75,7 +75,7 @@ def _positive(name: str, value: Any) -> int:
 def _check_types(model: Any, optimizer: Any, loss: Any) -> None:
     if not isinstance(model, Module):
         raise TypeError(f"{_OWNER}: `model` must be a funcnn.nn.Module, got {type(model).__name__}")
-    if not isinstance(optimizer, optax.GradientTransformation):
+    if not isinstance(optimizer, (optax.GradientTransformation, optax.MultiSteps)):
         raise TypeError(
             f"{_OWNER}: `optimizer` must be an optax optimizer such as optax.adam(1e-3), got {type(optimizer).__name__}"
         )
@@ -110,13 +110,8 @@ def _sources(train_loader: Any, val_loader: Any, fused: Any, chunk: str | int | 
 def _initial_state(
     model: Module, optimizer: optax.GradientTransformation, key: Any, params: Any, state: Any, trainable: Any
 ) -> tuple[TrainState, Any]:
-    """The fresh `TrainState` and the resolved trainable mask (None: all train)."""
-    # User arrays are copied, since every step donates the state it replaces.
-    if params is not None:
-        params = jax.device_put(params, may_alias=False)
-    if state is not None:
-        state = jax.device_put(state, may_alias=False)
-    ts = TrainState.create(model, optimizer, key, params=params, state=state, trainable=trainable)
+    """The fresh `TrainState` (it copies ``params``/``state``) and the resolved trainable mask (None: all train)."""
+    ts = TrainState.create(model, optimizer, check_key(_OWNER, key), params=params, state=state, trainable=trainable)
     return ts, None if trainable is None else _resolve_mask(_OWNER, trainable, ts.params)
 
 
@@ -196,7 +191,8 @@ def fit(
 
     Args:
       model: a funcnn module; it runs with ``apply_with_state(..., train=True)``.
-      optimizer: any optax optimizer, e.g. ``optax.adam(1e-3)``.
+      optimizer: any optax optimizer, e.g. ``optax.adam(1e-3)``, or ``optax.MultiSteps``
+        (gradient accumulation), or one wrapped in `funcnn.train.dynamic_loss_scale`.
       train_loader: a `funcnn.data.DataLoader` over ``(x, y)``, or a re-iterable (a
         list) of ``(x, y)`` batches; ``x`` of shape ``(N, ...)`` as the model takes it,
         ``y`` of shape ``(N, ...)`` as ``loss`` takes it.
@@ -209,7 +205,8 @@ def fit(
         targets are integer classes and the output has a class axis), a sequence of
         ``"loss"``/``"accuracy"``, or a mapping ``{name: fn(output, target) -> batch
         mean}``. Averages weight each batch by its size.
-      params, state: starting parameters / buffers (copied; default: fresh).
+      params, state: starting parameters / buffers (copied, so they stay usable;
+        default: fresh).
       progress: show a tqdm bar per epoch (one line per epoch without tqdm).
       callbacks: objects with ``on_epoch_end`` etc. (see `funcnn.train.Callback`).
       checkpoint: a directory or `funcnn.checkpoint.CheckpointManager` to save the
