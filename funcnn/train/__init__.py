@@ -5,6 +5,7 @@ from .callbacks import EarlyStopping as EarlyStopping
 from .fit import FitResult as FitResult
 from .fit import NonFiniteLossError as NonFiniteLossError
 from .fit import fit as fit
+from .fit_checkpoint import load_fit_checkpoint as load_fit_checkpoint
 from .freeze import param_labels as param_labels
 from .freeze import trainable_mask as trainable_mask
 from .freeze import trainable_params as trainable_params
@@ -29,6 +30,7 @@ __all__ = [
     "all_finite",
     "dynamic_loss_scale",
     "fit",
+    "load_fit_checkpoint",
     "load_pretrained",
     "make_eval_step",
     "make_train_step",

@@ -3,55 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any, Callable
 
 import jax
 import numpy as np
 
-from ..checkpoint import CheckpointManager, load_metadata
-from ..checkpoint._io import atomic_write
+from ..checkpoint import CheckpointManager
 from ._fit_data import _Source
 from ._fit_steps import _find_lr, _zeros
 from ._progress import _Progress
 from .fit_result import NonFiniteLossError
 from .step import TrainState
 
-_HISTORY_KEY = "fit.history"
+from .fit_checkpoint import _HISTORY_KEY
+
 _OWNER = "fit"
-
-
-def _manager(checkpoint: Any) -> CheckpointManager | None:
-    if checkpoint is None or isinstance(checkpoint, CheckpointManager):
-        return checkpoint
-    if isinstance(checkpoint, (str, os.PathLike)):
-        return CheckpointManager(checkpoint)
-    raise TypeError(
-        f"{_OWNER}: `checkpoint` must be a directory path or a funcnn.checkpoint.CheckpointManager, got "
-        f"{type(checkpoint).__name__}"
-    )
-
-
-def _check_writable(manager: CheckpointManager) -> None:
-    """Fail before training, not after the first epoch, when the directory cannot be written."""
-    probe = os.path.join(manager.directory, f".fit-write-check-{os.getpid()}")
-    atomic_write(f"{_OWNER}(checkpoint={manager.directory!r})", probe, [b""])
-    os.remove(probe)
-
-
-def _restore(manager: CheckpointManager, like: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    step = manager.latest_step()
-    path = manager.path(step)
-    try:
-        tree = manager.restore(step, like=like)
-    except ValueError as e:
-        raise ValueError(
-            f"{_OWNER}: cannot resume from {path!r}: it does not match this run (a different model, optimizer, "
-            f"trainable mask or metrics); pass a new checkpoint directory, or resume=False with an empty one.\n{e}"
-        ) from None
-    history = json.loads(load_metadata(path).get(_HISTORY_KEY, "[]"))
-    return tree, history
 
 
 class _Loop:

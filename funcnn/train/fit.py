@@ -30,7 +30,9 @@ How it runs:
   manager's last N. With ``resume=True`` a new call with the same directory continues
   from the latest one, mid-epoch included, and ends with bit-for-bit the parameters
   of an uninterrupted run. ``epochs`` is the total, so a finished run resumed with a
-  larger ``epochs`` trains the difference.
+  larger ``epochs`` trains the difference. `funcnn.train.load_fit_checkpoint` reads
+  such a checkpoint back (weights, buffers, history, `TrainState`), in another process
+  too, given the model and the optimizer.
 
 Epochs count from 1 in the history, in messages and in callbacks; batch indices count
 from 0 within an epoch, like ``DataLoader.state()``; the step is ``TrainState.step``
@@ -52,10 +54,11 @@ import optax
 
 from ..nn.module import Module, Params, State
 from ._fit_data import _check_labels, _metrics, _Source
-from ._fit_loop import _check_writable, _Loop, _manager, _restore
+from ._fit_loop import _Loop
 from ._fit_steps import _compiled, _zeros
 from ._progress import _Progress
 from .callbacks import _check_callbacks
+from .fit_checkpoint import _check_writable, _manager, _restore
 from .fit_result import FitResult as FitResult
 from .fit_result import NonFiniteLossError as NonFiniteLossError
 from .freeze import _resolve_mask
@@ -210,7 +213,8 @@ def fit(
       progress: show a tqdm bar per epoch (one line per epoch without tqdm).
       callbacks: objects with ``on_epoch_end`` etc. (see `funcnn.train.Callback`).
       checkpoint: a directory or `funcnn.checkpoint.CheckpointManager` to save the
-        run to at the end of each epoch (a directory keeps the last 3).
+        run to at the end of each epoch (a directory keeps the last 3). Read it
+        back with ``train.load_fit_checkpoint(checkpoint, model, optimizer)``.
       checkpoint_every: also save every this many steps (mid-epoch).
       resume: continue from the latest checkpoint in ``checkpoint``, if any.
       fused: ``True``/``"epoch"``: one compiled scan per epoch; an int K: K steps per
