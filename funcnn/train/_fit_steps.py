@@ -27,10 +27,14 @@ def _zeros(names: list[str], train: bool) -> dict[str, Any]:
 # -------------------------------------------------------------------- compiled steps
 
 
-def _train_step(update: Callable[..., Any]) -> Callable[..., tuple[TrainState, dict[str, Any]]]:
-    """The guarded step ``(ts, acc, x, y) -> (ts, acc)``: a non-finite update is not applied."""
+def _train_step(update: Callable[..., Any]) -> Callable[..., tuple[TrainState, dict[str, Any], dict[str, Any]]]:
+    """The guarded step ``(ts, acc, x, y) -> (ts, acc, values)``: a non-finite update is not applied.
 
-    def step(ts: TrainState, acc: dict[str, Any], x: Any, y: jax.Array) -> tuple[TrainState, dict[str, Any]]:
+    ``values`` holds the step's own float32 scalars for the per-step hooks: ``loss``, the
+    metrics, and ``lr`` when ``optax.inject_hyperparams`` keeps one in the state.
+    """
+
+    def step(ts: TrainState, acc: dict[str, Any], x: Any, y: jax.Array) -> tuple[TrainState, dict[str, Any], Any]:
         new, loss, extras = update(ts, x, y)
         finite = jnp.isfinite(loss) & all_finite((new.params, new.state))
         ok = finite & ~acc["bad"]
@@ -55,19 +59,28 @@ def _train_step(update: Callable[..., Any]) -> Callable[..., tuple[TrainState, d
             "bad_step": jnp.where(first_bad, failed_step, acc["bad_step"]),
             "bad_loss": jnp.where(first_bad, loss.astype(jnp.float32), acc["bad_loss"]),
         }
-        return ts, acc
+        values = {k: v.astype(jnp.float32) for k, v in values.items()}
+        lr = _find_lr(new.opt_state)
+        if lr is not None:
+            values["lr"] = jnp.asarray(lr, jnp.float32)
+        return ts, acc, values
 
     return step
 
 
 def _fused(step: Callable[..., Any]) -> Callable[..., tuple[TrainState, dict[str, Any]]]:
-    """K steps in one ``lax.scan``; ``idx`` is ``int32[K, batch_size]`` rows of the on-device data."""
+    """K steps in one ``lax.scan``; ``idx`` is ``int32[K, batch_size]`` rows of the on-device data.
+
+    Returns ``(ts, acc, values)`` with each of the step's values stacked to shape ``(K,)``.
+    """
 
     def run(ts: TrainState, acc: dict[str, Any], data: tuple[jax.Array, jax.Array], idx: jax.Array) -> Any:
         def body(carry: Any, rows: jax.Array) -> Any:
-            return step(*carry, data[0][rows], data[1][rows]), None
+            ts, acc, values = step(*carry, data[0][rows], data[1][rows])
+            return (ts, acc), values
 
-        return jax.lax.scan(body, (ts, acc), idx)[0]
+        (ts, acc), values = jax.lax.scan(body, (ts, acc), idx)
+        return ts, acc, values
 
     return run
 

@@ -17,7 +17,7 @@ class _Progress:
         self.enabled, self.epochs, self.bar, self.tqdm = enabled, epochs, None, None
         if enabled:
             try:
-                from tqdm import tqdm
+                from tqdm.auto import tqdm  # a widget in notebooks, text in a terminal
             except ImportError:
                 tqdm = None
             self.tqdm = tqdm
