@@ -200,7 +200,7 @@ class TensorBoardLogger(_Buffered):
         self.flush()
         step = int(logs.get("step", epoch))
         for key, value in logs.items():
-            if key not in ("epoch", "step") and isinstance(value, (int, float)):
+            if key not in ("epoch", "step", "seconds") and isinstance(value, (int, float)):
                 self._writer.add_scalar(f"epoch/{key}", float(value), step)
         self._writer.flush()
 
