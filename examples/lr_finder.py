@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(curve_table(found))
     print(f"suggested learning rate: {found.suggestion:.3g} (lowest smoothed loss at {found.min_loss_lr:.3g})")
 
-    section(f"Training {args.epochs} epochs at the suggestion and around it")
+    section(f"Training {args.epochs} epoch(s) at the suggestion and around it")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     val = data.DataLoader(val_set, batch_size=len(val_set[1]))

@@ -21,12 +21,14 @@ How it runs:
   bit for the MLPs tested; for a CNN on CPU the convolutions compiled inside the loop
   round differently, and Adam amplifies that (the digits CNN's weights differed by up
   to 0.011 after 2 epochs).
-  Which to use: ``fused="auto"`` picks for you. On CPU, XLA runs a convolution with
-  several input channels 3-30x slower inside the scan's loop than as a compiled call
-  of its own (measured: the digits CNN 3.5x slower per step fused; a lone 16->32
-  channel conv 30x; a one-channel conv, pooling and MLPs are faster fused, an MLP
-  3x), so "auto" runs models with convolutions unfused on CPU and everything else
-  fused. On GPU it fuses.
+  Which to use: ``fused="auto"`` picks for you. On CPU, XLA compiles a step's
+  convolutions in the channels-last layout of its fast convolution kernel when the
+  step is a call of its own, but inside the scan's loop they keep PyTorch's NCHW
+  layout and run as a generic loop nest (seen in the optimized HLO), 3-30x slower
+  (measured: the digits CNN 3.5x slower per step fused; a lone 16->32 channel conv
+  30x; a one-channel conv, pooling and MLPs are faster fused, an MLP 3x). So "auto"
+  runs models with convolutions unfused on CPU and everything else fused; on GPU
+  it fuses.
 * Non-finite protection: inside the compiled step, an update whose loss (or new
   parameters) is not finite is not applied, and a flag carried through the epoch makes
   every later step a no-op. At the end of the epoch `fit` raises `NonFiniteLossError`
@@ -140,7 +142,8 @@ def _auto_chunk(model: Module, ts: TrainState, source: _Source) -> str | None:
     """``fused="auto"``: a scan per epoch, except where it is slower (see issue 10 in the module docstring).
 
     XLA:CPU runs a convolution with several input channels 3-30x slower inside the
-    scan's loop than as its own compiled call, so on CPU a model with a convolution
+    scan's loop (NCHW, a generic loop nest) than as its own compiled call (relaid
+    channels-last for its convolution kernel), so on CPU a model with a convolution
     runs unfused; everything else (and every model on GPU) runs fused.
     """
     if not source.is_loader:
