@@ -39,6 +39,8 @@ EXAMPLES: tuple[Example, ...] = (
     Example("transfer_learning", "examples.transfer_learning", "pretrain on digits 0-4, new head for 5-9, frozen body vs from scratch", "workflow"),
     Example("torch_weights", "examples.torch_weights", "a CNN trained in PyTorch, loaded from safetensors, same predictions", "workflow"),
     Example("data_parallel", "examples.data_parallel", "the digits CNN data-parallel over all devices; `launch -n 2` for processes", "workflow"),
+    Example("lr_finder", "examples.lr_finder", "a learning-rate range test on the digits, then training at the rate it found", "workflow"),
+    Example("dcgan", "examples.dcgan", "pytorch/examples' DCGAN on the 8x8 digits: two models, two Adams, BatchNorm in both", "workflow"),
 )
 
 # Runs every registered example.

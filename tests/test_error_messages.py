@@ -560,6 +560,63 @@ HARDENING_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, 
 ]
 
 
+# ----------------------------------------------------------- train (issues 12, 13)
+_X3, _Y1 = np.ones((4, 3), np.float32), np.ones((4, 1), np.float32)
+
+TRAIN_CASES = [
+    (
+        "fit-key-int",
+        train.fit, (nn.Linear(3, 1), optax.sgd(0.1), [(_X3, _Y1)]), {"loss": F.mse_loss, "key": 3},
+        TypeError, r"fit: `key` must be a PRNG key such as jax.random.key\(0\), got int 3; pass jax.random.key\(3\)",
+    ),
+    (
+        "train-state-key-int",
+        train.TrainState.create, (nn.Linear(3, 1), optax.sgd(0.1), 0), {},
+        TypeError, r"TrainState.create: `key` must be a PRNG key such as jax.random.key\(0\), got int 0",
+    ),
+    (
+        "with-ema-decay",
+        train.with_ema, (optax.sgd(0.1),), {"decay": 1.5},
+        ValueError, r"with_ema: `decay` must be a number in \[0, 1\), e.g. 0.999, got 1.5",
+    ),
+    (
+        "with-ema-not-optax",
+        train.with_ema, (0.1,), {},
+        TypeError, r"with_ema: expected an optax optimizer such as optax.adam\(1e-3\), got float",
+    ),
+    (
+        "csv-logger-flush-every",
+        train.CSVLogger, ("steps.csv",), {"flush_every": 0},
+        ValueError, r"CSVLogger: `flush_every` must be an int >= 1, got 0",
+    ),
+    (
+        "tensorboard-logger-logdir",
+        train.TensorBoardLogger, (None,), {},
+        TypeError, r"TensorBoardLogger: `logdir` must be a directory path such as 'runs/tb', got NoneType",
+    ),
+    (
+        "lr-recorder-beta",
+        train.LRRecorder, (), {"beta": 1.0},
+        ValueError, r"LRRecorder: `beta` must be a number in \[0, 1\), e.g. 0.98, got 1.0",
+    ),
+    (
+        "lr-find-steps",
+        train.lr_find, (nn.Linear(3, 1), optax.sgd, [(_X3, _Y1)]), {"loss": F.mse_loss, "key": _KEY, "steps": 2},
+        ValueError, r"lr_find: `steps` must be an int >= 3, got 2",
+    ),
+    (
+        "load-fit-checkpoint-type",
+        train.load_fit_checkpoint, (None, nn.Linear(3, 1), optax.sgd(0.1)), {},
+        TypeError, r"load_fit_checkpoint: `checkpoint` must be the directory given to fit\(checkpoint=...\)",
+    ),
+    (
+        "fit-fused-name",
+        train.fit, (nn.Linear(3, 1), optax.sgd(0.1), [(_X3, _Y1)]), {"loss": F.mse_loss, "key": _KEY, "fused": "fast"},
+        ValueError, r"fit: `fused` must be False, True, 'epoch', 'auto' or a number of steps >= 1, got 'fast'",
+    ),
+]
+
+
 @pytest.mark.skipif(jax.config.jax_enable_x64, reason="the narrowing cases assume 64-bit mode is off")
 @pytest.mark.parametrize(("fn", "args", "kwargs", "exc", "match"), [c[1:] for c in HARDENING_CASES], ids=[c[0] for c in HARDENING_CASES])
 def test_hardening_error_message(
@@ -571,3 +628,9 @@ def test_hardening_error_message(
 def test_hardening_case_ids_are_unique() -> None:
     ids = [c[0] for c in CASES + HARDENING_CASES]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+@pytest.mark.parametrize(("fn", "args", "kwargs", "exc", "match"), [c[1:] for c in TRAIN_CASES], ids=[c[0] for c in TRAIN_CASES])
+def test_train_error_message(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], exc: type[Exception], match: str) -> None:
+    with pytest.raises(exc, match=match):
+        fn(*args, **kwargs)

@@ -54,6 +54,8 @@ SMOKE_ARGS = {
     "sequence_rnn": ["--epochs", "2", "--samples", "300", "--max-len", "8", "--out", str(SMOKE_OUT / "sequence_rnn")],
     "transfer_learning": ["--epochs", "2", "--pretrain-epochs", "1", "--shots", "2", "--out", str(SMOKE_OUT / "transfer")],
     "torch_weights": ["--epochs", "1", "--out", str(SMOKE_OUT / "torch_weights")],
+    "lr_finder": ["--epochs", "1", "--steps", "12", "--out", str(SMOKE_OUT / "lr_finder")],
+    "dcgan": ["--epochs", "1", "--batch-size", "128", "--nz", "8", "--ngf", "8", "--ndf", "8"],
 }
 
 
@@ -541,3 +543,23 @@ def test_enable_compilation_cache_rejects_bad_path():
 def test_enable_compilation_cache_rejects_negative_time(tmp_path):
     with pytest.raises(ValueError, match=r"`min_compile_time_secs` must be >= 0, got -1.0; use 0 to cache every program"):
         _cache.enable_compilation_cache(tmp_path, min_compile_time_secs=-1.0)
+
+
+def test_lr_finder_finds_a_rate_and_logs_every_step():
+    out = output_of("lr_finder")  # 12 range-test steps, 1 epoch per comparison run
+    assert re.search(r"^12 steps in [0-9.]+ s \(all steps ran\)$|^\d+ steps in [0-9.]+ s \(the loss diverged\)$", out, re.M)
+    assert re.search(r"^suggested learning rate: \S+ \(lowest smoothed loss at \S+\)$", out, re.M)
+    rows = (SMOKE_OUT / "lr_finder" / "steps.csv").read_text().splitlines()
+    assert rows[0] == "step,epoch,batch,loss,accuracy" and len(rows) == 1 + 23  # 1438 images in batches of 64
+
+
+def test_dcgan_trains_both_models_and_updates_batchnorm_as_pytorch():
+    out = output_of("dcgan")  # 1 epoch of 1797 // 128 = 14 iterations
+    losses = re.search(r"^\[1/1\] Loss_D: (\S+) Loss_G: (\S+) D\(x\): (\S+)", out, re.M)
+    assert losses and all(np.isfinite(float(v)) for v in losses.groups())
+    assert "BatchNorm updates: netG 14 (one per iteration), netD 42 (three per iteration)" in out
+    from examples import dcgan
+
+    params = dcgan.weights_init(dcgan.Discriminator(8).init(jax.random.key(0)), jax.random.key(1))
+    assert abs(float(params["main"]["0"]["weight"].std()) - 0.02) < 0.005
+    np.testing.assert_array_equal(params["main"]["3"]["bias"], 0.0)

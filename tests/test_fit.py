@@ -133,6 +133,7 @@ def test_progress_bar_and_its_fallback(capsys: pytest.CaptureFixture[str], monke
     _fit(epochs=1, progress=True)
     assert "Epoch 1/1" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "tqdm", None)  # `import tqdm` now fails
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # (even once fit has imported tqdm.auto)
     _fit(epochs=1, progress=True)
     assert capsys.readouterr().out.startswith("Epoch 1/1: loss ")
 
@@ -300,10 +301,10 @@ def test_argument_errors(tmp_path: Any) -> None:
     cases = [
         (ValueError, r"fit: `epochs` must be >= 1, got 0", {"epochs": 0}),
         (TypeError, r"fit: `epochs` must be an int, got float 1.5", {"epochs": 1.5}),
-        (ValueError, r"fit: `fused` must be False, True, 'epoch' or a number of steps >= 1, got -1", {"fused": -1}),
+        (ValueError, r"fit: `fused` must be False, True, 'epoch', 'auto' or a number of steps >= 1, got -1", {"fused": -1}),
         (ValueError, r"fit: checkpoint_every=2 needs `checkpoint=`", {"checkpoint_every": 2}),
         (TypeError, r"fit: `checkpoint` must be a directory path or a funcnn.checkpoint.CheckpointManager, got int", {"checkpoint": 3}),
-        (TypeError, r"fit: each callback needs at least one of the methods \['on_train_begin', 'on_epoch_end', 'on_train_end'\]", {"callbacks": [object()]}),
+        (TypeError, r"fit: each callback needs at least one of the methods \['on_train_begin', 'on_epoch_end', 'on_train_end', 'on_step_end'\]", {"callbacks": [object()]}),
         (ValueError, r"fit: `metrics` must be 'auto', a sequence of 'loss' and 'accuracy', or a mapping", {"metrics": ["f1"]}),
         (TypeError, r"fit: `metrics` as a mapping must map new names \(not 'loss'\) to functions", {"metrics": {"loss": F.cross_entropy}}),
     ]

@@ -147,7 +147,9 @@ def test_train_state_create() -> None:
     np.testing.assert_array_equal(jax.random.key_data(ts.key), jax.random.key_data(run_key))
     assert ts.state == {} and ts.step.dtype == jnp.int32 and int(ts.step) == 0
     given = {"weight": jnp.ones((1, 3))}
-    assert train.TrainState.create(model, opt, KEY, params=given).params is given
+    made = train.TrainState.create(model, opt, KEY, params=given).params
+    assert made["weight"] is not given["weight"]  # a copy: the step donates it, `given` stays usable
+    np.testing.assert_array_equal(made["weight"], given["weight"])
 
 
 def test_stateful_form_threads_a_new_key_each_step() -> None:

@@ -1,4 +1,4 @@
-"""Callbacks for `funcnn.train.fit`: code that runs between epochs.
+"""Callbacks for `funcnn.train.fit`: code that runs between steps and epochs.
 
 A callback is any object with some of these methods (`Callback` supplies no-op
 defaults); epochs count from 1, as in the history:
@@ -12,6 +12,23 @@ defaults); epochs count from 1, as in the history:
   ``val_loss``, ``lr``, ...). Return True to stop training.
 * ``on_train_end(train_state) -> TrainState | None``: after the last epoch; a returned
   `TrainState` replaces the one `fit` returns (e.g. the best epoch's weights).
+* ``on_step_end(step, logs, train_state) -> bool | None``: after every training step.
+  ``step`` is the number of updates done (``TrainState.step`` after this one, from 1);
+  ``logs`` holds ``epoch`` (from 1), ``batch`` (from 0), this batch's ``loss`` and
+  metrics, and ``lr`` when the optimizer comes from ``optax.inject_hyperparams``.
+  Return True to stop training after this step: the epoch's history entry covers the
+  batches done, and a checkpoint (with ``checkpoint=``) is saved there, so a resume
+  finishes the epoch exactly as an uninterrupted run would.
+
+  In the unfused loop the values are JAX scalars of shape ``()``, not yet fetched:
+  reading one (``float(logs["loss"])``) waits for that step, so a hook that reads
+  every step costs one host sync per step; buffer them and fetch in bulk, as
+  `funcnn.train.CSVLogger` does. With ``fit(fused=...)`` the steps run inside one
+  compiled ``lax.scan``: the hooks run after each compiled chunk (with
+  ``fused=True``, after the epoch's full batches), once per step of it, with that
+  step's exact values (NumPy scalars, fetched once per chunk); ``train_state`` is the
+  state at the end of the chunk, and a stop takes effect there. Use the unfused loop
+  (the default) or ``fused=1`` when a hook needs each step's train state.
 
 Learning-rate schedules are optax's, not callbacks: give the optimizer a schedule over
 the total number of steps, and wrap it in ``optax.inject_hyperparams`` so `fit` can
@@ -39,7 +56,7 @@ from typing import Any, Mapping, Sequence
 
 import jax
 
-_HOOKS = ("on_train_begin", "on_epoch_end", "on_train_end")
+_HOOKS = ("on_train_begin", "on_epoch_end", "on_train_end", "on_step_end")
 
 
 class Callback:
@@ -64,6 +81,10 @@ class Callback:
 
     def on_train_end(self, train_state: Any) -> Any:
         """Called after the last epoch; a returned `TrainState` replaces the result."""
+        return None
+
+    def on_step_end(self, step: int, logs: Mapping[str, Any], train_state: Any) -> bool | None:
+        """Called after every training step; return True to stop training."""
         return None
 
 

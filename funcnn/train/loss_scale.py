@@ -2,7 +2,13 @@
 
 ``dynamic_loss_scale(optimizer)`` returns an optimizer whose state carries the current
 loss scale. `funcnn.train.make_train_step` recognises it: the step multiplies the loss
-by the scale before differentiating, and the wrapper divides the gradients by it. When
+by the scale before differentiating, and the wrapper divides the gradients by it.
+The wrapper must see the gradients first: wrap the whole optimizer
+(``dynamic_loss_scale(optax.chain(clip, adam))``, ``dynamic_loss_scale(optax.multi_transform(...))``);
+it may also be the first transformation of a ``chain`` or sit inside ``optax.MultiSteps``
+(gradient accumulation sums scaled gradients, and the sum divides exactly). Anywhere
+else (after a clip, inside one group of ``multi_transform``) other transformations
+would see scaled gradients, so the step refuses it with an error. When
 any gradient is not finite the update is skipped (parameters and inner optimizer state
 unchanged) and the scale is divided by ``factor``; after ``period`` finite steps in a
 row it is multiplied by ``factor``. The reported loss is always unscaled.
@@ -119,3 +125,67 @@ def dynamic_loss_scale(
         return updates, LossScaleState(inner, scale, good, skipped)
 
     return LossScaledOptimizer(init, update)
+
+
+# What holds a state of each type, for the error of a misplaced loss scale.
+_NAMES = {
+    "tuple": "optax.chain (not as its first transformation)",
+    "PartitionState": "one group of optax.multi_transform",
+    "MultiTransformState": "one group of optax.multi_transform",
+    "MaskedState": "optax.masked",
+}
+
+
+def _is_scale_state(node: Any) -> bool:
+    return isinstance(node, LossScaleState)
+
+
+def _container(node: Any, key: Any) -> str | None:
+    """How ``node`` holds its child at ``key``, when gradients reach that child first; None otherwise."""
+    if type(node) is tuple and isinstance(key, jax.tree_util.SequenceKey) and key.idx == 0:
+        return "the first transformation of a chain"
+    if isinstance(node, optax.MultiStepsState) and getattr(key, "name", None) == "inner_opt_state":
+        return "inside optax.MultiSteps"
+    return None
+
+
+def find_loss_scale(owner: str, opt_state: Any) -> jax.Array | None:
+    """The scale of the `dynamic_loss_scale` in ``opt_state`` (None without one), wherever it may sit.
+
+    Raises a ValueError when there are several, or when one sits where other
+    transformations see the gradients before it (see the module docstring).
+    """
+    found = [
+        (path, node)
+        for path, node in jax.tree_util.tree_flatten_with_path(opt_state, is_leaf=_is_scale_state)[0]
+        if _is_scale_state(node)
+    ]
+    if not found:
+        return None
+    fix = (
+        "wrap the whole optimizer once instead, e.g. train.dynamic_loss_scale(optax.chain(optax.clip_by_global_norm(1.0), "
+        "optax.adam(1e-3))) or train.dynamic_loss_scale(optax.multi_transform(...))"
+    )
+    if len(found) > 1:
+        where = ", ".join(f"opt_state{jax.tree_util.keystr(p)}" for p, _ in found)
+        raise ValueError(
+            f"{owner}: the optimizer holds {len(found)} dynamic_loss_scale wrappers (at {where}), but one loss can "
+            f"be scaled by one factor only; {fix}"
+        )
+    path, state = found[0]
+    node = opt_state
+    for key in path:
+        if _container(node, key) is None:
+            raise ValueError(
+                f"{owner}: dynamic_loss_scale sits at opt_state{jax.tree_util.keystr(path)}, inside "
+                f"{_NAMES.get(type(node).__name__, type(node).__name__)}, where other transformations see the scaled gradients before it divides "
+                f"them by the scale (or never see them divided): the update would be wrong; {fix}"
+            )
+        node = _child(node, key)
+    return state.scale
+
+
+def _child(node: Any, key: Any) -> Any:
+    if isinstance(key, jax.tree_util.SequenceKey):
+        return node[key.idx]
+    return getattr(node, key.name)
