@@ -389,3 +389,12 @@ def test_digits_cnn_reaches_97_percent() -> None:
     assert result.history[-1]["val_accuracy"] >= 0.97
     out = model.apply(result.params, jnp.asarray(test_set[0]))
     assert float(np.mean(np.argmax(out, axis=1) == test_set[1])) == pytest.approx(result.history[-1]["val_accuracy"])
+
+
+def test_resume_from_a_fifo_says_the_file_cannot_be_read(tmp_path) -> None:
+    # A FIFO where a step file should be: refused by name, never read (which would block).
+    os.mkfifo(tmp_path / "step_00000001.safetensors")
+    model = nn.Linear(3, 1)
+    data = [(np.ones((4, 3), np.float32), np.ones((4, 1), np.float32))]
+    with pytest.raises(ValueError, match=r"(?s)fit: cannot resume from .*step_00000001.safetensors': the file cannot be read as a checkpoint; remove it.*not a regular file"):
+        train.fit(model, optax.sgd(0.1), data, loss=F.mse_loss, epochs=1, key=jax.random.key(0), checkpoint=str(tmp_path), resume=True)

@@ -141,9 +141,16 @@ def _restore(manager: CheckpointManager, like: dict[str, Any]) -> tuple[dict[str
     try:
         tree = manager.restore(step, like=like)
     except ValueError as e:
-        raise ValueError(
-            f"{_OWNER}: cannot resume from {path!r}: it does not match this run (a different model, optimizer, "
-            f"trainable mask or metrics); pass a new checkpoint directory, or resume=False with an empty one.\n{e}"
-        ) from None
+        # The reader's message says which: a file that is not a sound checkpoint (a special file,
+        # corrupted or truncated bytes), or a sound one whose tree differs from this run's.
+        mismatch = "does not match `like`" in str(e)
+        reason = (
+            "it does not match this run (a different model, optimizer, trainable mask or metrics); pass a new "
+            "checkpoint directory, or resume=False with an empty one"
+            if mismatch
+            else "the file cannot be read as a checkpoint; remove it to resume from the step before, or pass "
+            "resume=False with a new directory"
+        )
+        raise ValueError(f"{_OWNER}: cannot resume from {path!r}: {reason}.\n{e}") from None
     history = json.loads(load_metadata(path).get(_HISTORY_KEY, "[]"))
     return tree, history
