@@ -243,13 +243,32 @@ def test_sequence_equals_a_loop_of_cells_to_second_order(kind) -> None:
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_forward_mode_is_not_supported_by_sequence_layers() -> None:
-    # The recurrence has a custom reverse-mode rule; jax.jvp/jacfwd need the cells.
-    gru = nn.GRU(2, 3)
-    params = gru.init(KEY)
-    x = jnp.ones((3, 2))
-    with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
-        jax.jvp(lambda x: gru.apply(params, x)[0], (x,), (x,))
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh"])
+def test_forward_mode_matches_reverse_mode_and_finite_differences(kind) -> None:
+    """jax.jvp / jacfwd through the sequence layers (2 layers, both directions, lengths)."""
+    cls = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn_tanh": nn.RNN}[kind]
+    model = cls(2, 3, num_layers=2, bidirectional=True)
+    x = np.random.default_rng(0).standard_normal((4, 2, 2))
+    lengths = jnp.array([4, 2])
+
+    def f(p, x):
+        out, h = model.apply(p, x, lengths=lengths)
+        h = h[0] if kind == "lstm" else h
+        return jnp.concatenate([jnp.sin(out).ravel(), h.ravel()])
+
+    with jax.enable_x64(True):
+        params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), model.init(KEY))
+        x = jnp.asarray(x)
+        tp = jax.tree.map(lambda a: jnp.cos(jnp.arange(a.size, dtype=a.dtype)).reshape(a.shape), params)
+        tx = jnp.sin(jnp.arange(x.size, dtype=x.dtype)).reshape(x.shape)
+        _, jvp = jax.jit(lambda p, x: jax.jvp(f, (p, x), (tp, tx)))(params, x)
+        eps = 1e-6
+        shift = lambda s: (jax.tree.map(lambda a, t: a + s * t, params, tp), x + s * tx)  # noqa: E731
+        fd = (f(*shift(eps)) - f(*shift(-eps))) / (2 * eps)
+        np.testing.assert_allclose(jvp, fd, rtol=1e-6, atol=1e-8)
+        fwd = jax.jacfwd(lambda x: f(params, x))(x)
+        rev = jax.jacrev(lambda x: f(params, x))(x)
+        np.testing.assert_allclose(fwd, rev, rtol=1e-12, atol=1e-12)
 
 
 def test_full_lengths_equal_no_lengths_and_traced_lengths_work() -> None:

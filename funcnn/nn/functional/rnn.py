@@ -11,10 +11,11 @@ does not grow with the sequence length. The input projection ``x @ W_ih.T + b_ih
 (and ``b_hh`` where it simply adds, i.e. everywhere but the GRU's ``n`` gate) is one
 matmul over all time steps before the scan; only ``h @ W_hh.T`` and the gate
 arithmetic run inside it. The reverse direction scans backwards in time. The
-recurrence has a hand-written backward pass (one ``d_gates @ W_hh`` per step, the
-weight gradients as single matmuls over all steps), so ``jax.grad``, ``jax.vjp`` and
-``jax.hessian`` work but forward-mode ``jax.jvp``/``jax.jacfwd`` of the sequence ops
-does not (the cells support both). See ``benchmarks/lstm_formulations.py``.
+recurrence kernel (`funcnn.nn.functional._recurrence`) has a hand-written tangent
+rule, so forward mode (``jax.jvp``, ``jax.jacfwd``) and reverse mode (``jax.grad``,
+``jax.vjp``, ``jax.hessian``) both work; reverse mode is the usual hand-written
+backward pass (one ``d_gates @ W_hh`` per step, the weight gradients as single
+matmuls over all steps). See ``benchmarks/lstm_formulations.py``.
 
 Variable lengths: ``lengths`` (``(N,)`` ints in ``[1, L]``) gives what PyTorch gives for
 ``pack_padded_sequence(..., enforce_sorted=False)`` followed by ``pad_packed_sequence``:
@@ -47,6 +48,7 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from .._checks import check_floating, shape_of
+from ._recurrence import _cell_forward, _recurrence
 from .dropout import dropout as _dropout
 
 __all__ = ["gru", "gru_cell", "lstm", "lstm_cell", "rnn_relu", "rnn_relu_cell", "rnn_tanh", "rnn_tanh_cell"]
@@ -57,121 +59,6 @@ GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 # ``lax.scan`` unroll factor of the recurrence; the fastest measured exact formulation
 # (``benchmarks/lstm_formulations.py``).
 UNROLL = 1
-
-
-# --------------------------------------------------------------------- one step
-def _hh(h: jax.Array, w_hh: jax.Array, precision: Any) -> jax.Array:
-    """``h @ w_hh.T`` without materialising the transpose."""
-    return lax.dot_general(h, w_hh, (((h.ndim - 1,), (1,)), ((), ())), precision=precision)
-
-
-def _cell_forward(mode: str, xp: Sequence[jax.Array], state: tuple[jax.Array, ...], w_hh: jax.Array, b_hn: jax.Array | None, precision: Any) -> tuple[tuple[jax.Array, ...], tuple[jax.Array, ...]]:
-    """One step from the projected input, one ``(N, H)`` array per gate (biases added,
-    except the GRU's ``b_hh``, which is ``b_hn`` here). Returns ``(new state, saved)``,
-    ``saved`` being what `_cell_backward` needs."""
-    h = state[0]
-    hp = _hh(h, w_hh, precision)
-    if mode == "lstm":
-        hi, hf, hg, ho = jnp.split(hp, 4, axis=-1)
-        i, f = jax.nn.sigmoid(xp[0] + hi), jax.nn.sigmoid(xp[1] + hf)
-        g, o = jnp.tanh(xp[2] + hg), jax.nn.sigmoid(xp[3] + ho)
-        c = f * state[1] + i * g
-        tc = jnp.tanh(c)
-        return (o * tc, c), (i, f, g, o, tc)
-    if mode == "gru":
-        if b_hn is not None:
-            hp = hp + b_hn
-        hr, hz, hn = jnp.split(hp, 3, axis=-1)
-        r, z = jax.nn.sigmoid(xp[0] + hr), jax.nn.sigmoid(xp[1] + hz)
-        n = jnp.tanh(xp[2] + r * hn)
-        return ((1 - z) * n + z * h,), (r, z, n, hn)
-    pre = xp[0] + hp
-    h = jnp.tanh(pre) if mode == "rnn_tanh" else jax.nn.relu(pre)
-    return (h,), (h,)
-
-
-def _cell_backward(mode: str, saved: tuple[jax.Array, ...], prev: tuple[jax.Array, ...], d_new: tuple[jax.Array, ...], w_hh: jax.Array, precision: Any) -> tuple[tuple[jax.Array, ...], tuple[jax.Array, ...], jax.Array | None]:
-    """Cotangents through one step: ``(d_prev state, d_xp per gate, d(W_hn h + b_hn) or None)``.
-
-    The cotangent of ``h @ W_hh.T (+ b_hh)`` is ``d_xp`` itself except for the GRU's
-    ``n`` gate, whose part comes third.
-    """
-    mm = functools.partial(lax.dot_general, dimension_numbers=(((1,), (0,)), ((), ())), precision=precision)
-    if mode == "lstm":
-        i, f, g, o, tc = saved
-        dh, dc = d_new
-        dc = dc + dh * o * (1 - tc * tc)
-        d_xp = (dc * g * i * (1 - i), dc * prev[1] * f * (1 - f), dc * i * (1 - g * g), dh * tc * o * (1 - o))
-        return (mm(jnp.concatenate(d_xp, axis=-1), w_hh), dc * f), d_xp, None
-    if mode == "gru":
-        r, z, n, hn = saved
-        (dh,) = d_new
-        dn = dh * (1 - z) * (1 - n * n)
-        dz = dh * (prev[0] - n) * z * (1 - z)
-        dr = dn * hn * r * (1 - r)
-        dhn = dn * r
-        return (mm(jnp.concatenate((dr, dz, dhn), axis=-1), w_hh) + dh * z,), (dr, dz, dn), dhn
-    ((h,), (dh,)) = saved, d_new
-    dpre = dh * (1 - h * h) if mode == "rnn_tanh" else jnp.where(h > 0, dh, 0)
-    return (mm(dpre, w_hh),), (dpre,), None
-
-
-# ----------------------------------------------------------- one layer, one way
-# The recurrence has a hand-written backward pass (the usual one of cuDNN and
-# PyTorch): the backward scan carries only the state cotangents, does one
-# ``d_gates @ W_hh`` per step, and the weight gradient is one matmul over all steps
-# afterwards, where automatic differentiation of the scan would accumulate it step by
-# step. Per-gate arrays keep the per-step slices contiguous. Measured in
-# ``benchmarks/lstm_formulations.py``; the gradients are the same to float32 round-off.
-def _recurrence_scan(mode: str, xs: tuple[jax.Array, ...], state: tuple[jax.Array, ...], w_hh: jax.Array, b_hn: jax.Array | None, mask: jax.Array | None, reverse: bool, precision: Any, unroll: int, keep: bool) -> Any:
-    def body(carry, inp):
-        xp_t, m_t = inp
-        new, saved = _cell_forward(mode, xp_t, carry, w_hh, b_hn, precision)
-        out = new[0]
-        if m_t is not None:
-            out = jnp.where(m_t, out, jnp.zeros((), out.dtype))
-            new = tuple(jnp.where(m_t, a, b) for a, b in zip(new, carry))
-        return new, ((out, carry, saved) if keep else out)
-
-    return lax.scan(body, state, (xs, mask), reverse=reverse, unroll=unroll)
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 6, 7, 8))
-def _recurrence(mode: str, xs: tuple[jax.Array, ...], state: tuple[jax.Array, ...], w_hh: jax.Array, b_hn: jax.Array | None, mask: jax.Array | None, reverse: bool, precision: Any, unroll: int) -> tuple[jax.Array, tuple[jax.Array, ...]]:
-    """Outputs ``(L, N, H)`` and final state of one direction over per-gate inputs ``xs``."""
-    final, out = _recurrence_scan(mode, xs, state, w_hh, b_hn, mask, reverse, precision, unroll, keep=False)
-    return out, final
-
-
-def _recurrence_fwd(mode, xs, state, w_hh, b_hn, mask, reverse, precision, unroll):
-    final, (out, prev, saved) = _recurrence_scan(mode, xs, state, w_hh, b_hn, mask, reverse, precision, unroll, keep=True)
-    return (out, final), (prev, saved, w_hh, b_hn, mask)
-
-
-def _recurrence_bwd(mode, reverse, precision, unroll, residuals, cotangents):
-    prev, saved, w_hh, b_hn, mask = residuals
-    d_out, d_final = cotangents
-
-    def body(carry, inp):
-        d_out_t, prev_t, saved_t, m_t = inp
-        d_new = (carry[0] + d_out_t, *carry[1:])
-        if m_t is not None:  # past a sequence's end the state passes through unchanged
-            zero = jnp.zeros((), d_out_t.dtype)
-            d_new = tuple(jnp.where(m_t, d, zero) for d in d_new)
-        d_prev, d_xp, d_hn = _cell_backward(mode, saved_t, prev_t, d_new, w_hh, precision)
-        if m_t is not None:
-            d_prev = tuple(a + jnp.where(m_t, zero, c) for a, c in zip(d_prev, carry))
-        return d_prev, (d_xp, d_hn)
-
-    d_state, (d_xs, d_hn) = lax.scan(body, d_final, (d_out, prev, saved, mask), reverse=not reverse, unroll=unroll)
-    d_hp = d_xs if d_hn is None else (*d_xs[:-1], d_hn)
-    over_steps = (((0, 1), (0, 1)), ((), ()))
-    d_w_hh = jnp.concatenate([lax.dot_general(d, prev[0], over_steps, precision=precision) for d in d_hp], axis=0)
-    d_b_hn = None if b_hn is None else jnp.concatenate([d.sum(axis=(0, 1)) for d in d_hp])
-    return d_xs, d_state, d_w_hh, d_b_hn, None
-
-
-_recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
 
 
 def _project(mode: str, x: jax.Array, w_ih: jax.Array, b_ih: jax.Array | None, b_hh: jax.Array | None, precision: Any) -> tuple[tuple[jax.Array, ...], jax.Array | None]:
