@@ -25,6 +25,7 @@ PUBLIC_MODULES = (
     "funcnn.nn",
     "funcnn.nn.functional",
     "funcnn.nn.init",
+    "funcnn.nn.utils",
     "funcnn.train",
     "funcnn.data",
     "funcnn.checkpoint",

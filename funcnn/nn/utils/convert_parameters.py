@@ -1,0 +1,120 @@
+"""A parameter tree as one flat vector and back, as ``torch.nn.utils.parameters_to_vector``.
+
+The order is PyTorch's ``module.parameters()`` order, which is the order of the keys of
+``state_dict()`` (buffers left out): the insertion order of the nested ``params`` dict,
+as `funcnn.state_dict` walks it (``jax.tree.leaves`` would sort the keys instead). A
+tied parameter (`funcnn.nn.Tied`) is stored once and appears once, as in PyTorch.
+
+Examples:
+  >>> import jax
+  >>> from funcnn import nn
+  >>> model = nn.Linear(3, 2)
+  >>> params = model.init(jax.random.key(0))
+  >>> vec = nn.utils.parameters_to_vector(params)
+  >>> vec.shape
+  (8,)
+  >>> back = nn.utils.vector_to_parameters(vec, params)
+  >>> bool((back["weight"] == params["weight"]).all())
+  True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._checks import shape_of
+
+__all__ = ["parameters_to_vector", "vector_to_parameters"]
+
+
+def _leaves(owner: str, params: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """``(dotted key, leaf)`` in insertion order; ``None`` leaves (frozen) are skipped."""
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"{owner}: expected `params` as the nested dict of arrays from `init`, got "
+            f"{type(params).__name__}; pass model.init(key) or a tree of the same form"
+        )
+    out: list[tuple[str, Any]] = []
+    for name, value in params.items():
+        path = f"{prefix}.{name}" if prefix else str(name)
+        if isinstance(value, Mapping):
+            out.extend(_leaves(owner, value, path))
+        elif value is not None:
+            out.append((path, value))
+    return out
+
+
+def parameters_to_vector(params: Mapping[str, Any]) -> jax.Array:
+    """Flatten every parameter, in ``state_dict`` order, into one vector.
+
+    Args:
+      params: a nested dict of arrays (``None`` leaves, i.e. frozen ones, are skipped).
+
+    Returns:
+      ``(P,)`` with ``P`` the total number of entries, in the leaves' promoted dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.utils.parameters_to_vector({"weight": jnp.ones((2, 2)), "bias": jnp.zeros(2)}).tolist()
+      [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+    """
+    leaves = [v for _, v in _leaves("parameters_to_vector", params)]
+    if not leaves:
+        return jnp.zeros((0,), jnp.float32)
+    return jnp.concatenate([jnp.ravel(v) for v in leaves])
+
+
+def vector_to_parameters(vec: jax.typing.ArrayLike, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Cut a vector into a tree shaped like ``params``, in ``state_dict`` order.
+
+    PyTorch's ``vector_to_parameters`` overwrites the parameters in place; this returns
+    a new tree and leaves ``params`` alone. Each leaf keeps the dtype of its
+    counterpart in ``params``.
+
+    Args:
+      vec: ``(P,)``, ``P`` being the number of entries of ``params``.
+      params: the tree that gives the structure, shapes and dtypes.
+
+    Returns:
+      A nested dict with ``params``'s keys (``None`` leaves stay ``None``).
+
+    Raises:
+      ValueError: ``vec`` is not 1-D or has the wrong length.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> like = {"weight": jnp.zeros((2, 1)), "bias": jnp.zeros(1)}
+      >>> tree = nn.utils.vector_to_parameters(jnp.arange(3.0), like)
+      >>> tree["weight"].tolist(), tree["bias"].tolist()
+      ([[0.0], [1.0]], [2.0])
+    """
+    owner = "vector_to_parameters"
+    leaves = _leaves(owner, params)
+    total = sum(int(np.prod(shape_of(v))) for _, v in leaves)
+    if shape_of(vec) != (total,):
+        raise ValueError(
+            f"{owner}: expected a 1-D `vec` of length {total} (the number of parameter entries), got shape "
+            f"{shape_of(vec)}; make it with parameters_to_vector(params) of the same model"
+        )
+    vec = jnp.asarray(vec)
+    values: dict[str, Any] = {}
+    start = 0
+    for path, leaf in leaves:
+        size = int(np.prod(shape_of(leaf)))
+        values[path] = vec[start : start + size].reshape(shape_of(leaf)).astype(jnp.result_type(leaf))
+        start += size
+
+    def rebuild(tree: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in tree.items():
+            path = f"{prefix}.{name}" if prefix else str(name)
+            out[name] = rebuild(value, path) if isinstance(value, Mapping) else values.get(path)
+        return out
+
+    return rebuild(params, "")
