@@ -118,7 +118,7 @@ class Tied(Module):
                 if k not in shapes:
                     raise ValueError(
                         f"Tied: {what} {k!r} is not a parameter of {type(module).__name__}, whose parameters "
-                        f"are {list(shapes)}; use their dotted state_dict keys"
+                        f"are {order}; use their dotted state_dict keys"
                     )
             if source in ties or alias == source:
                 raise ValueError(
