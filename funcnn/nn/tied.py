@@ -43,6 +43,7 @@ from typing import Any, Iterator, Mapping
 import jax
 
 from .module import Module, Params, State
+from .utils.convert_parameters import init_order
 
 __all__ = ["Tied", "tied_keys"]
 
@@ -105,14 +106,8 @@ class Tied(Module):
                 f"Tied: `ties` must map alias keys to source keys, both dotted strings, got {ties!r}; "
                 f"e.g. {{'decoder.weight': 'encoder.weight'}}"
             )
-        order: list[str] = []
-
-        def init_keys(key: jax.Array) -> Params:
-            p = module.init(key)
-            order.extend(_flat(p))  # eval_shape's output sorts dict keys; keep init's order
-            return p
-
-        shapes = _flat(jax.eval_shape(init_keys, jax.random.key(0)))
+        order = init_order(module)  # eval_shape's output alone would sort the keys
+        shapes = _flat(jax.eval_shape(module.init, jax.random.key(0)))
         for alias, source in ties.items():
             for what, k in (("alias", alias), ("source", source)):
                 if k not in shapes:

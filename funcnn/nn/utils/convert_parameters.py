@@ -1,19 +1,22 @@
 """A parameter tree as one flat vector and back, as ``torch.nn.utils.parameters_to_vector``.
 
 The order is PyTorch's ``module.parameters()`` order, which is the order of the keys of
-``state_dict()`` (buffers left out): the insertion order of the nested ``params`` dict,
-as `funcnn.state_dict` walks it (``jax.tree.leaves`` would sort the keys instead). A
-tied parameter (`funcnn.nn.Tied`) is stored once and appears once, as in PyTorch.
+``state_dict()`` (buffers left out). Pass ``model=`` to get it for sure: it is the
+order in which ``model.init`` creates the parameters. Without a model the insertion
+order of the nested ``params`` dict is used; that is PyTorch's for a tree straight from
+``init``, but JAX rebuilds dicts with sorted keys (``jax.tree.map``, an optax update,
+``jit`` outputs), after which ``bias`` comes before ``weight``. A tied parameter
+(`funcnn.nn.Tied`) is stored once and appears once, as in PyTorch.
 
 Examples:
   >>> import jax
   >>> from funcnn import nn
   >>> model = nn.Linear(3, 2)
   >>> params = model.init(jax.random.key(0))
-  >>> vec = nn.utils.parameters_to_vector(params)
+  >>> vec = nn.utils.parameters_to_vector(params, model=model)
   >>> vec.shape
   (8,)
-  >>> back = nn.utils.vector_to_parameters(vec, params)
+  >>> back = nn.utils.vector_to_parameters(vec, params, model=model)
   >>> bool((back["weight"] == params["weight"]).all())
   True
 """
@@ -27,8 +30,40 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import shape_of
+from ..module import Module
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
+
+
+def init_order(model: Module) -> list[str]:
+    """The dotted keys of ``model.init``'s parameters in the order ``init`` creates them.
+
+    ``jax.eval_shape`` runs ``init`` without computing anything; its own output would
+    come back with sorted keys, so the order is read inside the traced call.
+    """
+    order: list[str] = []
+
+    def keys(key: jax.Array) -> Any:
+        p = model.init(key)
+        order.extend(path for path, _ in _leaves("init_order", p))
+        return p
+
+    jax.eval_shape(keys, jax.random.key(0))
+    return order
+
+
+def _ordered(owner: str, params: Any, model: Module | None) -> list[tuple[str, Any]]:
+    leaves = _leaves(owner, params)
+    if model is None:
+        return leaves
+    found = dict(leaves)
+    order = init_order(model)
+    if set(order) != set(found):
+        raise ValueError(
+            f"{owner}: `params` do not belong to {type(model).__name__}: its parameters are {order}, got "
+            f"{list(found)}; pass the model whose init made them"
+        )
+    return [(k, found[k]) for k in order]
 
 
 def _leaves(owner: str, params: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -48,11 +83,13 @@ def _leaves(owner: str, params: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
-def parameters_to_vector(params: Mapping[str, Any]) -> jax.Array:
+def parameters_to_vector(params: Mapping[str, Any], *, model: Module | None = None) -> jax.Array:
     """Flatten every parameter, in ``state_dict`` order, into one vector.
 
     Args:
       params: a nested dict of arrays (``None`` leaves, i.e. frozen ones, are skipped).
+      model: the module ``params`` belong to, whose ``init`` gives PyTorch's order;
+        without it, the dict's insertion order (see the module docstring).
 
     Returns:
       ``(P,)`` with ``P`` the total number of entries, in the leaves' promoted dtype.
@@ -63,13 +100,13 @@ def parameters_to_vector(params: Mapping[str, Any]) -> jax.Array:
       >>> nn.utils.parameters_to_vector({"weight": jnp.ones((2, 2)), "bias": jnp.zeros(2)}).tolist()
       [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
     """
-    leaves = [v for _, v in _leaves("parameters_to_vector", params)]
+    leaves = [v for _, v in _ordered("parameters_to_vector", params, model)]
     if not leaves:
         return jnp.zeros((0,), jnp.float32)
     return jnp.concatenate([jnp.ravel(v) for v in leaves])
 
 
-def vector_to_parameters(vec: jax.typing.ArrayLike, params: Mapping[str, Any]) -> dict[str, Any]:
+def vector_to_parameters(vec: jax.typing.ArrayLike, params: Mapping[str, Any], *, model: Module | None = None) -> dict[str, Any]:
     """Cut a vector into a tree shaped like ``params``, in ``state_dict`` order.
 
     PyTorch's ``vector_to_parameters`` overwrites the parameters in place; this returns
@@ -79,12 +116,14 @@ def vector_to_parameters(vec: jax.typing.ArrayLike, params: Mapping[str, Any]) -
     Args:
       vec: ``(P,)``, ``P`` being the number of entries of ``params``.
       params: the tree that gives the structure, shapes and dtypes.
+      model: as in `parameters_to_vector` (pass the same).
 
     Returns:
       A nested dict with ``params``'s keys (``None`` leaves stay ``None``).
 
     Raises:
-      ValueError: ``vec`` is not 1-D or has the wrong length.
+      ValueError: ``vec`` is not 1-D or has the wrong length, or ``params`` do not
+        belong to ``model``.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -95,7 +134,7 @@ def vector_to_parameters(vec: jax.typing.ArrayLike, params: Mapping[str, Any]) -
       ([[0.0], [1.0]], [2.0])
     """
     owner = "vector_to_parameters"
-    leaves = _leaves(owner, params)
+    leaves = _ordered(owner, params, model)
     total = sum(int(np.prod(shape_of(v))) for _, v in leaves)
     if shape_of(vec) != (total,):
         raise ValueError(
