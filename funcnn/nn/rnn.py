@@ -8,7 +8,9 @@ direction, the input projection hoisted out of it).
 Padded batches of different lengths: pass ``lengths=`` to ``apply`` for what PyTorch's
 ``pack_padded_sequence(..., enforce_sorted=False)`` / ``pad_packed_sequence`` round
 trip gives (outputs past each length are zero; ``h_n``/``c_n`` are each sequence's
-final states).
+final states). A `funcnn.nn.utils.rnn.PackedSequence` input works as in PyTorch: the
+output is then packed the same way, and ``hx``/``h_n`` are in the batch's original
+order.
 
 Examples:
   >>> import jax, jax.numpy as jnp
@@ -39,6 +41,7 @@ from . import init as init_
 from ._checks import check_choice, check_positive, check_probability
 from .functional import rnn as R
 from .module import Module, Params
+from .utils.rnn import PackedSequence, _repack, pad_packed_sequence
 
 
 def _check_bool(owner: str, name: str, value: Any) -> None:
@@ -124,7 +127,15 @@ class RNNBase(Module):
         key: jax.Array | None = None,
         train: bool = False,
     ) -> Any:
-        return R._rnn_impl(
+        packed = input if isinstance(input, PackedSequence) else None
+        if packed is not None:
+            if lengths is not None:
+                raise ValueError(
+                    f"{self!r}: a PackedSequence input carries its own lengths, got lengths= too; pass "
+                    f"either the packed input or the padded input with lengths="
+                )
+            input, lengths = pad_packed_sequence(packed)
+        out, h = R._rnn_impl(
             repr(self),
             self._mode,
             input,
@@ -132,12 +143,13 @@ class RNNBase(Module):
             hx,
             num_layers=self.num_layers,
             bidirectional=self.bidirectional,
-            batch_first=self.batch_first,
+            batch_first=self.batch_first and packed is None,
             dropout=self.dropout,
             training=train,
             lengths=lengths,
             key=key,
         )
+        return (out, h) if packed is None else (_repack(out, packed), h)
 
 
 class RNN(RNNBase):
