@@ -26,6 +26,8 @@ PUBLIC_MODULES = (
     "funcnn.nn.functional",
     "funcnn.nn.init",
     "funcnn.nn.utils",
+    "funcnn.nn.utils.parametrizations",
+    "funcnn.nn.utils.rnn",
     "funcnn.train",
     "funcnn.data",
     "funcnn.checkpoint",

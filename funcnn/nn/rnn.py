@@ -91,8 +91,12 @@ class RNNBase(Module):
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
         self.dtype = dtype
 
+    proj_size = 0
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -108,12 +112,15 @@ class RNNBase(Module):
     def init(self, key: jax.Array) -> Params:
         gates = R.GATES[self._mode] * self.hidden_size
         num_directions = 2 if self.bidirectional else 1
+        out_size = self.proj_size or self.hidden_size
         shapes: dict[str, tuple[int, ...]] = {}
         for layer in range(self.num_layers):
-            layer_input = self.input_size if layer == 0 else num_directions * self.hidden_size
+            layer_input = self.input_size if layer == 0 else num_directions * out_size
             for d in range(num_directions):
-                names = R._param_names(layer, d == 1, self.bias)
-                sizes = [(gates, layer_input), (gates, self.hidden_size), (gates,), (gates,)]
+                names = R._param_names(layer, d == 1, self.bias, self.proj_size > 0)
+                sizes = [(gates, layer_input), (gates, out_size)]
+                sizes += [(gates,), (gates,)] if self.bias else []
+                sizes += [(self.proj_size, self.hidden_size)] if self.proj_size else []
                 shapes.update(zip(names, sizes))
         return _uniform_params(key, shapes, self.hidden_size, self.dtype)
 
@@ -209,14 +216,18 @@ class LSTM(RNNBase):
     Args:
       input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
         dtype: as in `RNN`.
-      proj_size: must be 0 (projections are not supported).
+      proj_size: when > 0 (and < hidden_size), an LSTM with projections: the hidden
+        state is ``h_t = W_hr (o_t * tanh(c_t))`` of size ``P = proj_size``.
 
     Params: as `RNN` with ``4 * H`` rows: ``weight_ih_l{k}[_reverse] (4H, H_in)``,
-    ``weight_hh_l{k}[_reverse] (4H, H)``, biases ``(4H,)``.
+    ``weight_hh_l{k}[_reverse] (4H, H)``, biases ``(4H,)``. With ``proj_size = P``:
+    ``weight_hh_l{k}[_reverse] (4H, P)``, ``weight_hr_l{k}[_reverse] (P, H)`` and
+    ``H_in = D * P`` for ``k > 0``.
 
     ``apply(params, input, hx=None, *, lengths=None, key=None, train=False)`` returns
     ``(output, (h_n, c_n))`` with ``hx = (h_0, c_0)``, each ``(D * num_layers, N, H)``;
-    shapes otherwise as in `RNN`.
+    shapes otherwise as in `RNN`. With ``proj_size = P``, ``h_0``/``h_n`` are
+    ``(D * num_layers, N, P)`` and ``output`` is ``(L, N, D * P)``.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -225,6 +236,10 @@ class LSTM(RNNBase):
       >>> out, (h_n, c_n) = lstm.apply(lstm.init(jax.random.key(0)), jnp.ones((5, 3)))
       >>> out.shape, h_n.shape
       ((5, 8), (2, 4))
+      >>> proj = nn.LSTM(3, 4, proj_size=2)
+      >>> out, (h_n, c_n) = proj.apply(proj.init(jax.random.key(0)), jnp.ones((5, 3)))
+      >>> out.shape, h_n.shape, c_n.shape
+      ((5, 2), (1, 2), (1, 4))
     """
 
     _mode = "lstm"
@@ -242,12 +257,15 @@ class LSTM(RNNBase):
         *,
         dtype: Any = jnp.float32,
     ) -> None:
-        if proj_size != 0:
-            raise ValueError(
-                f"LSTM: `proj_size` (={proj_size!r}) is not supported, only proj_size=0; "
-                f"add an nn.Linear(hidden_size, proj_size) after the LSTM instead"
-            )
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"LSTM: `proj_size` must be a non-negative integer (0 disables projections), got {proj_size!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype)
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"LSTM: `proj_size` (={proj_size}) must be smaller than `hidden_size` (={hidden_size}); "
+                f"use proj_size=0 for no projection"
+            )
+        self.proj_size = proj_size
 
 
 class GRU(RNNBase):

@@ -87,24 +87,28 @@ def _scan(
     unroll: int,
 ) -> tuple[jax.Array, tuple[jax.Array, ...]]:
     """One direction of one layer over time-major ``x (L, N, I)``; returns ``(out (L, N, H), final state)``."""
-    w_ih, w_hh, b_ih, b_hh = weights
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
     xs, b_hn = _project(mode, x, w_ih, b_ih, b_hh, precision)
-    return _recurrence(mode, xs, state, w_hh, b_hn, mask, reverse, precision, unroll)
+    return _recurrence(mode, xs, state, w_hh, b_hn, w_hr, mask, reverse, precision, unroll)
 
 
 # -------------------------------------------------------------------- checking
-def _param_names(layer: int, reverse: bool, bias: bool) -> list[str]:
+def _param_names(layer: int, reverse: bool, bias: bool, proj: bool = False) -> list[str]:
+    """PyTorch's names (and ``state_dict`` order) of one layer and direction's parameters."""
     sfx = f"_l{layer}" + ("_reverse" if reverse else "")
     names = [f"weight_ih{sfx}", f"weight_hh{sfx}"]
-    return names + [f"bias_ih{sfx}", f"bias_hh{sfx}"] if bias else names
+    if bias:
+        names += [f"bias_ih{sfx}", f"bias_hh{sfx}"]
+    return names + [f"weight_hr{sfx}"] if proj else names
 
 
-def _sizes(owner: str, mode: str, params: Mapping[str, Any], num_layers: int, num_directions: int) -> tuple[int, int, bool]:
-    """``(input_size, hidden_size, bias)`` read from the parameter dict, with its keys checked."""
+def _sizes(owner: str, mode: str, params: Mapping[str, Any], num_layers: int, num_directions: int) -> tuple[int, int, bool, int]:
+    """``(input_size, hidden_size, bias, proj_size)`` read from the parameter dict, with its keys checked."""
     if not isinstance(params, Mapping):
         raise TypeError(f"{owner}: expected `params` as a dict of arrays from `init`, got {type(params).__name__}")
     bias = "bias_ih_l0" in params
-    want = [n for k in range(num_layers) for d in range(num_directions) for n in _param_names(k, d == 1, bias)]
+    proj = mode == "lstm" and "weight_hr_l0" in params
+    want = [n for k in range(num_layers) for d in range(num_directions) for n in _param_names(k, d == 1, bias, proj)]
     missing = [n for n in want if n not in params]
     extra = [n for n in params if n not in want]
     if missing or extra:
@@ -113,12 +117,21 @@ def _sizes(owner: str, mode: str, params: Mapping[str, Any], num_layers: int, nu
             f"(missing {missing}, unexpected {extra}); pass the dict from the layer's `init`"
         )
     w_ih, w_hh = shape_of(params["weight_ih_l0"]), shape_of(params["weight_hh_l0"])
+    if proj:
+        w_hr = shape_of(params["weight_hr_l0"])
+        if len(w_hh) != 2 or len(w_ih) != 2 or len(w_hr) != 2 or w_ih[0] != w_hh[0] or w_hh[0] != 4 * w_hr[1] or w_hh[1] != w_hr[0] or w_hr[0] >= w_hr[1]:
+            raise ValueError(
+                f"{owner}: expected weight_ih_l0 of shape (4*hidden_size, input_size), weight_hh_l0 of shape "
+                f"(4*hidden_size, proj_size) and weight_hr_l0 of shape (proj_size, hidden_size) with "
+                f"proj_size < hidden_size, got {w_ih}, {w_hh} and {w_hr}"
+            )
+        return w_ih[1], w_hr[1], bias, w_hr[0]
     if len(w_hh) != 2 or len(w_ih) != 2 or w_hh[0] != GATES[mode] * w_hh[1] or w_ih[0] != w_hh[0]:
         raise ValueError(
             f"{owner}: expected weight_ih_l0 of shape ({GATES[mode]}*hidden_size, input_size) and "
             f"weight_hh_l0 of shape ({GATES[mode]}*hidden_size, hidden_size), got {w_ih} and {w_hh}"
         )
-    return w_ih[1], w_hh[1], bias
+    return w_ih[1], w_hh[1], bias, 0
 
 
 def _check_state(owner: str, what: str, h: Any, want: tuple[int, ...]) -> jax.Array:
@@ -171,7 +184,7 @@ def _rnn_impl(
 ) -> tuple[jax.Array, Any]:
     """The one implementation behind `rnn_tanh`, `rnn_relu`, `lstm`, `gru` and the layers."""
     num_directions = 2 if bidirectional else 1
-    input_size, hidden_size, _ = _sizes(owner, mode, params, num_layers, num_directions)
+    input_size, hidden_size, _, proj_size = _sizes(owner, mode, params, num_layers, num_directions)
     check_floating(owner, input)
     shape = shape_of(input)
     layout = "(N, L, H_in)" if batch_first else "(L, N, H_in)"
@@ -193,20 +206,24 @@ def _rnn_impl(
 
     n_states = 2 if mode == "lstm" else 1
     names = ("h_0", "c_0")
-    state_shape = (num_directions * num_layers, n, hidden_size) if batched else (num_directions * num_layers, hidden_size)
+    # With projections (LSTM ``proj_size``), h is ``proj_size`` wide and c ``hidden_size``.
+    sizes = (proj_size or hidden_size, hidden_size)[:n_states]
+    lead = (num_directions * num_layers, n) if batched else (num_directions * num_layers,)
+    state_shapes = [(*lead, size) for size in sizes]
     if hx is None:
-        states = [jnp.zeros((num_directions * num_layers, n, hidden_size), x.dtype)] * n_states
+        states = [jnp.zeros((num_directions * num_layers, n, size), x.dtype) for size in sizes]
     else:
         if mode == "lstm":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                shapes = f"both of shape {state_shapes[0]}" if sizes[0] == sizes[1] else f"shapes {state_shapes[0]} and {state_shapes[1]}"
                 raise TypeError(
                     f"{owner}: expected `hx` as a tuple (h_0, c_0), got {type(hx).__name__}; "
-                    f"pass `(h_0, c_0)` with both of shape {state_shape}"
+                    f"pass `(h_0, c_0)` with {shapes}"
                 )
             parts = list(hx)
         else:
             parts = [hx]
-        states = [_check_state(owner, names[i], s, state_shape) for i, s in enumerate(parts)]
+        states = [_check_state(owner, names[i], s, state_shapes[i]) for i, s in enumerate(parts)]
         if not batched:
             states = [s[:, None] for s in states]
 
@@ -271,7 +288,7 @@ def _layers(
         outs = []
         for d in range(num_directions):
             idx = layer * num_directions + d
-            weights = [params.get(name) for name in _param_names(layer, d == 1, True)]
+            weights = [params.get(name) for name in _param_names(layer, d == 1, True, True)]
             out, final = _scan(
                 mode,
                 layer_in,

@@ -14,6 +14,7 @@ from .clip_grad import clip_grads_with_norm as clip_grads_with_norm
 from .clip_grad import get_total_norm as get_total_norm
 from .convert_parameters import parameters_to_vector as parameters_to_vector
 from .convert_parameters import vector_to_parameters as vector_to_parameters
+from . import parametrizations as parametrizations
 from . import rnn as rnn
 from .rnn import PackedSequence as PackedSequence
 from .rnn import pack_padded_sequence as pack_padded_sequence
@@ -35,6 +36,7 @@ __all__ = [
     "pad_packed_sequence",
     "pad_sequence",
     "parameters_to_vector",
+    "parametrizations",
     "rnn",
     "unpack_sequence",
     "unpad_sequence",
