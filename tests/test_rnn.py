@@ -244,17 +244,17 @@ def test_sequence_equals_a_loop_of_cells_to_second_order(kind) -> None:
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh"])
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh", "lstm_proj"])
 def test_forward_mode_matches_reverse_mode_and_finite_differences(kind) -> None:
     """jax.jvp / jacfwd through the sequence layers (2 layers, both directions, lengths)."""
-    cls = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn_tanh": nn.RNN}[kind]
-    model = cls(2, 3, num_layers=2, bidirectional=True)
+    make = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn_tanh": nn.RNN, "lstm_proj": lambda *a, **k: nn.LSTM(*a, proj_size=2, **k)}[kind]
+    model = make(2, 3, num_layers=2, bidirectional=True)
     x = np.random.default_rng(0).standard_normal((4, 2, 2))
     lengths = jnp.array([4, 2])
 
     def f(p, x):
         out, h = model.apply(p, x, lengths=lengths)
-        h = h[0] if kind == "lstm" else h
+        h = h[0] if kind.startswith("lstm") else h
         return jnp.concatenate([jnp.sin(out).ravel(), h.ravel()])
 
     with jax.enable_x64(True):
