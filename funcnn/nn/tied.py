@@ -43,7 +43,7 @@ from typing import Any, Iterator, Mapping
 import jax
 
 from .module import Module, Params, State
-from .utils.convert_parameters import init_order
+from .utils.convert_parameters import init_shapes
 
 __all__ = ["Tied", "tied_keys"]
 
@@ -106,8 +106,8 @@ class Tied(Module):
                 f"Tied: `ties` must map alias keys to source keys, both dotted strings, got {ties!r}; "
                 f"e.g. {{'decoder.weight': 'encoder.weight'}}"
             )
-        order = init_order(module)  # eval_shape's output alone would sort the keys
-        shapes = _flat(jax.eval_shape(module.init, jax.random.key(0)))
+        shapes = init_shapes(module)  # in init's order (eval_shape's output alone would sort the keys)
+        order = list(shapes)
         for alias, source in ties.items():
             for what, k in (("alias", alias), ("source", source)):
                 if k not in shapes:

@@ -35,21 +35,26 @@ from ..module import Module
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 
-def init_order(model: Module) -> list[str]:
-    """The dotted keys of ``model.init``'s parameters in the order ``init`` creates them.
+def init_shapes(model: Module) -> dict[str, jax.ShapeDtypeStruct]:
+    """``{dotted key: shape and dtype}`` of ``model.init``'s parameters, in the order ``init`` creates them.
 
     ``jax.eval_shape`` runs ``init`` without computing anything; its own output would
     come back with sorted keys, so the order is read inside the traced call.
     """
-    order: list[str] = []
+    shapes: dict[str, jax.ShapeDtypeStruct] = {}
 
-    def keys(key: jax.Array) -> Any:
+    def record(key: jax.Array) -> Any:
         p = model.init(key)
-        order.extend(path for path, _ in _leaves("init_order", p))
+        shapes.update((path, jax.ShapeDtypeStruct(np.shape(v), v.dtype)) for path, v in _leaves("init_shapes", p))
         return p
 
-    jax.eval_shape(keys, jax.random.key(0))
-    return order
+    jax.eval_shape(record, jax.random.key(0))
+    return shapes
+
+
+def init_order(model: Module) -> list[str]:
+    """The dotted keys of ``model.init``'s parameters in the order ``init`` creates them."""
+    return list(init_shapes(model))
 
 
 def _ordered(owner: str, params: Any, model: Module | None) -> list[tuple[str, Any]]:

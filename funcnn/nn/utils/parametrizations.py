@@ -45,7 +45,7 @@ import jax
 import jax.numpy as jnp
 
 from ..module import Module, Params, State
-from .convert_parameters import init_order
+from .convert_parameters import init_shapes
 
 __all__ = ["SpectralNorm", "WeightNorm", "spectral_norm", "weight_norm"]
 
@@ -74,10 +74,10 @@ class _Parametrized(Module):
     def __init__(self, owner: str, module: Module, name: str) -> None:
         if not isinstance(module, Module):
             raise TypeError(f"{owner}: `module` must be a funcnn.nn.Module, got {type(module).__name__}")
-        shapes = jax.eval_shape(module.init, jax.random.key(0))
-        leaf = shapes.get(name) if isinstance(shapes, Mapping) else None
-        if leaf is None or isinstance(leaf, Mapping):
-            found = [k for k in init_order(module) if "." not in k]
+        shapes = init_shapes(module)
+        leaf = shapes.get(name) if "." not in name else None
+        if leaf is None:
+            found = [k for k in shapes if "." not in k]
             raise ValueError(
                 f"{owner}: {type(module).__name__} has no parameter {name!r}; its own parameters are {found} "
                 f"(wrap the child that owns the parameter)"
