@@ -18,8 +18,6 @@ torch.set_num_threads(1)
 
 def _grads_match(model, tmod, params, state, x, *, train, rtol=1e-5, atol=1e-6):
     """Forward and gradients (w.r.t. every parameter and the input) equal torch's."""
-    ct = np.random.default_rng(9).standard_normal(np.shape(tmod(torch.from_numpy(x)).detach().numpy()) if not train else (1,))
-
     def loss(p, x):
         y, new_state = model.apply_with_state(p, state, x, train=train)
         return jnp.sum(jnp.sin(y)), (y, new_state)
@@ -124,6 +122,8 @@ def test_spectral_norm_matches_torch_in_train_and_eval(make, make_torch, kwargs,
     jit_y, jit_state = jax.jit(lambda p, s, x: model.apply_with_state(p, s, x, train=True))(params, state, jnp.asarray(x))
     eager_y, eager_state = model.apply_with_state(params, state, jnp.asarray(x), train=True)
     np.testing.assert_allclose(jit_y, eager_y, rtol=1e-5, atol=1e-6)
+    for a, b in zip(jax.tree.leaves(jit_state), jax.tree.leaves(eager_state)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     back = tp.spectral_norm(make_torch(), **kwargs)
     back.load_state_dict({k: torch.from_numpy(v) for k, v in funcnn.state_dict(params, state).items()}, strict=True)
 

@@ -72,6 +72,7 @@ def test_pack_sequence_unpack_and_unpad_match_torch() -> None:
     assert R.invert_permutation(None) is None
     data, batch_sizes, sorted_indices, unsorted_indices = packed  # unpacks like torch's namedtuple
     assert batch_sizes.tolist() == [3, 3, 2, 1] and sorted_indices.tolist() == [1, 2, 0]
+    assert data is packed.data and unsorted_indices.tolist() == [2, 0, 1]
     assert "PackedSequence(data=" in repr(packed)
 
 

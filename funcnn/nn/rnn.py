@@ -40,6 +40,7 @@ from .. import _rng
 from . import init as init_
 from ._checks import check_choice, check_positive, check_probability
 from .functional import rnn as R
+from .functional import rnn_cell as C
 from .module import Module, Params
 from .utils.rnn import PackedSequence, _repack, pad_packed_sequence
 
@@ -319,7 +320,7 @@ class RNNCellBase(Module):
         return _uniform_params(key, shapes, self.hidden_size, self.dtype)
 
     def forward(self, params: Params, input: ArrayLike, hx: Any = None, *, key: Any = None, train: bool = False) -> Any:
-        return R._cell_impl(
+        return C._cell_impl(
             repr(self),
             self._mode,
             input,

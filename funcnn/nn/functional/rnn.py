@@ -1,4 +1,4 @@
-"""Recurrent ops: `rnn_tanh`, `rnn_relu`, `lstm` and `gru` over sequences, and their one-step cells.
+"""Recurrent ops: `rnn_tanh`, `rnn_relu`, `lstm` and `gru` over sequences (the cells are in `rnn_cell`).
 
 The sequence ops take the parameter dict of `funcnn.nn.RNN`/`LSTM`/`GRU` (PyTorch's
 ``state_dict`` names: ``weight_ih_l{k}[_reverse]``, ``weight_hh_l{k}[_reverse]``,
@@ -43,18 +43,16 @@ from typing import Any, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
 from .._checks import check_floating, shape_of
-from ._recurrence import _cell_forward, _recurrence
+from ._recurrence import _recurrence
+from ._rnn_params import GATES, _check_lengths, _check_state, _param_names, _sizes
 from .dropout import dropout as _dropout
 
-__all__ = ["gru", "gru_cell", "lstm", "lstm_cell", "rnn_relu", "rnn_relu_cell", "rnn_tanh", "rnn_tanh_cell"]
+__all__ = ["gru", "lstm", "rnn_relu", "rnn_tanh"]
 
-# Gate blocks per mode: rows of ``weight_ih``/``weight_hh`` are ``gates * hidden_size``.
-GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 # ``lax.scan`` unroll factor of the recurrence; the fastest measured exact formulation
 # (``benchmarks/lstm_formulations.py``).
@@ -90,78 +88,6 @@ def _scan(
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     xs, b_hn = _project(mode, x, w_ih, b_ih, b_hh, precision)
     return _recurrence(mode, xs, state, w_hh, b_hn, w_hr, mask, reverse, precision, unroll)
-
-
-# -------------------------------------------------------------------- checking
-def _param_names(layer: int, reverse: bool, bias: bool, proj: bool = False) -> list[str]:
-    """PyTorch's names (and ``state_dict`` order) of one layer and direction's parameters."""
-    sfx = f"_l{layer}" + ("_reverse" if reverse else "")
-    names = [f"weight_ih{sfx}", f"weight_hh{sfx}"]
-    if bias:
-        names += [f"bias_ih{sfx}", f"bias_hh{sfx}"]
-    return names + [f"weight_hr{sfx}"] if proj else names
-
-
-def _sizes(owner: str, mode: str, params: Mapping[str, Any], num_layers: int, num_directions: int) -> tuple[int, int, bool, int]:
-    """``(input_size, hidden_size, bias, proj_size)`` read from the parameter dict, with its keys checked."""
-    if not isinstance(params, Mapping):
-        raise TypeError(f"{owner}: expected `params` as a dict of arrays from `init`, got {type(params).__name__}")
-    bias = "bias_ih_l0" in params
-    proj = mode == "lstm" and "weight_hr_l0" in params
-    want = [n for k in range(num_layers) for d in range(num_directions) for n in _param_names(k, d == 1, bias, proj)]
-    missing = [n for n in want if n not in params]
-    extra = [n for n in params if n not in want]
-    if missing or extra:
-        raise ValueError(
-            f"{owner}: `params` must have the keys {want}, got {sorted(params)} "
-            f"(missing {missing}, unexpected {extra}); pass the dict from the layer's `init`"
-        )
-    w_ih, w_hh = shape_of(params["weight_ih_l0"]), shape_of(params["weight_hh_l0"])
-    if proj:
-        w_hr = shape_of(params["weight_hr_l0"])
-        if len(w_hh) != 2 or len(w_ih) != 2 or len(w_hr) != 2 or w_ih[0] != w_hh[0] or w_hh[0] != 4 * w_hr[1] or w_hh[1] != w_hr[0] or w_hr[0] >= w_hr[1]:
-            raise ValueError(
-                f"{owner}: expected weight_ih_l0 of shape (4*hidden_size, input_size), weight_hh_l0 of shape "
-                f"(4*hidden_size, proj_size) and weight_hr_l0 of shape (proj_size, hidden_size) with "
-                f"proj_size < hidden_size, got {w_ih}, {w_hh} and {w_hr}"
-            )
-        return w_ih[1], w_hr[1], bias, w_hr[0]
-    if len(w_hh) != 2 or len(w_ih) != 2 or w_hh[0] != GATES[mode] * w_hh[1] or w_ih[0] != w_hh[0]:
-        raise ValueError(
-            f"{owner}: expected weight_ih_l0 of shape ({GATES[mode]}*hidden_size, input_size) and "
-            f"weight_hh_l0 of shape ({GATES[mode]}*hidden_size, hidden_size), got {w_ih} and {w_hh}"
-        )
-    return w_ih[1], w_hh[1], bias, 0
-
-
-def _check_state(owner: str, what: str, h: Any, want: tuple[int, ...]) -> jax.Array:
-    check_floating(owner, h, what)
-    if shape_of(h) != want:
-        raise ValueError(f"{owner}: expected {what} of shape {want}, got shape {shape_of(h)}")
-    return jnp.asarray(h)
-
-
-def _check_lengths(owner: str, lengths: Any, n: int, seq_len: int) -> jax.Array:
-    if not hasattr(lengths, "dtype"):  # a list or tuple of ints
-        lengths = np.asarray(lengths)
-    if not jnp.issubdtype(jnp.result_type(lengths), jnp.integer):
-        raise TypeError(
-            f"{owner}: expected integer `lengths`, got dtype {jnp.result_type(lengths)}; "
-            f"pass e.g. jnp.array([5, 3], dtype=jnp.int32)"
-        )
-    if shape_of(lengths) != (n,):
-        raise ValueError(
-            f"{owner}: expected `lengths` of shape ({n},), one length per sequence of the batch, "
-            f"got shape {shape_of(lengths)}"
-        )
-    if not isinstance(lengths, jax.core.Tracer):
-        values = np.asarray(lengths)
-        if n and (values.min() < 1 or values.max() > seq_len):
-            raise ValueError(
-                f"{owner}: every entry of `lengths` must be in [1, {seq_len}] (the padded sequence "
-                f"length), got {values.tolist()}"
-            )
-    return jnp.asarray(lengths)
 
 
 # ------------------------------------------------------------------ sequences
@@ -487,171 +413,3 @@ def gru(
         "gru", "gru", input, params, hx, num_layers=num_layers, bidirectional=bidirectional,
         batch_first=batch_first, dropout=dropout, training=training, lengths=lengths, key=key, precision=precision,
     )
-
-
-# ----------------------------------------------------------------------- cells
-def _cell_impl(
-    owner: str,
-    mode: str,
-    input: ArrayLike,
-    hx: Any,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None,
-    bias_hh: ArrayLike | None,
-    precision: Any = None,
-) -> Any:
-    """The one implementation behind the ``*_cell`` functions and the cell layers."""
-    check_floating(owner, input)
-    shape, w_ih, w_hh = shape_of(input), shape_of(weight_ih), shape_of(weight_hh)
-    gates = GATES[mode]
-    if len(w_hh) != 2 or len(w_ih) != 2 or w_hh[0] != gates * w_hh[1] or w_ih[0] != w_hh[0]:
-        raise ValueError(
-            f"{owner}: expected weight_ih of shape ({gates}*hidden_size, input_size) and weight_hh of "
-            f"shape ({gates}*hidden_size, hidden_size), got {w_ih} and {w_hh}"
-        )
-    if (bias_ih is None) != (bias_hh is None):
-        raise ValueError(f"{owner}: pass both `bias_ih` and `bias_hh` or neither")
-    hidden = w_hh[1]
-    if len(shape) not in (1, 2):
-        raise ValueError(f"{owner}: expected a 1-D (H_in) or 2-D (N, H_in) input, got shape {shape}")
-    if shape[-1] != w_ih[1]:
-        raise ValueError(f"{owner}: expected input with last dimension (input_size) {w_ih[1]}, got shape {shape}")
-    want = (*shape[:-1], hidden)
-    x = jnp.asarray(input)
-    n_states = 2 if mode == "lstm" else 1
-    if hx is None:
-        states = [jnp.zeros(want, x.dtype)] * n_states
-    elif mode == "lstm":
-        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise TypeError(
-                f"{owner}: expected `hx` as a tuple (h, c), got {type(hx).__name__}; pass `(h, c)` "
-                f"with both of shape {want}"
-            )
-        states = [_check_state(owner, what, s, want) for what, s in zip(("h", "c"), hx)]
-    else:
-        states = [_check_state(owner, "hx", hx, want)]
-    xp, b_hn = _project(mode, x, jnp.asarray(weight_ih), bias_ih, bias_hh, precision)
-    new, _ = _cell_forward(mode, xp, tuple(states), jnp.asarray(weight_hh), b_hn, precision)
-    return new if mode == "lstm" else new[0]
-
-
-def rnn_tanh_cell(
-    input: ArrayLike,
-    hx: ArrayLike | None,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None = None,
-    bias_hh: ArrayLike | None = None,
-    *,
-    precision: Any = None,
-) -> jax.Array:
-    """One Elman RNN step ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``, as ``torch.nn.RNNCell``.
-
-    Args:
-      input: floating ``(N, H_in)`` or unbatched ``(H_in,)``.
-      hx: ``(N, H)`` (``(H,)`` unbatched) or None for zeros.
-      weight_ih: ``(H, H_in)``; weight_hh: ``(H, H)``.
-      bias_ih, bias_hh: ``(H,)`` each, or both None.
-      precision: ``lax`` matmul precision (None: JAX's default).
-
-    Returns:
-      ``h' (N, H)`` (``(H,)`` unbatched), the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> import funcnn.nn.functional as F
-      >>> F.rnn_tanh_cell(jnp.zeros((2, 3)), None, jnp.ones((4, 3)), jnp.ones((4, 4))).tolist()[0]
-      [0.0, 0.0, 0.0, 0.0]
-    """
-    return _cell_impl("rnn_tanh_cell", "rnn_tanh", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
-
-
-def rnn_relu_cell(
-    input: ArrayLike,
-    hx: ArrayLike | None,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None = None,
-    bias_hh: ArrayLike | None = None,
-    *,
-    precision: Any = None,
-) -> jax.Array:
-    """One Elman RNN step ``h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)``, as ``torch.nn.RNNCell(nonlinearity='relu')``.
-
-    Args:
-      input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision: as in `rnn_tanh_cell`.
-
-    Returns:
-      ``h' (N, H)`` (``(H,)`` unbatched), the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> import funcnn.nn.functional as F
-      >>> F.rnn_relu_cell(jnp.ones((2, 3)), None, jnp.ones((4, 3)), jnp.ones((4, 4))).tolist()[0]
-      [3.0, 3.0, 3.0, 3.0]
-    """
-    return _cell_impl("rnn_relu_cell", "rnn_relu", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
-
-
-def lstm_cell(
-    input: ArrayLike,
-    hx: tuple[ArrayLike, ArrayLike] | None,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None = None,
-    bias_hh: ArrayLike | None = None,
-    *,
-    precision: Any = None,
-) -> tuple[jax.Array, jax.Array]:
-    """One LSTM step, as ``torch.nn.LSTMCell`` (gates ``i, f, g, o``).
-
-    Args:
-      input: floating ``(N, H_in)`` or unbatched ``(H_in,)``.
-      hx: ``(h, c)``, each ``(N, H)`` (``(H,)`` unbatched), or None for zeros.
-      weight_ih: ``(4H, H_in)``; weight_hh: ``(4H, H)``.
-      bias_ih, bias_hh: ``(4H,)`` each, or both None.
-      precision: ``lax`` matmul precision (None: JAX's default).
-
-    Returns:
-      ``(h', c')``, each ``(N, H)`` (``(H,)`` unbatched), the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> import funcnn.nn.functional as F
-      >>> h, c = F.lstm_cell(jnp.ones(3), None, jnp.zeros((8, 3)), jnp.zeros((8, 2)))
-      >>> c.tolist()  # sigmoid(0) * tanh(0)
-      [0.0, 0.0]
-    """
-    return _cell_impl("lstm_cell", "lstm", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
-
-
-def gru_cell(
-    input: ArrayLike,
-    hx: ArrayLike | None,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None = None,
-    bias_hh: ArrayLike | None = None,
-    *,
-    precision: Any = None,
-) -> jax.Array:
-    """One GRU step, as ``torch.nn.GRUCell`` (gates ``r, z, n``; ``b_hn`` inside ``r * (...)``).
-
-    Args:
-      input: floating ``(N, H_in)`` or unbatched ``(H_in,)``.
-      hx: ``(N, H)`` (``(H,)`` unbatched) or None for zeros.
-      weight_ih: ``(3H, H_in)``; weight_hh: ``(3H, H)``.
-      bias_ih, bias_hh: ``(3H,)`` each, or both None.
-      precision: ``lax`` matmul precision (None: JAX's default).
-
-    Returns:
-      ``h' (N, H)`` (``(H,)`` unbatched), the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> import funcnn.nn.functional as F
-      >>> F.gru_cell(jnp.ones((1, 3)), jnp.ones((1, 2)), jnp.zeros((6, 3)), jnp.zeros((6, 2))).tolist()
-      [[0.5, 0.5]]
-    """
-    return _cell_impl("gru_cell", "gru", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)

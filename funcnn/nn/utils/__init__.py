@@ -7,6 +7,8 @@ Examples:
   5.0
 """
 
+from . import parametrizations as parametrizations
+from . import rnn as rnn
 from .clip_grad import ClipGradNormState as ClipGradNormState
 from .clip_grad import clip_grad_norm as clip_grad_norm
 from .clip_grad import clip_grad_value as clip_grad_value
@@ -14,8 +16,6 @@ from .clip_grad import clip_grads_with_norm as clip_grads_with_norm
 from .clip_grad import get_total_norm as get_total_norm
 from .convert_parameters import parameters_to_vector as parameters_to_vector
 from .convert_parameters import vector_to_parameters as vector_to_parameters
-from . import parametrizations as parametrizations
-from . import rnn as rnn
 from .rnn import PackedSequence as PackedSequence
 from .rnn import pack_padded_sequence as pack_padded_sequence
 from .rnn import pack_sequence as pack_sequence
