@@ -182,3 +182,38 @@ def test_error_if_nonfinite_eager_and_under_jit() -> None:
     tg.grad = torch.tensor([1.0, float("inf")])
     torch.nn.utils.clip_grad_norm_([tg], 1.0)
     np.testing.assert_array_equal(out["w"], tg.grad.numpy())
+
+
+def test_float64_gru_run_with_clipping_equals_torch_where_optax_clip_by_global_norm_drifts() -> None:
+    """PyTorch's 1e-6 in the clip coefficient matters at float64 precision."""
+    with jax.enable_x64(True):
+        torch.manual_seed(0)
+        tmod = torch.nn.GRU(3, 4, num_layers=2).double()
+        model = nn.GRU(3, 4, num_layers=2, dtype=jnp.float64)
+        start, _ = funcnn.load_state_dict(model, tmod.state_dict())
+        rng = np.random.default_rng(0)
+        batches = [(rng.standard_normal((5, 2, 3)), rng.standard_normal((5, 2, 4))) for _ in range(20)]
+
+        def run(clip):
+            step = funcnn.train.make_train_step(
+                lambda p, x, y: F.mse_loss(model.apply(p, x)[0], y), optax.chain(clip, optax.sgd(0.5))
+            )
+            params = jax.tree.map(jnp.array, start)  # a copy: the step donates its input
+            opt_state = optax.chain(clip, optax.sgd(0.5)).init(params)
+            for x, y in batches:
+                params, opt_state, _ = step(params, opt_state, jnp.asarray(x), jnp.asarray(y))
+            return funcnn.state_dict(params)
+
+        ours, optax_clip = run(nn.utils.clip_grad_norm(0.05)), run(optax.clip_by_global_norm(0.05))
+        for x, y in batches:
+            tmod.zero_grad()
+            torch.nn.functional.mse_loss(tmod(torch.from_numpy(x))[0], torch.from_numpy(y)).backward()
+            torch.nn.utils.clip_grad_norm_(tmod.parameters(), 0.05)
+            with torch.no_grad():
+                for p in tmod.parameters():
+                    p -= 0.5 * p.grad
+        want = {k: v.numpy() for k, v in tmod.state_dict().items()}
+        worst = max(np.abs(ours[k] - v).max() / np.abs(v).max() for k, v in want.items())
+        drift = max(np.abs(optax_clip[k] - v).max() / np.abs(v).max() for k, v in want.items())
+        assert worst < 1e-12, worst
+        assert drift > 1e-9, drift  # what the missing epsilon costs
