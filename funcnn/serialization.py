@@ -27,6 +27,7 @@ import numpy as np
 
 from ._casting import cast
 from .nn.module import Module, Params, State
+from .nn.tied import expand_tied, tied_keys
 
 
 def flatten_dict(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -74,12 +75,15 @@ def to_numpy(value: Any) -> np.ndarray:
     return np.array(value)
 
 
-def state_dict(params: Params, state: State | None = None) -> dict[str, np.ndarray]:
+def state_dict(params: Params, state: State | None = None, *, model: Module | None = None) -> dict[str, np.ndarray]:
     """Flatten ``params`` (and buffers) into a PyTorch-style ``state_dict``.
 
     Args:
       params: a parameter tree from ``init``.
       state: optional buffers from ``init_state``/``apply_with_state``.
+      model: the module ``params`` belong to; needed only when it ties parameters
+        (`funcnn.nn.Tied`): each shared array is then reported under every name that
+        holds it, as PyTorch's ``state_dict()`` does.
 
     Returns:
       ``{dotted_key: numpy array}``, the keys and shapes of ``torch_module.state_dict()``;
@@ -98,6 +102,8 @@ def state_dict(params: Params, state: State | None = None) -> dict[str, np.ndarr
       {'weight': ((2, 3), 'float32'), 'bias': ((2,), 'float32')}
     """
     _check_state_dict_args(params, state)
+    if model is not None:
+        params = expand_tied(model, params)
     merged = _merge(params, state or {})
     return {k: to_numpy(v) for k, v in flatten_dict(merged).items()}
 
@@ -140,6 +146,33 @@ def _check_state_dict_args(params: Any, state: Any) -> None:
                     f"state_dict: `{name}` leaf {key!r} is a {what}, not a numeric array; a state_dict holds "
                     f"arrays only (keep other values elsewhere)"
                 )
+
+
+def _accept_tied(model: Module, state_dict: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``state_dict`` with each tied alias key folded into its source key (`funcnn.nn.Tied`).
+
+    PyTorch reports a shared parameter under every name; the two values must agree.
+    """
+    ties = tied_keys(model)
+    if not ties or not any(a in state_dict for a in ties):
+        return state_dict
+    out = dict(state_dict)
+    for alias, source in ties.items():
+        if alias not in out:
+            continue
+        value = out.pop(alias)
+        if source not in out:
+            out[source] = value
+            continue
+        a, s = to_numpy(value), to_numpy(out[source])
+        if a.shape != s.shape or not np.array_equal(a, s, equal_nan=True):
+            diff = f"shapes {a.shape} and {s.shape}" if a.shape != s.shape else f"largest difference {np.max(np.abs(a - s))}"
+            raise ValueError(
+                f"load_state_dict for {type(model).__name__}: {alias!r} is tied to {source!r} (stored once), "
+                f"but the state_dict holds different values under the two keys ({diff}); load weights saved "
+                f"from a model where they are one parameter, or drop the tie"
+            )
+    return out
 
 
 def _expected(model: Module) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -196,6 +229,7 @@ def load_state_dict(
             f"load_state_dict: expected a mapping of dotted keys to arrays, got {type(state_dict).__name__}; "
             f"pass torch_module.state_dict() or funcnn.state_dict(params, state)"
         )
+    state_dict = _accept_tied(model, state_dict)
     want_p, want_s = _expected(model)
     want = {**want_p, **want_s}
     missing = [k for k in want if k not in state_dict]

@@ -634,3 +634,75 @@ def test_hardening_case_ids_are_unique() -> None:
 def test_train_error_message(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], exc: type[Exception], match: str) -> None:
     with pytest.raises(exc, match=match):
         fn(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- nn.utils
+# Errors of funcnn.nn.utils, nn.Tied and LSTM projections that their own test files do
+# not match (same row format as CASES).
+_LSTM_PROJ = nn.LSTM(3, 4, proj_size=2).init(_KEY)
+
+UTILS_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], type[Exception], str]] = [
+    (
+        "clip_grad_norm-max_norm-type",
+        nn.utils.clip_grad_norm, ("1.0",), {},
+        TypeError, r"clip_grad_norm: `max_norm` must be a real number \(or 'inf'\), got '1.0' \(str\)",
+    ),
+    (
+        "clip_grad_norm-norm_type-type",
+        nn.utils.clip_grad_norm, (1.0,), {"norm_type": None},
+        TypeError, r"clip_grad_norm: `norm_type` must be a real number \(or 'inf'\), got None \(NoneType\)",
+    ),
+    (
+        "clip_grad_value-type",
+        nn.utils.clip_grad_value, (True,), {},
+        TypeError, r"clip_grad_value: `clip_value` must be a real number \(or 'inf'\), got True \(bool\)",
+    ),
+    (
+        "get_total_norm-norm_type",
+        nn.utils.get_total_norm, ({"w": jnp.ones(2)},), {"norm_type": "two"},
+        TypeError, r"get_total_norm: `norm_type` must be a real number \(or 'inf'\), got 'two' \(str\)",
+    ),
+    (
+        "unpad_sequence-ndim",
+        nn.utils.unpad_sequence, (jnp.ones(3), [3]), {},
+        ValueError, r"unpad_sequence: expected input of at least 2 dimensions \(L, N, \*\), got shape \(3,\)",
+    ),
+    (
+        "unpad_sequence-lengths",
+        nn.utils.unpad_sequence, (jnp.ones((3, 2)), [3, 4]), {},
+        ValueError, r"unpad_sequence: every entry of `lengths` must be in \[1, 3\] \(the padded length\), got \[3, 4\]",
+    ),
+    (
+        "lstm-proj-weights",
+        F.lstm, (jnp.ones((5, 2, 3)), {**_LSTM_PROJ, "weight_hr_l0": jnp.ones((2, 5))}), {},
+        ValueError, r"lstm: expected weight_ih_l0 of shape \(4\*hidden_size, input_size\), weight_hh_l0 of shape "
+        r"\(4\*hidden_size, proj_size\) and weight_hr_l0 of shape \(proj_size, hidden_size\) with proj_size < "
+        r"hidden_size, got \(16, 3\), \(16, 2\) and \(2, 5\)",
+    ),
+    (
+        "lstm-proj-hx-type",
+        F.lstm, (jnp.ones((5, 2, 3)), _LSTM_PROJ, jnp.zeros((1, 2, 2))), {},
+        TypeError, r"lstm: expected `hx` as a tuple \(h_0, c_0\), got ArrayImpl; pass `\(h_0, c_0\)` with shapes \(1, 2, 2\) and \(1, 2, 4\)",
+    ),
+    (
+        "lstm-proj-h0-shape",
+        F.lstm, (jnp.ones((5, 2, 3)), _LSTM_PROJ, (jnp.zeros((1, 2, 4)), jnp.zeros((1, 2, 4)))), {},
+        ValueError, r"lstm: expected h_0 of shape \(1, 2, 2\), got shape \(1, 2, 4\)",
+    ),
+    (
+        "lstm-proj_size-type",
+        nn.LSTM, (3, 4), {"proj_size": 1.5},
+        ValueError, r"LSTM: `proj_size` must be a non-negative integer \(0 disables projections\), got 1.5",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fn", "args", "kwargs", "exc", "match"), [c[1:] for c in UTILS_CASES], ids=[c[0] for c in UTILS_CASES])
+def test_utils_error_message(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], exc: type[Exception], match: str) -> None:
+    with pytest.raises(exc, match=match):
+        fn(*args, **kwargs)
+
+
+def test_utils_case_ids_are_unique() -> None:
+    ids = [c[0] for c in CASES + UTILS_CASES]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

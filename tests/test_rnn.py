@@ -40,7 +40,8 @@ def _torch_pair(make, make_torch):
         (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), r"RNN: `nonlinearity` must be one of \['tanh', 'relu'\], got 'sigmoid'"),
         (lambda: nn.LSTM(3, 4, 2, dropout=1.5), r"LSTM: `dropout` must be a probability in \[0, 1\], got 1.5"),
         (lambda: nn.GRU(3, 4, 2, dropout=-0.1), r"GRU: `dropout` must be a probability in \[0, 1\], got -0.1"),
-        (lambda: nn.LSTM(3, 4, proj_size=2), r"LSTM: `proj_size` \(=2\) is not supported, only proj_size=0"),
+        (lambda: nn.LSTM(3, 4, proj_size=4), r"LSTM: `proj_size` \(=4\) must be smaller than `hidden_size` \(=4\); use proj_size=0 for no projection"),
+        (lambda: nn.LSTM(3, 4, proj_size=-1), r"LSTM: `proj_size` must be a non-negative integer \(0 disables projections\), got -1"),
         (lambda: nn.RNNCell(3, 4, nonlinearity="gelu"), r"RNNCell: `nonlinearity` must be one of \['tanh', 'relu'\], got 'gelu'"),
         (lambda: nn.GRUCell(3, -1), r"GRUCell: `hidden_size` must be a positive integer, got -1"),
     ],
@@ -243,13 +244,32 @@ def test_sequence_equals_a_loop_of_cells_to_second_order(kind) -> None:
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_forward_mode_is_not_supported_by_sequence_layers() -> None:
-    # The recurrence has a custom reverse-mode rule; jax.jvp/jacfwd need the cells.
-    gru = nn.GRU(2, 3)
-    params = gru.init(KEY)
-    x = jnp.ones((3, 2))
-    with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
-        jax.jvp(lambda x: gru.apply(params, x)[0], (x,), (x,))
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh", "lstm_proj"])
+def test_forward_mode_matches_reverse_mode_and_finite_differences(kind) -> None:
+    """jax.jvp / jacfwd through the sequence layers (2 layers, both directions, lengths)."""
+    make = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn_tanh": nn.RNN, "lstm_proj": lambda *a, **k: nn.LSTM(*a, proj_size=2, **k)}[kind]
+    model = make(2, 3, num_layers=2, bidirectional=True)
+    x = np.random.default_rng(0).standard_normal((4, 2, 2))
+    lengths = jnp.array([4, 2])
+
+    def f(p, x):
+        out, h = model.apply(p, x, lengths=lengths)
+        h = h[0] if kind.startswith("lstm") else h
+        return jnp.concatenate([jnp.sin(out).ravel(), h.ravel()])
+
+    with jax.enable_x64(True):
+        params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), model.init(KEY))
+        x = jnp.asarray(x)
+        tp = jax.tree.map(lambda a: jnp.cos(jnp.arange(a.size, dtype=a.dtype)).reshape(a.shape), params)
+        tx = jnp.sin(jnp.arange(x.size, dtype=x.dtype)).reshape(x.shape)
+        _, jvp = jax.jit(lambda p, x: jax.jvp(f, (p, x), (tp, tx)))(params, x)
+        eps = 1e-6
+        shift = lambda s: (jax.tree.map(lambda a, t: a + s * t, params, tp), x + s * tx)  # noqa: E731
+        fd = (f(*shift(eps)) - f(*shift(-eps))) / (2 * eps)
+        np.testing.assert_allclose(jvp, fd, rtol=1e-6, atol=1e-8)
+        fwd = jax.jacfwd(lambda x: f(params, x))(x)
+        rev = jax.jacrev(lambda x: f(params, x))(x)
+        np.testing.assert_allclose(fwd, rev, rtol=1e-12, atol=1e-12)
 
 
 def test_full_lengths_equal_no_lengths_and_traced_lengths_work() -> None:

@@ -37,6 +37,7 @@ def save_weights(
     state: State | None = None,
     *,
     metadata: Mapping[str, str] | None = None,
+    model: Module | None = None,
 ) -> None:
     """Write a model's parameters (and buffers) to ``path`` as safetensors, atomically.
 
@@ -45,6 +46,9 @@ def save_weights(
       params: the parameter tree from ``model.init`` or training.
       state: the model's buffers (BatchNorm running statistics), if any.
       metadata: optional strings stored in the file's header.
+      model: the module the weights belong to; needed only when it ties parameters
+        (`funcnn.nn.Tied`), so that each shared array is written under every name, as
+        PyTorch's ``state_dict()`` reports it.
 
     Raises:
       TypeError: ``params`` or ``state`` is not a dict tree.
@@ -67,7 +71,7 @@ def save_weights(
                 f"{type(tree).__name__}; for other trees use funcnn.checkpoint.save"
             )
     owner = "save_weights"
-    safetensors.write(owner, path, state_dict(params, state), safetensors.check_metadata(owner, metadata))
+    safetensors.write(owner, path, state_dict(params, state, model=model), safetensors.check_metadata(owner, metadata))
 
 
 def load_weights(path: str | os.PathLike[str], model: Module, strict: bool = True) -> tuple[Params, State]:

@@ -106,9 +106,12 @@ from .rnn import RNNCell as RNNCell
 from .rnn import RNNCellBase as RNNCellBase
 from .sparse import Embedding as Embedding
 from .summary import summary as summary
+from .tied import Tied as Tied
+from .tied import tied_keys as tied_keys
 from .transformer import TransformerEncoder as TransformerEncoder
 from .transformer import TransformerEncoderLayer as TransformerEncoderLayer
 from .transformer import generate_square_subsequent_mask as generate_square_subsequent_mask
+from . import utils as utils
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -206,6 +209,7 @@ __all__ = [
     "Tanh",
     "Tanhshrink",
     "Threshold",
+    "Tied",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "TripletMarginLoss",
@@ -217,4 +221,6 @@ __all__ = [
     "init_children",
     "init_children_state",
     "summary",
+    "tied_keys",
+    "utils",
 ]

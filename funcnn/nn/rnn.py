@@ -8,7 +8,9 @@ direction, the input projection hoisted out of it).
 Padded batches of different lengths: pass ``lengths=`` to ``apply`` for what PyTorch's
 ``pack_padded_sequence(..., enforce_sorted=False)`` / ``pad_packed_sequence`` round
 trip gives (outputs past each length are zero; ``h_n``/``c_n`` are each sequence's
-final states).
+final states). A `funcnn.nn.utils.rnn.PackedSequence` input works as in PyTorch: the
+output is then packed the same way, and ``hx``/``h_n`` are in the batch's original
+order.
 
 Examples:
   >>> import jax, jax.numpy as jnp
@@ -38,7 +40,9 @@ from .. import _rng
 from . import init as init_
 from ._checks import check_choice, check_positive, check_probability
 from .functional import rnn as R
+from .functional import rnn_cell as C
 from .module import Module, Params
+from .utils.rnn import PackedSequence, _repack, pad_packed_sequence
 
 
 def _check_bool(owner: str, name: str, value: Any) -> None:
@@ -88,8 +92,12 @@ class RNNBase(Module):
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
         self.dtype = dtype
 
+    proj_size = 0
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -105,12 +113,15 @@ class RNNBase(Module):
     def init(self, key: jax.Array) -> Params:
         gates = R.GATES[self._mode] * self.hidden_size
         num_directions = 2 if self.bidirectional else 1
+        out_size = self.proj_size or self.hidden_size
         shapes: dict[str, tuple[int, ...]] = {}
         for layer in range(self.num_layers):
-            layer_input = self.input_size if layer == 0 else num_directions * self.hidden_size
+            layer_input = self.input_size if layer == 0 else num_directions * out_size
             for d in range(num_directions):
-                names = R._param_names(layer, d == 1, self.bias)
-                sizes = [(gates, layer_input), (gates, self.hidden_size), (gates,), (gates,)]
+                names = R._param_names(layer, d == 1, self.bias, self.proj_size > 0)
+                sizes = [(gates, layer_input), (gates, out_size)]
+                sizes += [(gates,), (gates,)] if self.bias else []
+                sizes += [(self.proj_size, self.hidden_size)] if self.proj_size else []
                 shapes.update(zip(names, sizes))
         return _uniform_params(key, shapes, self.hidden_size, self.dtype)
 
@@ -124,7 +135,15 @@ class RNNBase(Module):
         key: jax.Array | None = None,
         train: bool = False,
     ) -> Any:
-        return R._rnn_impl(
+        packed = input if isinstance(input, PackedSequence) else None
+        if packed is not None:
+            if lengths is not None:
+                raise ValueError(
+                    f"{self!r}: a PackedSequence input carries its own lengths, got lengths= too; pass "
+                    f"either the packed input or the padded input with lengths="
+                )
+            input, lengths = pad_packed_sequence(packed)
+        out, h = R._rnn_impl(
             repr(self),
             self._mode,
             input,
@@ -132,12 +151,13 @@ class RNNBase(Module):
             hx,
             num_layers=self.num_layers,
             bidirectional=self.bidirectional,
-            batch_first=self.batch_first,
+            batch_first=self.batch_first and packed is None,
             dropout=self.dropout,
             training=train,
             lengths=lengths,
             key=key,
         )
+        return (out, h) if packed is None else (_repack(out, packed), h)
 
 
 class RNN(RNNBase):
@@ -197,14 +217,18 @@ class LSTM(RNNBase):
     Args:
       input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
         dtype: as in `RNN`.
-      proj_size: must be 0 (projections are not supported).
+      proj_size: when > 0 (and < hidden_size), an LSTM with projections: the hidden
+        state is ``h_t = W_hr (o_t * tanh(c_t))`` of size ``P = proj_size``.
 
     Params: as `RNN` with ``4 * H`` rows: ``weight_ih_l{k}[_reverse] (4H, H_in)``,
-    ``weight_hh_l{k}[_reverse] (4H, H)``, biases ``(4H,)``.
+    ``weight_hh_l{k}[_reverse] (4H, H)``, biases ``(4H,)``. With ``proj_size = P``:
+    ``weight_hh_l{k}[_reverse] (4H, P)``, ``weight_hr_l{k}[_reverse] (P, H)`` and
+    ``H_in = D * P`` for ``k > 0``.
 
     ``apply(params, input, hx=None, *, lengths=None, key=None, train=False)`` returns
     ``(output, (h_n, c_n))`` with ``hx = (h_0, c_0)``, each ``(D * num_layers, N, H)``;
-    shapes otherwise as in `RNN`.
+    shapes otherwise as in `RNN`. With ``proj_size = P``, ``h_0``/``h_n`` are
+    ``(D * num_layers, N, P)`` and ``output`` is ``(L, N, D * P)``.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -213,6 +237,10 @@ class LSTM(RNNBase):
       >>> out, (h_n, c_n) = lstm.apply(lstm.init(jax.random.key(0)), jnp.ones((5, 3)))
       >>> out.shape, h_n.shape
       ((5, 8), (2, 4))
+      >>> proj = nn.LSTM(3, 4, proj_size=2)
+      >>> out, (h_n, c_n) = proj.apply(proj.init(jax.random.key(0)), jnp.ones((5, 3)))
+      >>> out.shape, h_n.shape, c_n.shape
+      ((5, 2), (1, 2), (1, 4))
     """
 
     _mode = "lstm"
@@ -230,12 +258,15 @@ class LSTM(RNNBase):
         *,
         dtype: Any = jnp.float32,
     ) -> None:
-        if proj_size != 0:
-            raise ValueError(
-                f"LSTM: `proj_size` (={proj_size!r}) is not supported, only proj_size=0; "
-                f"add an nn.Linear(hidden_size, proj_size) after the LSTM instead"
-            )
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"LSTM: `proj_size` must be a non-negative integer (0 disables projections), got {proj_size!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype)
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"LSTM: `proj_size` (={proj_size}) must be smaller than `hidden_size` (={hidden_size}); "
+                f"use proj_size=0 for no projection"
+            )
+        self.proj_size = proj_size
 
 
 class GRU(RNNBase):
@@ -289,7 +320,7 @@ class RNNCellBase(Module):
         return _uniform_params(key, shapes, self.hidden_size, self.dtype)
 
     def forward(self, params: Params, input: ArrayLike, hx: Any = None, *, key: Any = None, train: bool = False) -> Any:
-        return R._cell_impl(
+        return C._cell_impl(
             repr(self),
             self._mode,
             input,

@@ -7,6 +7,8 @@ both sides intact. Gradients with respect to ``(h_0, c_0)`` are checked in test_
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -36,6 +38,21 @@ def _packed(module, x, hx=None, *, lengths):
     total = x.shape[1] if module.batch_first else x.shape[0]
     out, _ = pad_packed_sequence(out, batch_first=module.batch_first, total_length=total)
     return out, h_n
+
+
+def _quiet(run):
+    """Runs torch without its notice that oneDNN has no projected LSTM (it falls back by itself)."""
+
+    def forward(module, *args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "LSTM with projections is not supported with oneDNN")
+            return run(module, *args, **kwargs)
+
+    return forward
+
+
+def _plain(module, *args, **kwargs):
+    return module(*args, **kwargs)
 
 
 def _seq(id, make, make_torch, inputs, **kw):
@@ -91,6 +108,25 @@ CASES = [
         kwargs=dict(lengths=np.array([2, 6, 5])),
         torch_forward=_packed,
     ),
+    # LSTM with projections (proj_size): weight_hr_l{k}, h of size proj_size, c of hidden_size
+    _seq("lstm-proj", lambda: nn.LSTM(4, 5, proj_size=2), lambda: torch.nn.LSTM(4, 5, proj_size=2), _x(5, 3, 4), torch_forward=_quiet(_plain)),
+    _seq(
+        "lstm-proj-2layer-bidirectional-batch_first-nobias-h0-c0",
+        lambda: nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True, bias=False, proj_size=3),
+        lambda: torch.nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True, bias=False, proj_size=3),
+        _x(2, 6, 3),
+        kwargs=dict(hx=(_fixed(4, 2, 3), _fixed(4, 2, 5))),
+        torch_forward=_quiet(_plain),
+    ),
+    _seq(
+        "lstm-proj-lengths-unsorted",
+        lambda: nn.LSTM(3, 4, num_layers=2, proj_size=1),
+        lambda: torch.nn.LSTM(3, 4, num_layers=2, proj_size=1),
+        _x(6, 3, 3),
+        kwargs=dict(lengths=np.array([2, 6, 4])),
+        torch_forward=_quiet(_packed),
+    ),
+    _seq("lstm-proj-unbatched", lambda: nn.LSTM(3, 4, proj_size=2), lambda: torch.nn.LSTM(3, 4, proj_size=2), _x(5, 3), torch_forward=_quiet(_plain)),
     # inter-layer dropout in training: values depend on the key, shapes are compared
     _seq(
         "lstm-dropout-train",

@@ -77,13 +77,13 @@ from .pooling import avg_pool2d as avg_pool2d
 from .pooling import max_pool1d as max_pool1d
 from .pooling import max_pool2d as max_pool2d
 from .rnn import gru as gru
-from .rnn import gru_cell as gru_cell
 from .rnn import lstm as lstm
-from .rnn import lstm_cell as lstm_cell
 from .rnn import rnn_relu as rnn_relu
-from .rnn import rnn_relu_cell as rnn_relu_cell
 from .rnn import rnn_tanh as rnn_tanh
-from .rnn import rnn_tanh_cell as rnn_tanh_cell
+from .rnn_cell import gru_cell as gru_cell
+from .rnn_cell import lstm_cell as lstm_cell
+from .rnn_cell import rnn_relu_cell as rnn_relu_cell
+from .rnn_cell import rnn_tanh_cell as rnn_tanh_cell
 from .sparse import embedding as embedding
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Recurrent ops: `rnn_tanh`, `rnn_relu`, `lstm` and `gru` over sequences, and their one-step cells.
+"""Recurrent ops: `rnn_tanh`, `rnn_relu`, `lstm` and `gru` over sequences (the cells are in `rnn_cell`).
 
 The sequence ops take the parameter dict of `funcnn.nn.RNN`/`LSTM`/`GRU` (PyTorch's
 ``state_dict`` names: ``weight_ih_l{k}[_reverse]``, ``weight_hh_l{k}[_reverse]``,
@@ -11,10 +11,11 @@ does not grow with the sequence length. The input projection ``x @ W_ih.T + b_ih
 (and ``b_hh`` where it simply adds, i.e. everywhere but the GRU's ``n`` gate) is one
 matmul over all time steps before the scan; only ``h @ W_hh.T`` and the gate
 arithmetic run inside it. The reverse direction scans backwards in time. The
-recurrence has a hand-written backward pass (one ``d_gates @ W_hh`` per step, the
-weight gradients as single matmuls over all steps), so ``jax.grad``, ``jax.vjp`` and
-``jax.hessian`` work but forward-mode ``jax.jvp``/``jax.jacfwd`` of the sequence ops
-does not (the cells support both). See ``benchmarks/lstm_formulations.py``.
+recurrence kernel (`funcnn.nn.functional._recurrence`) has a hand-written tangent
+rule, so forward mode (``jax.jvp``, ``jax.jacfwd``) and reverse mode (``jax.grad``,
+``jax.vjp``, ``jax.hessian``) both work; reverse mode is the usual hand-written
+backward pass (one ``d_gates @ W_hh`` per step, the weight gradients as single
+matmuls over all steps). See ``benchmarks/lstm_formulations.py``.
 
 Variable lengths: ``lengths`` (``(N,)`` ints in ``[1, L]``) gives what PyTorch gives for
 ``pack_padded_sequence(..., enforce_sorted=False)`` followed by ``pad_packed_sequence``:
@@ -42,136 +43,20 @@ from typing import Any, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
 from .._checks import check_floating, shape_of
+from ._recurrence import _recurrence
+from ._rnn_params import GATES, _check_lengths, _check_state, _param_names, _sizes
 from .dropout import dropout as _dropout
 
-__all__ = ["gru", "gru_cell", "lstm", "lstm_cell", "rnn_relu", "rnn_relu_cell", "rnn_tanh", "rnn_tanh_cell"]
+__all__ = ["gru", "lstm", "rnn_relu", "rnn_tanh"]
 
-# Gate blocks per mode: rows of ``weight_ih``/``weight_hh`` are ``gates * hidden_size``.
-GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 # ``lax.scan`` unroll factor of the recurrence; the fastest measured exact formulation
 # (``benchmarks/lstm_formulations.py``).
 UNROLL = 1
-
-
-# --------------------------------------------------------------------- one step
-def _hh(h: jax.Array, w_hh: jax.Array, precision: Any) -> jax.Array:
-    """``h @ w_hh.T`` without materialising the transpose."""
-    return lax.dot_general(h, w_hh, (((h.ndim - 1,), (1,)), ((), ())), precision=precision)
-
-
-def _cell_forward(mode: str, xp: Sequence[jax.Array], state: tuple[jax.Array, ...], w_hh: jax.Array, b_hn: jax.Array | None, precision: Any) -> tuple[tuple[jax.Array, ...], tuple[jax.Array, ...]]:
-    """One step from the projected input, one ``(N, H)`` array per gate (biases added,
-    except the GRU's ``b_hh``, which is ``b_hn`` here). Returns ``(new state, saved)``,
-    ``saved`` being what `_cell_backward` needs."""
-    h = state[0]
-    hp = _hh(h, w_hh, precision)
-    if mode == "lstm":
-        hi, hf, hg, ho = jnp.split(hp, 4, axis=-1)
-        i, f = jax.nn.sigmoid(xp[0] + hi), jax.nn.sigmoid(xp[1] + hf)
-        g, o = jnp.tanh(xp[2] + hg), jax.nn.sigmoid(xp[3] + ho)
-        c = f * state[1] + i * g
-        tc = jnp.tanh(c)
-        return (o * tc, c), (i, f, g, o, tc)
-    if mode == "gru":
-        if b_hn is not None:
-            hp = hp + b_hn
-        hr, hz, hn = jnp.split(hp, 3, axis=-1)
-        r, z = jax.nn.sigmoid(xp[0] + hr), jax.nn.sigmoid(xp[1] + hz)
-        n = jnp.tanh(xp[2] + r * hn)
-        return ((1 - z) * n + z * h,), (r, z, n, hn)
-    pre = xp[0] + hp
-    h = jnp.tanh(pre) if mode == "rnn_tanh" else jax.nn.relu(pre)
-    return (h,), (h,)
-
-
-def _cell_backward(mode: str, saved: tuple[jax.Array, ...], prev: tuple[jax.Array, ...], d_new: tuple[jax.Array, ...], w_hh: jax.Array, precision: Any) -> tuple[tuple[jax.Array, ...], tuple[jax.Array, ...], jax.Array | None]:
-    """Cotangents through one step: ``(d_prev state, d_xp per gate, d(W_hn h + b_hn) or None)``.
-
-    The cotangent of ``h @ W_hh.T (+ b_hh)`` is ``d_xp`` itself except for the GRU's
-    ``n`` gate, whose part comes third.
-    """
-    mm = functools.partial(lax.dot_general, dimension_numbers=(((1,), (0,)), ((), ())), precision=precision)
-    if mode == "lstm":
-        i, f, g, o, tc = saved
-        dh, dc = d_new
-        dc = dc + dh * o * (1 - tc * tc)
-        d_xp = (dc * g * i * (1 - i), dc * prev[1] * f * (1 - f), dc * i * (1 - g * g), dh * tc * o * (1 - o))
-        return (mm(jnp.concatenate(d_xp, axis=-1), w_hh), dc * f), d_xp, None
-    if mode == "gru":
-        r, z, n, hn = saved
-        (dh,) = d_new
-        dn = dh * (1 - z) * (1 - n * n)
-        dz = dh * (prev[0] - n) * z * (1 - z)
-        dr = dn * hn * r * (1 - r)
-        dhn = dn * r
-        return (mm(jnp.concatenate((dr, dz, dhn), axis=-1), w_hh) + dh * z,), (dr, dz, dn), dhn
-    ((h,), (dh,)) = saved, d_new
-    dpre = dh * (1 - h * h) if mode == "rnn_tanh" else jnp.where(h > 0, dh, 0)
-    return (mm(dpre, w_hh),), (dpre,), None
-
-
-# ----------------------------------------------------------- one layer, one way
-# The recurrence has a hand-written backward pass (the usual one of cuDNN and
-# PyTorch): the backward scan carries only the state cotangents, does one
-# ``d_gates @ W_hh`` per step, and the weight gradient is one matmul over all steps
-# afterwards, where automatic differentiation of the scan would accumulate it step by
-# step. Per-gate arrays keep the per-step slices contiguous. Measured in
-# ``benchmarks/lstm_formulations.py``; the gradients are the same to float32 round-off.
-def _recurrence_scan(mode: str, xs: tuple[jax.Array, ...], state: tuple[jax.Array, ...], w_hh: jax.Array, b_hn: jax.Array | None, mask: jax.Array | None, reverse: bool, precision: Any, unroll: int, keep: bool) -> Any:
-    def body(carry, inp):
-        xp_t, m_t = inp
-        new, saved = _cell_forward(mode, xp_t, carry, w_hh, b_hn, precision)
-        out = new[0]
-        if m_t is not None:
-            out = jnp.where(m_t, out, jnp.zeros((), out.dtype))
-            new = tuple(jnp.where(m_t, a, b) for a, b in zip(new, carry))
-        return new, ((out, carry, saved) if keep else out)
-
-    return lax.scan(body, state, (xs, mask), reverse=reverse, unroll=unroll)
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 6, 7, 8))
-def _recurrence(mode: str, xs: tuple[jax.Array, ...], state: tuple[jax.Array, ...], w_hh: jax.Array, b_hn: jax.Array | None, mask: jax.Array | None, reverse: bool, precision: Any, unroll: int) -> tuple[jax.Array, tuple[jax.Array, ...]]:
-    """Outputs ``(L, N, H)`` and final state of one direction over per-gate inputs ``xs``."""
-    final, out = _recurrence_scan(mode, xs, state, w_hh, b_hn, mask, reverse, precision, unroll, keep=False)
-    return out, final
-
-
-def _recurrence_fwd(mode, xs, state, w_hh, b_hn, mask, reverse, precision, unroll):
-    final, (out, prev, saved) = _recurrence_scan(mode, xs, state, w_hh, b_hn, mask, reverse, precision, unroll, keep=True)
-    return (out, final), (prev, saved, w_hh, b_hn, mask)
-
-
-def _recurrence_bwd(mode, reverse, precision, unroll, residuals, cotangents):
-    prev, saved, w_hh, b_hn, mask = residuals
-    d_out, d_final = cotangents
-
-    def body(carry, inp):
-        d_out_t, prev_t, saved_t, m_t = inp
-        d_new = (carry[0] + d_out_t, *carry[1:])
-        if m_t is not None:  # past a sequence's end the state passes through unchanged
-            zero = jnp.zeros((), d_out_t.dtype)
-            d_new = tuple(jnp.where(m_t, d, zero) for d in d_new)
-        d_prev, d_xp, d_hn = _cell_backward(mode, saved_t, prev_t, d_new, w_hh, precision)
-        if m_t is not None:
-            d_prev = tuple(a + jnp.where(m_t, zero, c) for a, c in zip(d_prev, carry))
-        return d_prev, (d_xp, d_hn)
-
-    d_state, (d_xs, d_hn) = lax.scan(body, d_final, (d_out, prev, saved, mask), reverse=not reverse, unroll=unroll)
-    d_hp = d_xs if d_hn is None else (*d_xs[:-1], d_hn)
-    over_steps = (((0, 1), (0, 1)), ((), ()))
-    d_w_hh = jnp.concatenate([lax.dot_general(d, prev[0], over_steps, precision=precision) for d in d_hp], axis=0)
-    d_b_hn = None if b_hn is None else jnp.concatenate([d.sum(axis=(0, 1)) for d in d_hp])
-    return d_xs, d_state, d_w_hh, d_b_hn, None
-
-
-_recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
 
 
 def _project(mode: str, x: jax.Array, w_ih: jax.Array, b_ih: jax.Array | None, b_hh: jax.Array | None, precision: Any) -> tuple[tuple[jax.Array, ...], jax.Array | None]:
@@ -200,68 +85,9 @@ def _scan(
     unroll: int,
 ) -> tuple[jax.Array, tuple[jax.Array, ...]]:
     """One direction of one layer over time-major ``x (L, N, I)``; returns ``(out (L, N, H), final state)``."""
-    w_ih, w_hh, b_ih, b_hh = weights
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
     xs, b_hn = _project(mode, x, w_ih, b_ih, b_hh, precision)
-    return _recurrence(mode, xs, state, w_hh, b_hn, mask, reverse, precision, unroll)
-
-
-# -------------------------------------------------------------------- checking
-def _param_names(layer: int, reverse: bool, bias: bool) -> list[str]:
-    sfx = f"_l{layer}" + ("_reverse" if reverse else "")
-    names = [f"weight_ih{sfx}", f"weight_hh{sfx}"]
-    return names + [f"bias_ih{sfx}", f"bias_hh{sfx}"] if bias else names
-
-
-def _sizes(owner: str, mode: str, params: Mapping[str, Any], num_layers: int, num_directions: int) -> tuple[int, int, bool]:
-    """``(input_size, hidden_size, bias)`` read from the parameter dict, with its keys checked."""
-    if not isinstance(params, Mapping):
-        raise TypeError(f"{owner}: expected `params` as a dict of arrays from `init`, got {type(params).__name__}")
-    bias = "bias_ih_l0" in params
-    want = [n for k in range(num_layers) for d in range(num_directions) for n in _param_names(k, d == 1, bias)]
-    missing = [n for n in want if n not in params]
-    extra = [n for n in params if n not in want]
-    if missing or extra:
-        raise ValueError(
-            f"{owner}: `params` must have the keys {want}, got {sorted(params)} "
-            f"(missing {missing}, unexpected {extra}); pass the dict from the layer's `init`"
-        )
-    w_ih, w_hh = shape_of(params["weight_ih_l0"]), shape_of(params["weight_hh_l0"])
-    if len(w_hh) != 2 or len(w_ih) != 2 or w_hh[0] != GATES[mode] * w_hh[1] or w_ih[0] != w_hh[0]:
-        raise ValueError(
-            f"{owner}: expected weight_ih_l0 of shape ({GATES[mode]}*hidden_size, input_size) and "
-            f"weight_hh_l0 of shape ({GATES[mode]}*hidden_size, hidden_size), got {w_ih} and {w_hh}"
-        )
-    return w_ih[1], w_hh[1], bias
-
-
-def _check_state(owner: str, what: str, h: Any, want: tuple[int, ...]) -> jax.Array:
-    check_floating(owner, h, what)
-    if shape_of(h) != want:
-        raise ValueError(f"{owner}: expected {what} of shape {want}, got shape {shape_of(h)}")
-    return jnp.asarray(h)
-
-
-def _check_lengths(owner: str, lengths: Any, n: int, seq_len: int) -> jax.Array:
-    if not hasattr(lengths, "dtype"):  # a list or tuple of ints
-        lengths = np.asarray(lengths)
-    if not jnp.issubdtype(jnp.result_type(lengths), jnp.integer):
-        raise TypeError(
-            f"{owner}: expected integer `lengths`, got dtype {jnp.result_type(lengths)}; "
-            f"pass e.g. jnp.array([5, 3], dtype=jnp.int32)"
-        )
-    if shape_of(lengths) != (n,):
-        raise ValueError(
-            f"{owner}: expected `lengths` of shape ({n},), one length per sequence of the batch, "
-            f"got shape {shape_of(lengths)}"
-        )
-    if not isinstance(lengths, jax.core.Tracer):
-        values = np.asarray(lengths)
-        if n and (values.min() < 1 or values.max() > seq_len):
-            raise ValueError(
-                f"{owner}: every entry of `lengths` must be in [1, {seq_len}] (the padded sequence "
-                f"length), got {values.tolist()}"
-            )
-    return jnp.asarray(lengths)
+    return _recurrence(mode, xs, state, w_hh, b_hn, w_hr, mask, reverse, precision, unroll)
 
 
 # ------------------------------------------------------------------ sequences
@@ -284,7 +110,7 @@ def _rnn_impl(
 ) -> tuple[jax.Array, Any]:
     """The one implementation behind `rnn_tanh`, `rnn_relu`, `lstm`, `gru` and the layers."""
     num_directions = 2 if bidirectional else 1
-    input_size, hidden_size, _ = _sizes(owner, mode, params, num_layers, num_directions)
+    input_size, hidden_size, _, proj_size = _sizes(owner, mode, params, num_layers, num_directions)
     check_floating(owner, input)
     shape = shape_of(input)
     layout = "(N, L, H_in)" if batch_first else "(L, N, H_in)"
@@ -306,20 +132,24 @@ def _rnn_impl(
 
     n_states = 2 if mode == "lstm" else 1
     names = ("h_0", "c_0")
-    state_shape = (num_directions * num_layers, n, hidden_size) if batched else (num_directions * num_layers, hidden_size)
+    # With projections (LSTM ``proj_size``), h is ``proj_size`` wide and c ``hidden_size``.
+    sizes = (proj_size or hidden_size, hidden_size)[:n_states]
+    lead = (num_directions * num_layers, n) if batched else (num_directions * num_layers,)
+    state_shapes = [(*lead, size) for size in sizes]
     if hx is None:
-        states = [jnp.zeros((num_directions * num_layers, n, hidden_size), x.dtype)] * n_states
+        states = [jnp.zeros((num_directions * num_layers, n, size), x.dtype) for size in sizes]
     else:
         if mode == "lstm":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                shapes = f"both of shape {state_shapes[0]}" if sizes[0] == sizes[1] else f"shapes {state_shapes[0]} and {state_shapes[1]}"
                 raise TypeError(
                     f"{owner}: expected `hx` as a tuple (h_0, c_0), got {type(hx).__name__}; "
-                    f"pass `(h_0, c_0)` with both of shape {state_shape}"
+                    f"pass `(h_0, c_0)` with {shapes}"
                 )
             parts = list(hx)
         else:
             parts = [hx]
-        states = [_check_state(owner, names[i], s, state_shape) for i, s in enumerate(parts)]
+        states = [_check_state(owner, names[i], s, state_shapes[i]) for i, s in enumerate(parts)]
         if not batched:
             states = [s[:, None] for s in states]
 
@@ -384,7 +214,7 @@ def _layers(
         outs = []
         for d in range(num_directions):
             idx = layer * num_directions + d
-            weights = [params.get(name) for name in _param_names(layer, d == 1, True)]
+            weights = [params.get(name) for name in _param_names(layer, d == 1, True, True)]
             out, final = _scan(
                 mode,
                 layer_in,
@@ -583,171 +413,3 @@ def gru(
         "gru", "gru", input, params, hx, num_layers=num_layers, bidirectional=bidirectional,
         batch_first=batch_first, dropout=dropout, training=training, lengths=lengths, key=key, precision=precision,
     )
-
-
-# ----------------------------------------------------------------------- cells
-def _cell_impl(
-    owner: str,
-    mode: str,
-    input: ArrayLike,
-    hx: Any,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None,
-    bias_hh: ArrayLike | None,
-    precision: Any = None,
-) -> Any:
-    """The one implementation behind the ``*_cell`` functions and the cell layers."""
-    check_floating(owner, input)
-    shape, w_ih, w_hh = shape_of(input), shape_of(weight_ih), shape_of(weight_hh)
-    gates = GATES[mode]
-    if len(w_hh) != 2 or len(w_ih) != 2 or w_hh[0] != gates * w_hh[1] or w_ih[0] != w_hh[0]:
-        raise ValueError(
-            f"{owner}: expected weight_ih of shape ({gates}*hidden_size, input_size) and weight_hh of "
-            f"shape ({gates}*hidden_size, hidden_size), got {w_ih} and {w_hh}"
-        )
-    if (bias_ih is None) != (bias_hh is None):
-        raise ValueError(f"{owner}: pass both `bias_ih` and `bias_hh` or neither")
-    hidden = w_hh[1]
-    if len(shape) not in (1, 2):
-        raise ValueError(f"{owner}: expected a 1-D (H_in) or 2-D (N, H_in) input, got shape {shape}")
-    if shape[-1] != w_ih[1]:
-        raise ValueError(f"{owner}: expected input with last dimension (input_size) {w_ih[1]}, got shape {shape}")
-    want = (*shape[:-1], hidden)
-    x = jnp.asarray(input)
-    n_states = 2 if mode == "lstm" else 1
-    if hx is None:
-        states = [jnp.zeros(want, x.dtype)] * n_states
-    elif mode == "lstm":
-        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise TypeError(
-                f"{owner}: expected `hx` as a tuple (h, c), got {type(hx).__name__}; pass `(h, c)` "
-                f"with both of shape {want}"
-            )
-        states = [_check_state(owner, what, s, want) for what, s in zip(("h", "c"), hx)]
-    else:
-        states = [_check_state(owner, "hx", hx, want)]
-    xp, b_hn = _project(mode, x, jnp.asarray(weight_ih), bias_ih, bias_hh, precision)
-    new, _ = _cell_forward(mode, xp, tuple(states), jnp.asarray(weight_hh), b_hn, precision)
-    return new if mode == "lstm" else new[0]
-
-
-def rnn_tanh_cell(
-    input: ArrayLike,
-    hx: ArrayLike | None,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None = None,
-    bias_hh: ArrayLike | None = None,
-    *,
-    precision: Any = None,
-) -> jax.Array:
-    """One Elman RNN step ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``, as ``torch.nn.RNNCell``.
-
-    Args:
-      input: floating ``(N, H_in)`` or unbatched ``(H_in,)``.
-      hx: ``(N, H)`` (``(H,)`` unbatched) or None for zeros.
-      weight_ih: ``(H, H_in)``; weight_hh: ``(H, H)``.
-      bias_ih, bias_hh: ``(H,)`` each, or both None.
-      precision: ``lax`` matmul precision (None: JAX's default).
-
-    Returns:
-      ``h' (N, H)`` (``(H,)`` unbatched), the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> import funcnn.nn.functional as F
-      >>> F.rnn_tanh_cell(jnp.zeros((2, 3)), None, jnp.ones((4, 3)), jnp.ones((4, 4))).tolist()[0]
-      [0.0, 0.0, 0.0, 0.0]
-    """
-    return _cell_impl("rnn_tanh_cell", "rnn_tanh", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
-
-
-def rnn_relu_cell(
-    input: ArrayLike,
-    hx: ArrayLike | None,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None = None,
-    bias_hh: ArrayLike | None = None,
-    *,
-    precision: Any = None,
-) -> jax.Array:
-    """One Elman RNN step ``h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)``, as ``torch.nn.RNNCell(nonlinearity='relu')``.
-
-    Args:
-      input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision: as in `rnn_tanh_cell`.
-
-    Returns:
-      ``h' (N, H)`` (``(H,)`` unbatched), the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> import funcnn.nn.functional as F
-      >>> F.rnn_relu_cell(jnp.ones((2, 3)), None, jnp.ones((4, 3)), jnp.ones((4, 4))).tolist()[0]
-      [3.0, 3.0, 3.0, 3.0]
-    """
-    return _cell_impl("rnn_relu_cell", "rnn_relu", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
-
-
-def lstm_cell(
-    input: ArrayLike,
-    hx: tuple[ArrayLike, ArrayLike] | None,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None = None,
-    bias_hh: ArrayLike | None = None,
-    *,
-    precision: Any = None,
-) -> tuple[jax.Array, jax.Array]:
-    """One LSTM step, as ``torch.nn.LSTMCell`` (gates ``i, f, g, o``).
-
-    Args:
-      input: floating ``(N, H_in)`` or unbatched ``(H_in,)``.
-      hx: ``(h, c)``, each ``(N, H)`` (``(H,)`` unbatched), or None for zeros.
-      weight_ih: ``(4H, H_in)``; weight_hh: ``(4H, H)``.
-      bias_ih, bias_hh: ``(4H,)`` each, or both None.
-      precision: ``lax`` matmul precision (None: JAX's default).
-
-    Returns:
-      ``(h', c')``, each ``(N, H)`` (``(H,)`` unbatched), the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> import funcnn.nn.functional as F
-      >>> h, c = F.lstm_cell(jnp.ones(3), None, jnp.zeros((8, 3)), jnp.zeros((8, 2)))
-      >>> c.tolist()  # sigmoid(0) * tanh(0)
-      [0.0, 0.0]
-    """
-    return _cell_impl("lstm_cell", "lstm", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
-
-
-def gru_cell(
-    input: ArrayLike,
-    hx: ArrayLike | None,
-    weight_ih: ArrayLike,
-    weight_hh: ArrayLike,
-    bias_ih: ArrayLike | None = None,
-    bias_hh: ArrayLike | None = None,
-    *,
-    precision: Any = None,
-) -> jax.Array:
-    """One GRU step, as ``torch.nn.GRUCell`` (gates ``r, z, n``; ``b_hn`` inside ``r * (...)``).
-
-    Args:
-      input: floating ``(N, H_in)`` or unbatched ``(H_in,)``.
-      hx: ``(N, H)`` (``(H,)`` unbatched) or None for zeros.
-      weight_ih: ``(3H, H_in)``; weight_hh: ``(3H, H)``.
-      bias_ih, bias_hh: ``(3H,)`` each, or both None.
-      precision: ``lax`` matmul precision (None: JAX's default).
-
-    Returns:
-      ``h' (N, H)`` (``(H,)`` unbatched), the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> import funcnn.nn.functional as F
-      >>> F.gru_cell(jnp.ones((1, 3)), jnp.ones((1, 2)), jnp.zeros((6, 3)), jnp.zeros((6, 2))).tolist()
-      [[0.5, 0.5]]
-    """
-    return _cell_impl("gru_cell", "gru", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
