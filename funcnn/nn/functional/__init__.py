@@ -26,6 +26,7 @@ from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
 from .linear import linear as linear
+from .local_response_norm import local_response_norm as local_response_norm
 from .loss import binary_cross_entropy as binary_cross_entropy
 from .loss import binary_cross_entropy_with_logits as binary_cross_entropy_with_logits
 from .loss import cross_entropy as cross_entropy
@@ -47,6 +48,7 @@ from .pooling import avg_pool1d as avg_pool1d
 from .pooling import avg_pool2d as avg_pool2d
 from .pooling import max_pool1d as max_pool1d
 from .pooling import max_pool2d as max_pool2d
+from .rms_norm import rms_norm as rms_norm
 from .rnn import gru as gru
 from .rnn import gru_cell as gru_cell
 from .rnn import lstm as lstm
@@ -90,6 +92,7 @@ __all__ = [
     "layer_norm",
     "leaky_relu",
     "linear",
+    "local_response_norm",
     "log_softmax",
     "lstm",
     "lstm_cell",
@@ -100,6 +103,7 @@ __all__ = [
     "nll_loss",
     "pad",
     "relu",
+    "rms_norm",
     "rnn_relu",
     "rnn_relu_cell",
     "rnn_tanh",
