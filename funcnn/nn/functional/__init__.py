@@ -61,6 +61,7 @@ from .rnn import rnn_relu_cell as rnn_relu_cell
 from .rnn import rnn_tanh as rnn_tanh
 from .rnn import rnn_tanh_cell as rnn_tanh_cell
 from .sparse import embedding as embedding
+from .sparse import embedding_bag as embedding_bag
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -85,6 +86,7 @@ __all__ = [
     "dropout3d",
     "elu",
     "embedding",
+    "embedding_bag",
     "feature_alpha_dropout",
     "gelu",
     "group_norm",
