@@ -149,13 +149,14 @@ def test_functional_mha_matches_torch(rng: np.random.Generator, separate: bool) 
 @pytest.mark.parametrize(
     "override, match",
     [
-        (dict(bias_k=jnp.zeros((1, 1, 4))), "`bias_k` is not supported"),
-        (dict(add_zero_attn=True), "add_zero_attn=True is not supported"),
+        (dict(bias_k=jnp.zeros((1, 1, 4))), "pass both `bias_k` and `bias_v` or neither, got only one"),
+        (dict(bias_k=jnp.zeros((1, 4)), bias_v=jnp.zeros((1, 4))), r"expected `bias_k` of shape \(1, 1, 4\), got \(1, 4\)"),
+        (dict(static_k=jnp.zeros((4, 3, 2))), "`static_k` is not supported, got an array; pass static_k=None"),
         (dict(in_proj_weight=jnp.ones((8, 4))), r"in_proj_weight of shape \(3 \* E, E\) = \(12, 4\), got \(8, 4\)"),
         (dict(use_separate_proj_weight=True), "needs q_proj_weight, k_proj_weight and v_proj_weight"),
         (dict(training=True, dropout_p=0.2), r"training with dropout=0.2 .* needs a PRNG key"),
     ],
-    ids=["bias_k", "zero-attn", "packed-shape", "separate-missing", "dropout-no-key"],
+    ids=["bias_k-alone", "bias_k-shape", "static_k", "packed-shape", "separate-missing", "dropout-no-key"],
 )
 def test_functional_mha_errors(override, match) -> None:
     x = jnp.ones((3, 2, 4))
@@ -264,12 +265,10 @@ def test_mha_in_a_jitted_train_step_compiles_once(rng: np.random.Generator) -> N
     [
         (lambda: nn.MultiheadAttention(8, 3), r"`embed_dim` \(=8\) must be divisible by `num_heads` \(=3\)"),
         (lambda: nn.MultiheadAttention(0, 2), "`embed_dim` must be a positive integer, got 0"),
-        (lambda: nn.MultiheadAttention(8, 2, add_bias_kv=True), "`add_bias_kv=True` is not supported"),
-        (lambda: nn.MultiheadAttention(8, 2, add_zero_attn=True), "`add_zero_attn=True` is not supported"),
         (lambda: nn.MultiheadAttention(8, 2, dropout=1.5), r"`dropout` must be a probability in \[0, 1\], got 1.5"),
         (lambda: nn.MultiheadAttention(8, 2, kdim=0), "`kdim` must be a positive integer, got 0"),
     ],
-    ids=["divisible", "embed-dim", "bias-kv", "zero-attn", "dropout", "kdim"],
+    ids=["divisible", "embed-dim", "dropout", "kdim"],
 )
 def test_mha_constructor_errors(make, match) -> None:
     with pytest.raises(ValueError, match=match):
@@ -395,3 +394,27 @@ def test_encoder_layer_input_shape_error() -> None:
     with pytest.raises(ValueError, match=r"TransformerEncoderLayer\(d_model=8, nhead=2\): expected src of shape "
                        r"\(N, S, E\) or unbatched \(S, E\) with E = 8, got shape \(2, 5, 6\)"):
         layer.apply(layer.init(jax.random.key(0)), jnp.ones((2, 5, 6)))
+
+
+def test_mha_bias_kv_params_follow_torch_names_shapes_and_init() -> None:
+    E = 256
+    mha = nn.MultiheadAttention(E, 4, add_bias_kv=True)
+    params = mha.init(jax.random.key(0))
+    assert list(funcnn.state_dict(params)) == list(torch.nn.MultiheadAttention(8, 4, add_bias_kv=True).state_dict())
+    for name in ("bias_k", "bias_v"):
+        assert params[name].shape == (1, 1, E)
+        assert abs(float(params[name].std()) * math.sqrt(E) - 1.0) < 0.15  # xavier-normal: std 1/sqrt(E)
+    assert not np.array_equal(params["bias_k"], params["bias_v"])
+    # the other parameters are those of the layer without add_bias_kv, key for key
+    plain = nn.MultiheadAttention(E, 4).init(jax.random.key(0))
+    np.testing.assert_array_equal(params["in_proj_weight"], plain["in_proj_weight"])
+
+
+def test_mha_add_zero_attn_lets_a_fully_padded_query_attend_to_the_zero_key() -> None:
+    mha = nn.MultiheadAttention(4, 2, add_zero_attn=True)
+    params = mha.init(jax.random.key(1))
+    x = jnp.ones((3, 1, 4))
+    out, w = mha.apply(params, x, x, x, key_padding_mask=jnp.ones((1, 3), bool))
+    assert w.shape == (1, 3, 4)
+    np.testing.assert_allclose(w[..., -1], 1.0)  # all the weight on the appended zero key
+    np.testing.assert_allclose(out, jnp.broadcast_to(params["out_proj"]["bias"], out.shape), atol=1e-6)

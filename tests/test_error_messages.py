@@ -182,9 +182,9 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], type
         ValueError, r"multi_head_attention_forward: expected key_padding_mask of shape \(N, S\) = \(2, 5\), got \(2, 4\)",
     ),
     (
-        "mha-bias-k-unsupported",
+        "mha-bias-k-without-bias-v",
         _mha, (), {"bias_k": jnp.zeros((1, 1, 4))},
-        ValueError, r"multi_head_attention_forward: `bias_k` is not supported, got an array; pass bias_k=None",
+        ValueError, r"multi_head_attention_forward: pass both `bias_k` and `bias_v` or neither, got only one",
     ),
     (
         "mha-in-proj-weight-shape",
