@@ -87,6 +87,9 @@ from .summary import summary as summary
 from .transformer import TransformerEncoder as TransformerEncoder
 from .transformer import TransformerEncoderLayer as TransformerEncoderLayer
 from .transformer import generate_square_subsequent_mask as generate_square_subsequent_mask
+from .transformer_decoder import TransformerDecoder as TransformerDecoder
+from .transformer_decoder import TransformerDecoderLayer as TransformerDecoderLayer
+from .transformer_model import Transformer as Transformer
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -164,6 +167,9 @@ __all__ = [
     "Softplus",
     "SyncBatchNorm",
     "Tanh",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
