@@ -143,8 +143,12 @@ class _BatchNorm(_NormBase):
         train: bool = False,
     ) -> tuple[jax.Array, State]:
         owner = repr(self)
-        if self._ndims:  # SyncBatchNorm takes any rank >= 2 (checked by the op)
+        if self._ndims:
             check_ndim(owner, input, self._ndims, self._layout)
+        elif len(shape_of(input)) < 2:  # SyncBatchNorm: any rank >= 2
+            raise ValueError(
+                f"{owner}: expected an input of shape (N, C, *) with at least 2 dimensions, got shape {shape_of(input)}"
+            )
         self._check_channels(owner, input, 1)
         mean, var, count = self._buffers(owner, state)
         momentum: Any = self.momentum
