@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -418,3 +419,96 @@ def test_mha_add_zero_attn_lets_a_fully_padded_query_attend_to_the_zero_key() ->
     assert w.shape == (1, 3, 4)
     np.testing.assert_allclose(w[..., -1], 1.0)  # all the weight on the appended zero key
     np.testing.assert_allclose(out, jnp.broadcast_to(params["out_proj"]["bias"], out.shape), atol=1e-6)
+
+
+# ------------------------------------------------------ transformer decoder and Transformer
+def test_decoder_state_dict_keys_match_torch_in_order() -> None:
+    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 2, norm=nn.LayerNorm(8))
+    params = dec.init(jax.random.key(0))
+    torch_keys = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, 16), 2, torch.nn.LayerNorm(8)).state_dict()
+    assert list(funcnn.state_dict(params)) == list(torch_keys)
+    w = [params["layers"][str(i)]["multihead_attn"]["in_proj_weight"] for i in range(2)]
+    assert not np.allclose(w[0], w[1])  # independent copies
+
+
+def test_transformer_state_dict_and_xavier_init_match_torch() -> None:
+    model = nn.Transformer(16, 2, 1, 2, dim_feedforward=32)
+    params = model.init(jax.random.key(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        tmodel = torch.nn.Transformer(16, 2, 1, 2, dim_feedforward=32)
+    assert list(funcnn.state_dict(params)) == list(tmodel.state_dict())
+    flat = funcnn.state_dict(params)
+    w = np.asarray(flat["decoder.layers.1.linear1.weight"])  # (32, 16): xavier, not Linear's kaiming bound 1/4
+    bound = math.sqrt(6.0 / (16 + 32))
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound and np.abs(w).max() > 0.25
+    np.testing.assert_array_equal(flat["encoder.layers.0.self_attn.in_proj_bias"], 0)
+    np.testing.assert_array_equal(flat["decoder.norm.weight"], 1)
+    b = np.asarray(flat["decoder.layers.0.linear1.bias"])  # 1-D: Linear's own U(±1/sqrt(16))
+    assert 0 < np.abs(b).max() <= 0.25
+
+
+def test_transformer_generate_square_subsequent_mask_matches_torch() -> None:
+    expected = torch.nn.Transformer.generate_square_subsequent_mask(3, dtype=torch.float64).numpy()
+    got = nn.Transformer.generate_square_subsequent_mask(3, dtype=jnp.float32)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_transformer_dropout_uses_the_key_in_train_mode_only(rng: np.random.Generator) -> None:
+    model = nn.Transformer(8, 2, 1, 1, dim_feedforward=16, dropout=0.3, batch_first=True)
+    params = model.init(jax.random.key(0))
+    src, tgt = randn(rng, 2, 5, 8), randn(rng, 2, 3, 8)
+    f = jax.jit(lambda p, k, train: model.apply(p, src, tgt, key=k, train=train), static_argnames="train")
+    a, b = f(params, jax.random.key(1), True), f(params, jax.random.key(2), True)
+    assert not np.allclose(a, b)
+    np.testing.assert_array_equal(a, f(params, jax.random.key(1), True))
+    np.testing.assert_array_equal(f(params, jax.random.key(1), False), f(params, jax.random.key(3), False))
+    with pytest.raises(ValueError, match="train=True samples random numbers and needs a PRNG key"):
+        model.apply(params, src, tgt, train=True)
+
+
+def test_decoder_layer_with_activation_function_matches_torch(rng: np.random.Generator) -> None:
+    torch.manual_seed(0)
+    theirs = torch.nn.TransformerDecoderLayer(8, 2, 16, activation=TF.silu, norm_first=True).eval()
+    ours = nn.TransformerDecoderLayer(8, 2, 16, activation=F.silu, norm_first=True)
+    params, _ = funcnn.load_state_dict(ours, theirs.state_dict())
+    tgt, mem = randn(rng, 4, 2, 8), randn(rng, 6, 2, 8)
+    with torch.no_grad():
+        expected = theirs(t(tgt), t(mem)).numpy()
+    np.testing.assert_allclose(ours.apply(params, tgt, mem), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_decoder_tgt_is_causal_without_mask_is_an_error() -> None:
+    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 1)
+    with pytest.raises(ValueError, match="is_causal=True is a hint that `attn_mask` is the causal mask"):
+        dec.apply(dec.init(jax.random.key(0)), jnp.ones((3, 2, 8)), jnp.ones((4, 2, 8)), tgt_is_causal=True)
+
+
+_DEC_OWNER = r"TransformerDecoderLayer\(d_model=8, nhead=2\): "
+_TR_OWNER = r"Transformer\(d_model=8, nhead=2\): "
+_DEC = nn.TransformerDecoderLayer(8, 2, 16, batch_first=True)
+_TR = nn.Transformer(8, 2, 1, 1, 16)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: nn.TransformerDecoderLayer(8, 2, activation="tanh"), ValueError, _DEC_OWNER + r"`activation` must be 'relu', 'gelu', a function or a module, got 'tanh'"),
+        (lambda: nn.TransformerDecoderLayer(8, 2, dropout=2.0), ValueError, _DEC_OWNER + r"`dropout` must be a probability in \[0, 1\], got 2.0"),
+        (lambda: nn.TransformerDecoderLayer(0, 2), ValueError, r"TransformerDecoderLayer: `d_model` must be a positive integer, got 0"),
+        (lambda: nn.TransformerDecoder(torch.nn.Linear(2, 2), 2), TypeError, r"TransformerDecoder: `decoder_layer` must be a funcnn.nn.Module such as nn.TransformerDecoderLayer\(...\), got Linear"),
+        (lambda: nn.TransformerDecoder(_DEC, 0), ValueError, r"TransformerDecoder: `num_layers` must be a positive integer, got 0"),
+        (lambda: nn.TransformerDecoder(_DEC, 1, norm="ln"), TypeError, r"TransformerDecoder: `norm` must be a funcnn.nn.Module such as nn.LayerNorm\(d_model\) or None, got str"),
+        (lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 6)), jnp.ones((2, 5, 8))), ValueError, _DEC_OWNER + r"expected tgt of shape \(N, T, E\) or unbatched \(T, E\) with E = 8, got shape \(2, 4, 6\)"),
+        (lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 8)), jnp.ones(8)), ValueError, _DEC_OWNER + r"expected memory of shape \(N, S, E\) or unbatched \(S, E\) with E = 8, got shape \(8,\)"),
+        (lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 8)), jnp.ones((5, 8))), ValueError, _DEC_OWNER + r"expected tgt and memory both batched \(3-D\) or both unbatched \(2-D\), got shapes \(2, 4, 8\) and \(5, 8\)"),
+        (lambda: nn.Transformer(8, 2, custom_encoder="enc"), TypeError, r"Transformer: `custom_encoder` must be a funcnn.nn.Module or None, got str"),
+        (lambda: nn.Transformer(8, 2, num_decoder_layers=0), ValueError, r"Transformer: `num_decoder_layers` must be a positive integer, got 0"),
+        (lambda: _TR.apply(_TR.init(jax.random.key(0)), jnp.ones((5, 2, 8)), jnp.ones((4, 3, 8))), ValueError, _TR_OWNER + r"expected src and tgt with the same batch size at dimension 1, got shapes \(5, 2, 8\) and \(4, 3, 8\)"),
+        (lambda: _TR.apply(_TR.init(jax.random.key(0)), jnp.ones((5, 2, 8)), jnp.ones((4, 2, 6))), ValueError, _TR_OWNER + r"expected src and tgt with last dimension d_model=8, got shapes \(5, 2, 8\) and \(4, 2, 6\)"),
+    ],
+    ids=["activation", "dropout", "d_model", "layer-type", "num-layers", "norm", "tgt-shape", "memory-shape", "batched-mix", "custom-type", "dec-layers", "batch", "features"],
+)
+def test_decoder_and_transformer_errors(call, error, match) -> None:
+    with pytest.raises(error, match=match):
+        call()

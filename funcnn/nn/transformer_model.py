@@ -149,12 +149,15 @@ class Transformer(Module):
         init_key, xavier_key = _rng.split(key, 2)
         params = init_children(self._children, init_key)
         # PyTorch's Transformer re-initialises every parameter with more than one dimension.
-        leaves, treedef = jax.tree.flatten(params)
-        keys = _rng.split(xavier_key, max(len(leaves), 1))
-        leaves = [
-            init_.xavier_uniform(k, leaf.shape, leaf.dtype) if leaf.ndim > 1 else leaf for k, leaf in zip(keys, leaves)
-        ]
-        return jax.tree.unflatten(treedef, leaves)
+        keys = iter(_rng.split(xavier_key, max(len(jax.tree.leaves(params)), 1)))
+
+        def xavier(tree: Any) -> Any:  # rebuilt key by key: dict order is state_dict order
+            if isinstance(tree, dict):
+                return {name: xavier(sub) for name, sub in tree.items()}
+            k = next(keys)
+            return init_.xavier_uniform(k, tree.shape, tree.dtype) if tree.ndim > 1 else tree
+
+        return xavier(params)
 
     def init_state(self) -> State:
         return init_children_state(self._children)
