@@ -130,6 +130,7 @@ CASES = [
         kwargs=dict(tgt_mask=_CAUSAL_F, memory_key_padding_mask=_MEM_KPM),
         train=True,
         random=True,
+        vmap=False,  # vmap of eleven dropout draws compiles slowly; dropout's own cases check vmap
     ),
     LayerCase(
         "transformer-decoder-2-layers-norm",
@@ -187,7 +188,7 @@ CASES = [
         vmap=False,  # checked on the seq-first model and on the layers
     ),
     LayerCase(
-        "transformer-custom-decoder-train",
+        "transformer-custom-decoder-eval",
         lambda: _model(
             num_encoder_layers=1,
             dropout=0.3,
@@ -201,8 +202,10 @@ CASES = [
             ),
         ),
         _pair((S, N, E), (T, N, E)),
-        kwargs=dict(tgt_mask=_CAUSAL_F),
-        train=True,
-        random=True,
+        kwargs=dict(tgt_mask=_CAUSAL_F, src_key_padding_mask=_MEM_KPM, memory_key_padding_mask=_MEM_KPM),
+        torch_forward=_no_fastpath,
+        tol="loose",
+        grad_check=False,  # as above
+        vmap=False,  # as above
     ),
 ]
