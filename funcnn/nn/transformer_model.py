@@ -13,7 +13,7 @@ Examples:
   ...                        dim_feedforward=16, batch_first=True)
   >>> params = model.init(jax.random.key(0))
   >>> [k for k in funcnn.state_dict(params) if k.endswith("norm.weight")]
-  ['decoder.norm.weight', 'encoder.norm.weight']
+  ['encoder.norm.weight', 'decoder.norm.weight']
   >>> src, tgt = jnp.ones((2, 5, 8)), jnp.ones((2, 3, 8))            # (N, S, E), (N, T, E)
   >>> out = model.apply(params, src, tgt, tgt_mask=nn.Transformer.generate_square_subsequent_mask(3))
   >>> out.shape
