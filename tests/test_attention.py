@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -149,13 +150,14 @@ def test_functional_mha_matches_torch(rng: np.random.Generator, separate: bool) 
 @pytest.mark.parametrize(
     "override, match",
     [
-        (dict(bias_k=jnp.zeros((1, 1, 4))), "`bias_k` is not supported"),
-        (dict(add_zero_attn=True), "add_zero_attn=True is not supported"),
+        (dict(bias_k=jnp.zeros((1, 1, 4))), "pass both `bias_k` and `bias_v` or neither, got only one"),
+        (dict(bias_k=jnp.zeros((1, 4)), bias_v=jnp.zeros((1, 4))), r"expected `bias_k` of shape \(1, 1, 4\), got \(1, 4\)"),
+        (dict(static_k=jnp.zeros((4, 3, 2))), "`static_k` is not supported, got an array; pass static_k=None"),
         (dict(in_proj_weight=jnp.ones((8, 4))), r"in_proj_weight of shape \(3 \* E, E\) = \(12, 4\), got \(8, 4\)"),
         (dict(use_separate_proj_weight=True), "needs q_proj_weight, k_proj_weight and v_proj_weight"),
         (dict(training=True, dropout_p=0.2), r"training with dropout=0.2 .* needs a PRNG key"),
     ],
-    ids=["bias_k", "zero-attn", "packed-shape", "separate-missing", "dropout-no-key"],
+    ids=["bias_k-alone", "bias_k-shape", "static_k", "packed-shape", "separate-missing", "dropout-no-key"],
 )
 def test_functional_mha_errors(override, match) -> None:
     x = jnp.ones((3, 2, 4))
@@ -264,12 +266,10 @@ def test_mha_in_a_jitted_train_step_compiles_once(rng: np.random.Generator) -> N
     [
         (lambda: nn.MultiheadAttention(8, 3), r"`embed_dim` \(=8\) must be divisible by `num_heads` \(=3\)"),
         (lambda: nn.MultiheadAttention(0, 2), "`embed_dim` must be a positive integer, got 0"),
-        (lambda: nn.MultiheadAttention(8, 2, add_bias_kv=True), "`add_bias_kv=True` is not supported"),
-        (lambda: nn.MultiheadAttention(8, 2, add_zero_attn=True), "`add_zero_attn=True` is not supported"),
         (lambda: nn.MultiheadAttention(8, 2, dropout=1.5), r"`dropout` must be a probability in \[0, 1\], got 1.5"),
         (lambda: nn.MultiheadAttention(8, 2, kdim=0), "`kdim` must be a positive integer, got 0"),
     ],
-    ids=["divisible", "embed-dim", "bias-kv", "zero-attn", "dropout", "kdim"],
+    ids=["divisible", "embed-dim", "dropout", "kdim"],
 )
 def test_mha_constructor_errors(make, match) -> None:
     with pytest.raises(ValueError, match=match):
@@ -395,3 +395,120 @@ def test_encoder_layer_input_shape_error() -> None:
     with pytest.raises(ValueError, match=r"TransformerEncoderLayer\(d_model=8, nhead=2\): expected src of shape "
                        r"\(N, S, E\) or unbatched \(S, E\) with E = 8, got shape \(2, 5, 6\)"):
         layer.apply(layer.init(jax.random.key(0)), jnp.ones((2, 5, 6)))
+
+
+def test_mha_bias_kv_params_follow_torch_names_shapes_and_init() -> None:
+    E = 256
+    mha = nn.MultiheadAttention(E, 4, add_bias_kv=True)
+    params = mha.init(jax.random.key(0))
+    assert list(funcnn.state_dict(params)) == list(torch.nn.MultiheadAttention(8, 4, add_bias_kv=True).state_dict())
+    for name in ("bias_k", "bias_v"):
+        assert params[name].shape == (1, 1, E)
+        assert abs(float(params[name].std()) * math.sqrt(E) - 1.0) < 0.15  # xavier-normal: std 1/sqrt(E)
+    assert not np.array_equal(params["bias_k"], params["bias_v"])
+    # the other parameters are those of the layer without add_bias_kv, key for key
+    plain = nn.MultiheadAttention(E, 4).init(jax.random.key(0))
+    np.testing.assert_array_equal(params["in_proj_weight"], plain["in_proj_weight"])
+
+
+def test_mha_add_zero_attn_lets_a_fully_padded_query_attend_to_the_zero_key() -> None:
+    mha = nn.MultiheadAttention(4, 2, add_zero_attn=True)
+    params = mha.init(jax.random.key(1))
+    x = jnp.ones((3, 1, 4))
+    out, w = mha.apply(params, x, x, x, key_padding_mask=jnp.ones((1, 3), bool))
+    assert w.shape == (1, 3, 4)
+    np.testing.assert_allclose(w[..., -1], 1.0)  # all the weight on the appended zero key
+    np.testing.assert_allclose(out, jnp.broadcast_to(params["out_proj"]["bias"], out.shape), atol=1e-6)
+
+
+# ------------------------------------------------------ transformer decoder and Transformer
+def test_decoder_state_dict_keys_match_torch_in_order() -> None:
+    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 2, norm=nn.LayerNorm(8))
+    params = dec.init(jax.random.key(0))
+    torch_keys = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, 16), 2, torch.nn.LayerNorm(8)).state_dict()
+    assert list(funcnn.state_dict(params)) == list(torch_keys)
+    w = [params["layers"][str(i)]["multihead_attn"]["in_proj_weight"] for i in range(2)]
+    assert not np.allclose(w[0], w[1])  # independent copies
+
+
+def test_transformer_state_dict_and_xavier_init_match_torch() -> None:
+    model = nn.Transformer(16, 2, 1, 2, dim_feedforward=32)
+    params = model.init(jax.random.key(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        tmodel = torch.nn.Transformer(16, 2, 1, 2, dim_feedforward=32)
+    assert list(funcnn.state_dict(params)) == list(tmodel.state_dict())
+    flat = funcnn.state_dict(params)
+    w = np.asarray(flat["decoder.layers.1.linear1.weight"])  # (32, 16): xavier, not Linear's kaiming bound 1/4
+    bound = math.sqrt(6.0 / (16 + 32))
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound and np.abs(w).max() > 0.25
+    np.testing.assert_array_equal(flat["encoder.layers.0.self_attn.in_proj_bias"], 0)
+    np.testing.assert_array_equal(flat["decoder.norm.weight"], 1)
+    b = np.asarray(flat["decoder.layers.0.linear1.bias"])  # 1-D: Linear's own U(±1/sqrt(16))
+    assert 0 < np.abs(b).max() <= 0.25
+
+
+def test_transformer_generate_square_subsequent_mask_matches_torch() -> None:
+    expected = torch.nn.Transformer.generate_square_subsequent_mask(3, dtype=torch.float64).numpy()
+    got = nn.Transformer.generate_square_subsequent_mask(3, dtype=jnp.float32)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_transformer_dropout_uses_the_key_in_train_mode_only(rng: np.random.Generator) -> None:
+    model = nn.Transformer(8, 2, 1, 1, dim_feedforward=16, dropout=0.3, batch_first=True)
+    params = model.init(jax.random.key(0))
+    src, tgt = randn(rng, 2, 5, 8), randn(rng, 2, 3, 8)
+    f = jax.jit(lambda p, k, train: model.apply(p, src, tgt, key=k, train=train), static_argnames="train")
+    a, b = f(params, jax.random.key(1), True), f(params, jax.random.key(2), True)
+    assert not np.allclose(a, b)
+    np.testing.assert_array_equal(a, f(params, jax.random.key(1), True))
+    np.testing.assert_array_equal(f(params, jax.random.key(1), False), f(params, jax.random.key(3), False))
+    with pytest.raises(ValueError, match="train=True samples random numbers and needs a PRNG key"):
+        model.apply(params, src, tgt, train=True)
+
+
+def test_decoder_layer_with_activation_function_matches_torch(rng: np.random.Generator) -> None:
+    torch.manual_seed(0)
+    theirs = torch.nn.TransformerDecoderLayer(8, 2, 16, activation=TF.silu, norm_first=True).eval()
+    ours = nn.TransformerDecoderLayer(8, 2, 16, activation=F.silu, norm_first=True)
+    params, _ = funcnn.load_state_dict(ours, theirs.state_dict())
+    tgt, mem = randn(rng, 4, 2, 8), randn(rng, 6, 2, 8)
+    with torch.no_grad():
+        expected = theirs(t(tgt), t(mem)).numpy()
+    np.testing.assert_allclose(ours.apply(params, tgt, mem), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_decoder_tgt_is_causal_without_mask_is_an_error() -> None:
+    dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 1)
+    with pytest.raises(ValueError, match="is_causal=True is a hint that `attn_mask` is the causal mask"):
+        dec.apply(dec.init(jax.random.key(0)), jnp.ones((3, 2, 8)), jnp.ones((4, 2, 8)), tgt_is_causal=True)
+
+
+_DEC_OWNER = r"TransformerDecoderLayer\(d_model=8, nhead=2\): "
+_TR_OWNER = r"Transformer\(d_model=8, nhead=2\): "
+_DEC = nn.TransformerDecoderLayer(8, 2, 16, batch_first=True)
+_TR = nn.Transformer(8, 2, 1, 1, 16)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: nn.TransformerDecoderLayer(8, 2, activation="tanh"), ValueError, _DEC_OWNER + r"`activation` must be 'relu', 'gelu', a function or a module, got 'tanh'"),
+        (lambda: nn.TransformerDecoderLayer(8, 2, dropout=2.0), ValueError, _DEC_OWNER + r"`dropout` must be a probability in \[0, 1\], got 2.0"),
+        (lambda: nn.TransformerDecoderLayer(0, 2), ValueError, r"TransformerDecoderLayer: `d_model` must be a positive integer, got 0"),
+        (lambda: nn.TransformerDecoder(torch.nn.Linear(2, 2), 2), TypeError, r"TransformerDecoder: `decoder_layer` must be a funcnn.nn.Module such as nn.TransformerDecoderLayer\(...\), got Linear"),
+        (lambda: nn.TransformerDecoder(_DEC, 0), ValueError, r"TransformerDecoder: `num_layers` must be a positive integer, got 0"),
+        (lambda: nn.TransformerDecoder(_DEC, 1, norm="ln"), TypeError, r"TransformerDecoder: `norm` must be a funcnn.nn.Module such as nn.LayerNorm\(d_model\) or None, got str"),
+        (lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 6)), jnp.ones((2, 5, 8))), ValueError, _DEC_OWNER + r"expected tgt of shape \(N, T, E\) or unbatched \(T, E\) with E = 8, got shape \(2, 4, 6\)"),
+        (lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 8)), jnp.ones(8)), ValueError, _DEC_OWNER + r"expected memory of shape \(N, S, E\) or unbatched \(S, E\) with E = 8, got shape \(8,\)"),
+        (lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 8)), jnp.ones((5, 8))), ValueError, _DEC_OWNER + r"expected tgt and memory both batched \(3-D\) or both unbatched \(2-D\), got shapes \(2, 4, 8\) and \(5, 8\)"),
+        (lambda: nn.Transformer(8, 2, custom_encoder="enc"), TypeError, r"Transformer: `custom_encoder` must be a funcnn.nn.Module or None, got str"),
+        (lambda: nn.Transformer(8, 2, num_decoder_layers=0), ValueError, r"Transformer: `num_decoder_layers` must be a positive integer, got 0"),
+        (lambda: _TR.apply(_TR.init(jax.random.key(0)), jnp.ones((5, 2, 8)), jnp.ones((4, 3, 8))), ValueError, _TR_OWNER + r"expected src and tgt with the same batch size at dimension 1, got shapes \(5, 2, 8\) and \(4, 3, 8\)"),
+        (lambda: _TR.apply(_TR.init(jax.random.key(0)), jnp.ones((5, 2, 8)), jnp.ones((4, 2, 6))), ValueError, _TR_OWNER + r"expected src and tgt with last dimension d_model=8, got shapes \(5, 2, 8\) and \(4, 2, 6\)"),
+    ],
+    ids=["activation", "dropout", "d_model", "layer-type", "num-layers", "norm", "tgt-shape", "memory-shape", "batched-mix", "custom-type", "dec-layers", "batch", "features"],
+)
+def test_decoder_and_transformer_errors(call, error, match) -> None:
+    with pytest.raises(error, match=match):
+        call()

@@ -153,3 +153,114 @@ def test_errors(call, err, match) -> None:
 def test_repr_matches_torch(name: str) -> None:
     assert repr(getattr(nn, name)(0.25)) == repr(getattr(torch.nn, name)(0.25))
     assert repr(getattr(nn, name)(inplace=True)) == repr(getattr(torch.nn, name)(inplace=True))
+
+
+# ---------------------------------------------------------------- Dropout3d, alpha dropout
+
+_SAT = 1.7580993408473766  # SELU's negative saturation, alpha' in PyTorch's formula
+
+
+def test_dropout3d_zeroes_whole_volumes_batched_and_unbatched() -> None:
+    y = np.asarray(F.dropout3d(jnp.ones((3, 8, 2, 2, 2)), 0.5, key=KEY)).reshape(3, 8, 8)
+    assert ((y == 0).all(-1) | (y == 2).all(-1)).all() and 0 < (y == 0).mean() < 1
+    u = np.asarray(nn.Dropout3d(0.5).apply({}, jnp.ones((16, 2, 1, 3)), key=KEY, train=True)).reshape(16, 6)
+    assert ((u == 0).all(-1) | (u == 2).all(-1)).all() and 0 < (u == 0).mean() < 1
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_alpha_dropout_keeps_zero_mean_and_unit_variance(p: float) -> None:
+    x = jax.random.normal(jax.random.key(5), (200_000,))
+    y = np.asarray(F.alpha_dropout(x, p, training=True, key=KEY))
+    assert abs(y.mean()) < 0.01 and abs(y.std() - 1.0) < 0.01
+    a = ((1 - p) * (1 + p * _SAT**2)) ** -0.5
+    dropped = np.isclose(y, -_SAT * a + _SAT * a * p, rtol=0, atol=1e-6)
+    assert abs(dropped.mean() - p) < 0.01
+
+
+def _torch_mask(y: torch.Tensor, p: float) -> np.ndarray:
+    """Which entries torch kept: dropped ones all hold the same constant."""
+    a = ((1 - p) * (1 + p * _SAT**2)) ** -0.5
+    return ~np.isclose(y.numpy(), -_SAT * a + _SAT * a * p, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.6])
+def test_alpha_dropout_formula_equals_torch_given_torch_mask(p: float, rng) -> None:
+    from funcnn.nn.functional.dropout import _alpha_dropout_apply
+
+    x = rng.standard_normal((6, 7)).astype(np.float32)
+    torch.manual_seed(0)
+    yt = torch.nn.functional.alpha_dropout(torch.from_numpy(x), p, training=True)
+    keep = _torch_mask(yt, p)
+    assert 0 < keep.mean() < 1
+    np.testing.assert_allclose(_alpha_dropout_apply(jnp.asarray(x), jnp.asarray(keep), p), yt.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_feature_alpha_dropout_formula_equals_torch_given_torch_mask(rng) -> None:
+    from funcnn.nn.functional.dropout import _alpha_dropout_apply
+
+    p = 0.5
+    x = rng.standard_normal((4, 6, 3)).astype(np.float32)
+    torch.manual_seed(1)
+    yt = torch.nn.functional.feature_alpha_dropout(torch.from_numpy(x), p, training=True)
+    keep = _torch_mask(yt, p)
+    assert (keep == keep[..., :1]).all() and 0 < keep.mean() < 1  # torch's mask is per channel too
+    np.testing.assert_allclose(
+        _alpha_dropout_apply(jnp.asarray(x), jnp.asarray(keep[..., :1]), p), yt.numpy(), rtol=1e-6, atol=1e-6
+    )
+
+
+def test_feature_alpha_dropout_shares_one_draw_per_channel() -> None:
+    y = np.asarray(nn.FeatureAlphaDropout(0.5).apply({}, jnp.ones((4, 16, 3, 2)), key=KEY, train=True)).reshape(4, 16, 6)
+    assert (y == y[..., :1]).all()
+    assert len(np.unique(y[..., 0])) == 2  # kept and dropped channels both occur
+
+
+def test_alpha_dropout_gradient_is_a_where_kept_and_zero_where_dropped(rng) -> None:
+    p = 0.4
+    x = jnp.asarray(rng.standard_normal(300).astype(np.float32))
+    y = np.asarray(F.alpha_dropout(x, p, training=True, key=KEY))
+    g = np.asarray(jax.grad(lambda x: F.alpha_dropout(x, p, training=True, key=KEY).sum())(x))
+    a = ((1 - p) * (1 + p * _SAT**2)) ** -0.5
+    dropped = np.isclose(y, -_SAT * a + _SAT * a * p, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(g[dropped], 0)
+    np.testing.assert_allclose(g[~dropped], a, rtol=1e-6)
+
+
+def test_every_dropout_accepts_inplace_and_ignores_it() -> None:
+    x = jnp.ones((2, 3, 2, 2, 2))
+    for fn in (F.dropout, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout):
+        np.testing.assert_array_equal(fn(x, 0.5, True, True, key=KEY), fn(x, 0.5, True, False, key=KEY))
+    np.testing.assert_array_equal(F.dropout1d(x[0, 0], 0.5, True, True, key=KEY), F.dropout1d(x[0, 0], 0.5, key=KEY))
+    np.testing.assert_array_equal(F.dropout2d(x[0], 0.5, True, True, key=KEY), F.dropout2d(x[0], 0.5, key=KEY))
+
+
+def test_functional_alpha_dropouts_default_to_eval_like_torch() -> None:
+    x = jnp.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(F.alpha_dropout(x, 0.5), x)
+    np.testing.assert_array_equal(F.feature_alpha_dropout(x, 0.5), x)
+
+
+@pytest.mark.parametrize("name", ["Dropout3d", "AlphaDropout", "FeatureAlphaDropout"])
+def test_new_dropouts_repr_matches_torch(name: str) -> None:
+    assert repr(getattr(nn, name)(0.25)) == repr(getattr(torch.nn, name)(0.25))
+    assert repr(getattr(nn, name)(inplace=True)) == repr(getattr(torch.nn, name)(inplace=True))
+
+
+@pytest.mark.parametrize(
+    "call, err, match",
+    [
+        (lambda: F.dropout3d(jnp.ones((2, 3, 4)), key=KEY), ValueError, r"dropout3d: expected a 4-D or 5-D input \(C, D, H, W\) or \(N, C, D, H, W\), got shape \(2, 3, 4\)"),
+        (lambda: nn.Dropout3d().apply({}, jnp.ones((2, 3))), ValueError, r"Dropout3d\(p=0.5, inplace=False\): expected a 4-D or 5-D input"),
+        (lambda: F.alpha_dropout(jnp.ones(3), 1.5, key=KEY), ValueError, r"alpha_dropout: `p` must be a probability in \[0, 1\], got 1.5"),
+        (lambda: F.alpha_dropout(jnp.ones(3, jnp.int32), 0.5, True, key=KEY), TypeError, r"alpha_dropout: expected a floating-point input, got dtype int32"),
+        (lambda: F.alpha_dropout(jnp.ones(3), 0.5, True), ValueError, r"alpha_dropout: training=True samples a dropout mask and needs a PRNG key, got key=None"),
+        (lambda: F.feature_alpha_dropout(jnp.ones(3), 0.5, True, key=KEY), ValueError, r"feature_alpha_dropout: expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(3,\); use alpha_dropout"),
+        (lambda: nn.FeatureAlphaDropout().apply({}, jnp.ones(3)), ValueError, r"FeatureAlphaDropout\(p=0.5, inplace=False\): expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(3,\); use AlphaDropout"),
+        (lambda: nn.AlphaDropout(0.5).apply({}, jnp.ones(3), train=True), ValueError, r"AlphaDropout\(p=0.5, inplace=False\): train=True samples random numbers and needs a PRNG key"),
+        (lambda: nn.AlphaDropout(-1), ValueError, r"AlphaDropout: `p` must be a probability in \[0, 1\], got -1"),
+    ],
+    ids=["3d-rank", "3d-layer-rank", "alpha-p", "alpha-int", "alpha-key", "feature-alpha-rank", "feature-alpha-layer-rank", "alpha-layer-key", "alpha-layer-p"],
+)
+def test_new_dropout_errors(call, err, match) -> None:
+    with pytest.raises(err, match=match):
+        call()

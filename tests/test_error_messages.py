@@ -182,9 +182,9 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], type
         ValueError, r"multi_head_attention_forward: expected key_padding_mask of shape \(N, S\) = \(2, 5\), got \(2, 4\)",
     ),
     (
-        "mha-bias-k-unsupported",
+        "mha-bias-k-without-bias-v",
         _mha, (), {"bias_k": jnp.zeros((1, 1, 4))},
-        ValueError, r"multi_head_attention_forward: `bias_k` is not supported, got an array; pass bias_k=None",
+        ValueError, r"multi_head_attention_forward: pass both `bias_k` and `bias_v` or neither, got only one",
     ),
     (
         "mha-in-proj-weight-shape",
@@ -428,6 +428,40 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], type
      r"\('aspect_ratio'\) give different chunk sizes \(3 vs 16\); pass only one"),
 ]  # fmt: skip
 
+
+# Normalisation, dropout, embedding and transformer additions.
+CASES += [
+    (
+        "embedding-bag-weight-rank",
+        F.embedding_bag, (jnp.array([[0, 1]]), jnp.ones(4)), {},
+        ValueError, r"embedding_bag: expected a 2-D weight of shape \(num_embeddings, embedding_dim\), got shape \(4,\)",
+    ),
+    (
+        "embedding-bag-padding-idx",
+        F.embedding_bag, (jnp.array([[0, 1]]), jnp.ones((4, 2))), {"padding_idx": 4},
+        ValueError, r"embedding_bag: `padding_idx` \(=4\) must be within \[-4, 4\) for num_embeddings=4",
+    ),
+    (
+        "local-response-norm-beta-type",
+        F.local_response_norm, (jnp.ones((1, 2, 3)), 2), {"beta": None},
+        TypeError, r"local_response_norm: `beta` must be a real number, got NoneType",
+    ),
+    (
+        "rms-norm-normalized-shape",
+        F.rms_norm, (jnp.ones((2, 3)), (3, 0)), {},
+        ValueError, r"rms_norm: `normalized_shape` must be a positive int or a non-empty sequence of positive ints, got \(3, 0\)",
+    ),
+    (
+        "dropout3d-p",
+        F.dropout3d, (jnp.ones((1, 2, 1, 1, 1)), 1.5), {},
+        ValueError, r"dropout3d: `p` must be a probability in \[0, 1\], got 1.5",
+    ),
+    (
+        "transformer-num-encoder-layers",
+        nn.Transformer, (8, 2), {"num_encoder_layers": 0},
+        ValueError, r"Transformer: `num_encoder_layers` must be a positive integer, got 0",
+    ),
+]
 
 @pytest.mark.parametrize(("fn", "args", "kwargs", "exc", "match"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_error_message(

@@ -305,3 +305,83 @@ def test_layer_and_group_norm_ignore_train(rng) -> None:
     for layer in (nn.LayerNorm(3), nn.GroupNorm(2, 4)):
         p = layer.init(KEY)
         np.testing.assert_array_equal(layer.apply(p, x), layer.apply(p, x, train=True))
+
+
+# ------------------------------------- BatchNorm3d, SyncBatchNorm, InstanceNorm3d, RMSNorm, LRN
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.BatchNorm3d(3, momentum=None),
+        lambda m: m.SyncBatchNorm(4, eps=1e-3, affine=False),
+        lambda m: m.InstanceNorm3d(3, affine=True),
+        lambda m: m.RMSNorm(4),
+        lambda m: m.RMSNorm([2, 3], eps=1e-4, elementwise_affine=False),
+        lambda m: m.LocalResponseNorm(3),
+        lambda m: m.LocalResponseNorm(2, alpha=0.5, beta=1.0, k=2.0),
+        lambda m: m.CrossMapLRN2d(5, alpha=1e-3),
+    ],
+    ids=["bn3d", "syncbn", "in3d", "rms", "rms-2", "lrn", "lrn-args", "crossmap"],
+)
+def test_new_norm_reprs_match_torch(make) -> None:
+    assert repr(make(nn)) == repr(make(torch.nn))
+
+
+def test_syncbatchnorm_equals_batchnorm_and_convert_keeps_params_and_state(rng) -> None:
+    model = nn.Sequential(nn.Conv2d(2, 3, 1), nn.BatchNorm2d(3), nn.Sequential(nn.Flatten(), nn.BatchNorm1d(12)))
+    synced = nn.SyncBatchNorm.convert_sync_batchnorm(model, process_group="group")
+    kinds = [type(m).__name__ for _, m in synced.named_modules()]
+    assert kinds.count("SyncBatchNorm") == 2 and "BatchNorm2d" not in kinds and "BatchNorm1d" not in kinds
+    assert [type(m).__name__ for _, m in model.named_modules()].count("SyncBatchNorm") == 0  # the original is kept
+    assert synced[1].process_group == "group"
+    params, state = model.init(KEY), model.init_state()
+    x = jnp.asarray(_x(rng, 4, 2, 2, 2))
+    want, want_state = model.apply_with_state(params, state, x, train=True)
+    got, got_state = synced.apply_with_state(params, state, x, train=True)
+    np.testing.assert_array_equal(got, want)
+    for a, b in zip(jax.tree.leaves(got_state), jax.tree.leaves(want_state)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_rms_norm_default_eps_is_the_machine_epsilon_of_the_computation_type() -> None:
+    x = jnp.full((1, 3), 1e-4, jnp.float32)
+    eps = float(jnp.finfo(jnp.float32).eps)
+    np.testing.assert_allclose(F.rms_norm(x, 3), x / np.sqrt(1e-8 + eps), rtol=1e-6)
+    half = F.rms_norm(x.astype(jnp.bfloat16), 3)
+    assert half.dtype == jnp.bfloat16  # reduced in float32 with float32's eps, returned in the input dtype
+    np.testing.assert_allclose(half.astype(jnp.float32), x / np.sqrt(1e-8 + eps), rtol=1e-2)
+    want = torch.nn.functional.rms_norm(torch.full((1, 3), 1e-4), (3,))
+    np.testing.assert_allclose(F.rms_norm(x, (3,)), want.numpy(), rtol=1e-6)
+
+
+def test_local_response_norm_functional_matches_torch(rng) -> None:
+    for shape, size in (((2, 6, 3), 3), ((1, 4, 2, 3), 2), ((2, 5, 2, 2, 2), 4)):
+        x = _x(rng, *shape)
+        want = torch.nn.functional.local_response_norm(torch.from_numpy(x), size, 0.3, 0.6, 1.5)
+        np.testing.assert_allclose(F.local_response_norm(jnp.asarray(x), size, 0.3, 0.6, 1.5), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call, err, match",
+    [
+        (lambda: nn.BatchNorm3d(2).apply_with_state({}, nn.BatchNorm3d(2).init_state(), jnp.ones((2, 2, 3, 3))), ValueError, r"BatchNorm3d\(2, .*\): expected a 5-D input \(\(N, C, D, H, W\)\), got shape \(2, 2, 3, 3\)"),
+        (lambda: nn.SyncBatchNorm(2).apply_with_state({}, nn.SyncBatchNorm(2).init_state(), jnp.ones(2)), ValueError, r"SyncBatchNorm\(2, .*\): expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(2,\)"),
+        (lambda: nn.SyncBatchNorm(3).apply_with_state({}, nn.SyncBatchNorm(3).init_state(), jnp.ones((2, 2, 5))), ValueError, r"SyncBatchNorm\(3, .*\): expected 3 channels \(num_features\) at dimension 1, got shape \(2, 2, 5\)"),
+        (lambda: nn.InstanceNorm3d(2).apply({}, jnp.ones((2, 2, 3))), ValueError, r"InstanceNorm3d\(2, .*\): expected a 4 or 5-D input \(\(C, D, H, W\) or \(N, C, D, H, W\)\), got shape \(2, 2, 3\)"),
+        (lambda: nn.RMSNorm(0), ValueError, r"RMSNorm: `normalized_shape` must be a positive int or a non-empty sequence of positive ints, got 0"),
+        (lambda: nn.RMSNorm(3, eps=-1.0), ValueError, r"RMSNorm: `eps` must be None \(machine epsilon\) or a non-negative number, got -1.0"),
+        (lambda: nn.RMSNorm(3).apply({"weight": jnp.ones(3)}, jnp.ones((2, 4))), ValueError, r"RMSNorm\(\(3,\), eps=None, elementwise_affine=True\): expected an input of shape \(\*, 3\) ending in normalized_shape=\(3,\), got shape \(2, 4\)"),
+        (lambda: F.rms_norm(jnp.ones((2, 3)), 3, weight=jnp.ones(2)), ValueError, r"rms_norm: expected `weight` of shape \(3,\) \(normalized_shape\), got shape \(2,\)"),
+        (lambda: F.rms_norm(jnp.ones((2, 3), jnp.int32), 3), TypeError, r"rms_norm: expected a floating-point input, got dtype int32"),
+        (lambda: nn.LocalResponseNorm(0), ValueError, r"LocalResponseNorm: `size` must be a positive integer, got 0"),
+        (lambda: nn.LocalResponseNorm(2, alpha="big"), TypeError, r"LocalResponseNorm: `alpha` must be a real number, got str"),
+        (lambda: nn.LocalResponseNorm(2).apply({}, jnp.ones((2, 3))), ValueError, r"LocalResponseNorm\(2, alpha=0.0001, beta=0.75, k=1.0\): expected an input of shape \(N, C, \*\) with at least 3 dimensions, got shape \(2, 3\); add a length-1 axis"),
+        (lambda: F.local_response_norm(jnp.ones((2, 3, 4), jnp.int32), 2), TypeError, r"local_response_norm: expected a floating-point input, got dtype int32"),
+        (lambda: nn.CrossMapLRN2d(3).apply({}, jnp.ones((2, 3, 4))), ValueError, r"CrossMapLRN2d\(3, alpha=0.0001, beta=0.75, k=1\): expected a 4-D input \(N, C, H, W\), got shape \(2, 3, 4\)"),
+    ],
+    ids=["bn3d-rank", "syncbn-rank", "syncbn-channels", "in3d-rank", "rms-shape", "rms-eps", "rms-input", "rms-weight", "rms-int", "lrn-size", "lrn-alpha", "lrn-rank", "lrn-int", "crossmap-rank"],
+)
+def test_new_norm_errors(call, err, match) -> None:
+    with pytest.raises(err, match=match):
+        call()

@@ -2,9 +2,9 @@
 
 Every layer is a `Module`: ``params = layer.init(key)``, ``y = layer.apply(params, x)``.
 """
-
 from . import functional as functional
 from . import init as init
+from . import utils as utils
 from .activation import ELU as ELU
 from .activation import GELU as GELU
 from .activation import GLU as GLU
@@ -12,8 +12,8 @@ from .activation import Hardtanh as Hardtanh
 from .activation import LeakyReLU as LeakyReLU
 from .activation import LogSoftmax as LogSoftmax
 from .activation import ReLU as ReLU
-from .activation import Sigmoid as Sigmoid
 from .activation import SiLU as SiLU
+from .activation import Sigmoid as Sigmoid
 from .activation import Softmax as Softmax
 from .activation import Softmax2d as Softmax2d
 from .activation import Softmin as Softmin
@@ -33,9 +33,12 @@ from .activation_smooth import Mish as Mish
 from .activation_smooth import SELU as SELU
 from .activation_smooth import Softsign as Softsign
 from .activation_smooth import Tanhshrink as Tanhshrink
+from .adaptive import AdaptiveLogSoftmaxWithLoss as AdaptiveLogSoftmaxWithLoss
 from .attention import MultiheadAttention as MultiheadAttention
 from .batchnorm import BatchNorm1d as BatchNorm1d
 from .batchnorm import BatchNorm2d as BatchNorm2d
+from .batchnorm import BatchNorm3d as BatchNorm3d
+from .batchnorm import SyncBatchNorm as SyncBatchNorm
 from .container import ChildRunner as ChildRunner
 from .container import Lambda as Lambda
 from .container import ModuleDict as ModuleDict
@@ -50,9 +53,12 @@ from .conv import Conv2d as Conv2d
 from .conv import Conv3d as Conv3d
 from .conv import ConvTranspose1d as ConvTranspose1d
 from .conv import ConvTranspose2d as ConvTranspose2d
+from .dropout import AlphaDropout as AlphaDropout
 from .dropout import Dropout as Dropout
 from .dropout import Dropout1d as Dropout1d
 from .dropout import Dropout2d as Dropout2d
+from .dropout import Dropout3d as Dropout3d
+from .dropout import FeatureAlphaDropout as FeatureAlphaDropout
 from .flatten import Flatten as Flatten
 from .flatten import Unflatten as Unflatten
 from .linear import Identity as Identity
@@ -82,10 +88,14 @@ from .loss_margin import SoftMarginLoss as SoftMarginLoss
 from .loss_margin import TripletMarginLoss as TripletMarginLoss
 from .loss_margin import TripletMarginWithDistanceLoss as TripletMarginWithDistanceLoss
 from .module import Module as Module
+from .normalization import CrossMapLRN2d as CrossMapLRN2d
 from .normalization import GroupNorm as GroupNorm
 from .normalization import InstanceNorm1d as InstanceNorm1d
 from .normalization import InstanceNorm2d as InstanceNorm2d
+from .normalization import InstanceNorm3d as InstanceNorm3d
 from .normalization import LayerNorm as LayerNorm
+from .normalization import LocalResponseNorm as LocalResponseNorm
+from .normalization import RMSNorm as RMSNorm
 from .pooling import AdaptiveAvgPool1d as AdaptiveAvgPool1d
 from .pooling import AdaptiveAvgPool2d as AdaptiveAvgPool2d
 from .pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
@@ -105,25 +115,31 @@ from .rnn import RNNBase as RNNBase
 from .rnn import RNNCell as RNNCell
 from .rnn import RNNCellBase as RNNCellBase
 from .sparse import Embedding as Embedding
+from .sparse import EmbeddingBag as EmbeddingBag
 from .summary import summary as summary
 from .tied import Tied as Tied
 from .tied import tied_keys as tied_keys
 from .transformer import TransformerEncoder as TransformerEncoder
 from .transformer import TransformerEncoderLayer as TransformerEncoderLayer
 from .transformer import generate_square_subsequent_mask as generate_square_subsequent_mask
-from . import utils as utils
+from .transformer_decoder import TransformerDecoder as TransformerDecoder
+from .transformer_decoder import TransformerDecoderLayer as TransformerDecoderLayer
+from .transformer_model import Transformer as Transformer
 
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "CELU",
     "CTCLoss",
     "ChildRunner",
@@ -134,11 +150,15 @@ __all__ = [
     "ConvTranspose2d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "CrossMapLRN2d",
     "Dropout",
     "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
     "ELU",
     "Embedding",
+    "EmbeddingBag",
+    "FeatureAlphaDropout",
     "Flatten",
     "GELU",
     "GLU",
@@ -155,6 +175,7 @@ __all__ = [
     "Identity",
     "InstanceNorm1d",
     "InstanceNorm2d",
+    "InstanceNorm3d",
     "KLDivLoss",
     "L1Loss",
     "LSTM",
@@ -165,6 +186,7 @@ __all__ = [
     "Linear",
     "LinearCrossEntropyLoss",
     "LinearCrossEntropyOptions",
+    "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
@@ -186,6 +208,7 @@ __all__ = [
     "Parallel",
     "PoissonNLLLoss",
     "Policy",
+    "RMSNorm",
     "RNN",
     "RNNBase",
     "RNNCell",
@@ -206,10 +229,14 @@ __all__ = [
     "Softplus",
     "Softshrink",
     "Softsign",
+    "SyncBatchNorm",
     "Tanh",
     "Tanhshrink",
     "Threshold",
     "Tied",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "TripletMarginLoss",

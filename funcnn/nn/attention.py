@@ -57,7 +57,9 @@ class MultiheadAttention(Module):
       num_heads: number of heads ``H``; ``E % H == 0``, each head has ``E // H`` features.
       dropout: dropout probability on the attention weights (only with ``train=True``).
       bias: learn biases for the input and output projections.
-      add_bias_kv, add_zero_attn: not supported (must be False).
+      add_bias_kv: learn a key ``bias_k`` and a value ``bias_v`` appended to every
+        key/value sequence after the projection.
+      add_zero_attn: append an all-zero key and value per head (after ``bias_k``).
       kdim: features of the keys (default ``E``).
       vdim: features of the values (default ``E``).
       batch_first: inputs and output are ``(N, L, E)`` instead of ``(L, N, E)``.
@@ -67,7 +69,8 @@ class MultiheadAttention(Module):
     (xavier-uniform) when ``kdim == vdim == E``, else ``q_proj_weight (E, E)``,
     ``k_proj_weight (E, kdim)``, ``v_proj_weight (E, vdim)`` (each xavier-uniform);
     ``in_proj_bias (3E,)`` zeros; ``out_proj.weight (E, E)`` ``U(±1/sqrt(E))`` as a Linear;
-    ``out_proj.bias (E,)`` zeros.
+    ``out_proj.bias (E,)`` zeros; with ``add_bias_kv``, ``bias_k`` and ``bias_v``
+    ``(1, 1, E)`` (xavier-normal).
 
     ``apply(params, query, key, value, key_padding_mask=None, need_weights=True,
     attn_mask=None, average_attn_weights=True, is_causal=False, *, key=None, train=False)``
@@ -84,7 +87,8 @@ class MultiheadAttention(Module):
 
     Returns ``(attn_output, attn_weights)``: the output in the query's layout and, when
     ``need_weights``, weights ``(N, L, S)`` averaged over heads or ``(N, H, L, S)`` per
-    head (unbatched: without ``N``), else ``None``. A query whose keys are all masked
+    head (unbatched: without ``N``), else ``None``; ``S`` counts the keys appended by
+    ``add_bias_kv`` and ``add_zero_attn``. A query whose keys are all masked
     gets NaN with ``need_weights=True`` and zeros without, as in PyTorch.
     """
 
@@ -108,9 +112,7 @@ class MultiheadAttention(Module):
         if embed_dim % num_heads:
             raise ValueError(f"{owner}: `embed_dim` (={embed_dim}) must be divisible by `num_heads` (={num_heads})")
         check_probability(owner, "dropout", dropout)
-        for name, flag in (("add_bias_kv", add_bias_kv), ("add_zero_attn", add_zero_attn)):
-            if flag:
-                raise ValueError(f"{owner}: `{name}=True` is not supported; pass {name}=False")
+        self.add_bias_kv, self.add_zero_attn = bool(add_bias_kv), bool(add_zero_attn)
         self.kdim = embed_dim if kdim is None else kdim
         self.vdim = embed_dim if vdim is None else vdim
         check_positive(owner, "kdim", self.kdim)
@@ -136,6 +138,10 @@ class MultiheadAttention(Module):
                 params[f"{name}_proj_weight"] = init_.xavier_uniform(keys[i], (E, dim), self.dtype)
         if self.bias:
             params["in_proj_bias"] = init_.zeros(None, (3 * E,), self.dtype)
+        if self.add_bias_kv:
+            key_k, key_v = _rng.split(jax.random.fold_in(key, 4), 2)  # the four keys above stay as they were
+            params["bias_k"] = init_.xavier_normal(key_k, (1, 1, E), self.dtype)
+            params["bias_v"] = init_.xavier_normal(key_v, (1, 1, E), self.dtype)
         out = {"weight": self.out_proj.init(keys[3])["weight"]}
         if self.bias:
             out["bias"] = init_.zeros(None, (E,), self.dtype)
@@ -200,6 +206,9 @@ class MultiheadAttention(Module):
             average_attn_weights=average_attn_weights,
             is_causal=is_causal,
             dropout_key=key,
+            bias_k=params.get("bias_k"),
+            bias_v=params.get("bias_v"),
+            add_zero_attn=self.add_zero_attn,
         )
         if self.batch_first and batched:
             out = jnp.swapaxes(out, 0, 1)

@@ -1,4 +1,4 @@
-"""`BatchNorm1d` and `BatchNorm2d`, and the running-statistics base they share with instance norm.
+"""`BatchNorm1d`/`2d`/`3d` and `SyncBatchNorm`, and the running-statistics base they share with instance norm.
 
 Parameters ``weight`` (ones) and ``bias`` (zeros), shape ``(num_features,)``, exist
 when ``affine``. Buffers ``running_mean`` (zeros), ``running_var`` (ones) and
@@ -29,6 +29,7 @@ Examples:
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import jax
@@ -142,7 +143,12 @@ class _BatchNorm(_NormBase):
         train: bool = False,
     ) -> tuple[jax.Array, State]:
         owner = repr(self)
-        check_ndim(owner, input, self._ndims, self._layout)
+        if self._ndims:
+            check_ndim(owner, input, self._ndims, self._layout)
+        elif len(shape_of(input)) < 2:  # SyncBatchNorm: any rank >= 2
+            raise ValueError(
+                f"{owner}: expected an input of shape (N, C, *) with at least 2 dimensions, got shape {shape_of(input)}"
+            )
         self._check_channels(owner, input, 1)
         mean, var, count = self._buffers(owner, state)
         momentum: Any = self.momentum
@@ -201,3 +207,103 @@ class BatchNorm2d(_BatchNorm):
 
     _ndims = (4,)
     _layout = "(N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of ``(N, C, D, H, W)`` inputs over ``N``, ``D``, ``H`` and ``W``.
+
+    Arguments as `BatchNorm1d`. Shapes: ``(N, C, D, H, W) -> (N, C, D, H, W)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> bn = nn.BatchNorm3d(2)
+      >>> params, state = bn.init(jax.random.key(0)), bn.init_state()
+      >>> y, state = bn.apply_with_state(params, state, jnp.ones((2, 2, 3, 3, 3)), train=True)
+      >>> y.shape, int(state["num_batches_tracked"])
+      ((2, 2, 3, 3, 3), 1)
+    """
+
+    _ndims = (5,)
+    _layout = "(N, C, D, H, W)"
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalisation of ``(N, C, *)`` inputs of any rank, with statistics over the global batch.
+
+    In funcnn every `BatchNorm` already computes the statistics of the *whole* batch
+    it is given: under ``jax.jit`` with the batch sharded over a `jax.sharding` mesh
+    (`funcnn.parallel`), the mean and variance reductions are global, exactly what
+    PyTorch's ``SyncBatchNorm`` gathers across processes. So ``SyncBatchNorm`` is
+    `BatchNorm1d` with PyTorch's constructor and any input rank ``>= 2``;
+    ``process_group`` is accepted for compatibility and unused (the mesh decides which
+    devices share statistics).
+
+    Args:
+      num_features: ``C``.
+      eps: added to the variance for stability.
+      momentum: weight of the batch statistics in the running update; None for a
+        cumulative average.
+      affine: learn ``weight`` and ``bias``.
+      track_running_stats: keep running statistics in ``state``.
+      process_group: PyTorch's process group; unused (see above).
+      bias: with ``affine``, whether to learn ``bias``.
+      dtype: dtype of parameters and running statistics.
+
+    Shapes: ``(N, C, *) -> (N, C, *)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> bn = nn.SyncBatchNorm(3)
+      >>> y, state = bn.apply_with_state(bn.init(jax.random.key(0)), bn.init_state(), jnp.ones((2, 3, 4, 4, 4, 2)), train=True)
+      >>> y.shape
+      (2, 3, 4, 4, 4, 2)
+      >>> model = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)))
+      >>> [type(m).__name__ for _, m in model.named_modules()]
+      ['Sequential', 'Linear', 'SyncBatchNorm']
+    """
+
+    _ndims = ()
+    _layout = "(N, C, *)"
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group: Any = None,
+        *,
+        bias: bool = True,
+        dtype: Any = jnp.float32,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias, dtype=dtype)
+        self.process_group = process_group
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """A copy of ``module`` with every `BatchNorm1d`/`2d`/`3d` in it made a `SyncBatchNorm`.
+
+        Parameters and buffers keep their keys and shapes, so the ``params`` and
+        ``state`` of the original model work unchanged with the copy.
+
+        Args:
+          module: any funcnn module.
+          process_group: stored on each converted layer; unused (see the class notes).
+
+        Returns:
+          The converted copy (``module`` itself is left as it was).
+
+        Examples:
+          >>> from funcnn import nn
+          >>> nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm2d(4)).num_features
+          4
+        """
+        converted = copy.deepcopy(module)
+        for _, m in converted.named_modules():
+            if isinstance(m, _BatchNorm) and not isinstance(m, cls):
+                m.__class__ = cls
+                m.process_group = process_group
+        return converted

@@ -1,4 +1,4 @@
-"""`Dropout`, `Dropout1d` and `Dropout2d`: identity unless ``train=True``.
+"""`Dropout`, `Dropout1d`/`2d`/`3d`, `AlphaDropout` and `FeatureAlphaDropout`: identity unless ``train=True``.
 
 ``p`` is the probability of *dropping*; survivors are scaled by ``1 / (1 - p)``. With
 ``train=True`` a layer samples its mask from the ``key`` it is given, so it needs one
@@ -24,8 +24,8 @@ from __future__ import annotations
 import jax
 from jax.typing import ArrayLike
 
-from ._checks import check_probability
-from .functional.dropout import _dropout, _dropout_nd
+from ._checks import check_probability, shape_of
+from .functional.dropout import _alpha_dropout, _dropout, _dropout_nd
 from .module import Module, Params, check_train_key
 
 
@@ -90,3 +90,74 @@ class Dropout2d(_DropoutNd):
 
     def _drop(self, owner: str, input: ArrayLike, train: bool, key: jax.Array | None) -> jax.Array:
         return _dropout_nd(owner, input, self.p, train, key, (3, 4), "(N, C, L) or (N, C, H, W)")
+
+
+class Dropout3d(_DropoutNd):
+    """Zeroes whole channels (``input[n, c]``) with probability ``p`` when ``train=True``.
+
+    Args:
+      p: drop probability in ``[0, 1]``.
+      inplace: accepted for compatibility; no effect.
+
+    Shapes: ``(N, C, D, H, W) -> (N, C, D, H, W)``, ``(C, D, H, W) -> (C, D, H, W)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.Dropout3d(0.5).apply({}, jnp.ones((2, 3, 2, 2, 2)), key=jax.random.key(0), train=True).shape
+      (2, 3, 2, 2, 2)
+    """
+
+    def _drop(self, owner: str, input: ArrayLike, train: bool, key: jax.Array | None) -> jax.Array:
+        return _dropout_nd(owner, input, self.p, train, key, (4, 5), "(C, D, H, W) or (N, C, D, H, W)")
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout for SELU networks: keeps zero mean and unit variance (`funcnn.nn.functional.alpha_dropout`).
+
+    Dropped entries become SELU's negative saturation, then an affine map restores the
+    mean and variance. Identity unless ``train=True``.
+
+    Args:
+      p: drop probability in ``[0, 1]``.
+      inplace: accepted for compatibility; no effect.
+
+    Shapes: ``(*) -> (*)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.AlphaDropout(0.2)
+      AlphaDropout(p=0.2, inplace=False)
+      >>> nn.AlphaDropout(0.2).apply({}, jnp.ones(4), key=jax.random.key(0), train=True).shape
+      (4,)
+    """
+
+    def _drop(self, owner: str, input: ArrayLike, train: bool, key: jax.Array | None) -> jax.Array:
+        return _alpha_dropout(owner, input, self.p, train, key)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels: ``input[n, c]`` is dropped or kept as a whole.
+
+    Args:
+      p: drop probability in ``[0, 1]``.
+      inplace: accepted for compatibility; no effect.
+
+    Shapes: ``(N, C, *) -> (N, C, *)``, at least 2 dimensions.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.FeatureAlphaDropout(0.5).apply({}, jnp.ones((2, 3, 4)), key=jax.random.key(0), train=True).shape
+      (2, 3, 4)
+    """
+
+    def _drop(self, owner: str, input: ArrayLike, train: bool, key: jax.Array | None) -> jax.Array:
+        shape = shape_of(input)
+        if len(shape) < 2:
+            raise ValueError(
+                f"{owner}: expected an input of shape (N, C, *) with at least 2 dimensions, got shape {shape}; "
+                f"use AlphaDropout for 1-D inputs"
+            )
+        return _alpha_dropout(owner, input, self.p, train, key, shape[:2] + (1,) * (len(shape) - 2))

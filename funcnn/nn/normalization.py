@@ -1,4 +1,4 @@
-"""`LayerNorm`, `GroupNorm`, `InstanceNorm1d` and `InstanceNorm2d`.
+"""`LayerNorm`, `RMSNorm`, `GroupNorm`, `InstanceNorm1d`/`2d`/`3d`, `LocalResponseNorm` and `CrossMapLRN2d`.
 
 LayerNorm and GroupNorm normalise each sample by its own statistics, in training and
 evaluation alike, and have no buffers. Instance norm does the same per channel; with
@@ -28,7 +28,9 @@ from jax.typing import ArrayLike
 
 from ._checks import check_ndim, check_positive, shape_of
 from .batchnorm import _check_eps, _NormBase, _affine_params
+from .functional.local_response_norm import _check_lrn_args, _cross_map_lrn2d, _local_response_norm
 from .functional.normalization import _group_norm, _instance_norm, _layer_norm, _normalized_shape
+from .functional.rms_norm import _check_rms_eps, _rms_norm
 from .module import Module, Params, State
 
 
@@ -127,6 +129,23 @@ class InstanceNorm2d(_InstanceNorm):
 
     _batched_ndim = 4
     _layout = "(C, H, W) or (N, C, H, W)"
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of ``(N, C, D, H, W)`` or unbatched ``(C, D, H, W)`` inputs over ``D, H, W``.
+
+    Arguments as `InstanceNorm1d`. Shapes: ``(N, C, D, H, W) -> (N, C, D, H, W)``,
+    ``(C, D, H, W) -> (C, D, H, W)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.InstanceNorm3d(2).apply({}, jnp.ones((3, 2, 2, 2, 2))).shape
+      (3, 2, 2, 2, 2)
+    """
+
+    _batched_ndim = 5
+    _layout = "(C, D, H, W) or (N, C, D, H, W)"
 
 
 class LayerNorm(Module):
@@ -228,3 +247,114 @@ class GroupNorm(Module):
                 f"got shape {shape}"
             )
         return _group_norm(owner, input, self.num_groups, params.get("weight"), params.get("bias"), self.eps)
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dimensions.
+
+    ``y = x / sqrt(mean(x**2) + eps) * weight`` (`funcnn.nn.functional.rms_norm`).
+
+    Args:
+      normalized_shape: an int ``D`` (the last dimension) or a tuple of trailing sizes.
+      eps: added to the mean square; None (the default) for the machine epsilon of the
+        computation type, as in PyTorch.
+      elementwise_affine: learn ``weight`` (ones) of shape ``normalized_shape``.
+      dtype: parameter dtype.
+
+    Shapes: ``(*, *normalized_shape) -> (*, *normalized_shape)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> norm = nn.RMSNorm(2)
+      >>> norm
+      RMSNorm((2,), eps=None, elementwise_affine=True)
+      >>> norm.apply(norm.init(jax.random.key(0)), jnp.array([[3.0, 4.0]])).round(4).tolist()
+      [[0.8485, 1.1314]]
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        *,
+        dtype: Any = jnp.float32,
+    ) -> None:
+        self.normalized_shape = _normalized_shape("RMSNorm", normalized_shape)
+        _check_rms_eps("RMSNorm", eps)
+        self.eps, self.elementwise_affine, self.dtype = eps, elementwise_affine, dtype
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+    def init(self, key: jax.Array) -> Params:
+        return _affine_params(self.elementwise_affine, False, tuple(self.normalized_shape), self.dtype)
+
+    def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
+        return _rms_norm(repr(self), input, self.normalized_shape, params.get("weight"), self.eps)
+
+
+class LocalResponseNorm(Module):
+    """Local response normalisation across channels (`funcnn.nn.functional.local_response_norm`).
+
+    ``y[:, c] = x[:, c] / (k + alpha / size * sum of x[:, c']**2 over size neighbouring channels)**beta``.
+
+    Args:
+      size: channels in the window.
+      alpha: multiplier of the windowed mean square.
+      beta: exponent.
+      k: additive constant.
+
+    Shapes: ``(N, C, *) -> (N, C, *)``, at least 3 dimensions.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> lrn = nn.LocalResponseNorm(2)
+      >>> lrn
+      LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=1.0)
+      >>> lrn.apply({}, jnp.ones((2, 4, 5, 5))).shape
+      (2, 4, 5, 5)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        _check_lrn_args(type(self).__name__, size, alpha, beta, k)
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+    def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
+        return _local_response_norm(repr(self), input, self.size, self.alpha, self.beta, self.k)
+
+
+class CrossMapLRN2d(LocalResponseNorm):
+    """PyTorch's legacy cross-map LRN of ``(N, C, H, W)`` inputs, its numbers and gradients included.
+
+    The same idea as `LocalResponseNorm` with a window of channels
+    ``c - (size - 1) // 2 .. c + (size - 1) // 2``, computed by PyTorch's legacy
+    running-sum kernel, which never drops channel 0 from the sum once the window has
+    passed it; its hand-written backward is not the exact derivative of that forward.
+    Both quirks are reproduced, so the same weights train as under PyTorch.
+
+    Args:
+      size: channels in the window.
+      alpha: multiplier of the windowed mean square.
+      beta: exponent.
+      k: additive constant.
+
+    Shapes: ``(N, C, H, W) -> (N, C, H, W)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.CrossMapLRN2d(3).apply({}, jnp.ones((1, 4, 2, 2))).shape
+      (1, 4, 2, 2)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        super().__init__(size, alpha, beta, k)
+
+    def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
+        return _cross_map_lrn2d(repr(self), input, self.size, self.alpha, self.beta, self.k)

@@ -1,9 +1,12 @@
-"""`Embedding`: a lookup table of ``num_embeddings`` rows of size ``embedding_dim``.
+"""`Embedding` and `EmbeddingBag`: lookup tables of ``num_embeddings`` rows of size ``embedding_dim``.
 
 The weight starts as ``N(0, 1)`` with the ``padding_idx`` row (if any) zeroed, as in
 PyTorch; that row then receives no gradient. Indices must be integers in
 ``[0, num_embeddings)``: an eager call raises on an out-of-range index, a compiled one
-returns NaN rows for it (see `funcnn.nn.functional.embedding`).
+returns NaN rows for it (see `funcnn.nn.functional.embedding`). With ``max_norm`` the
+looked-up rows are renormalised on every call and the weight is left unchanged,
+where PyTorch rescales its stored rows in place (same outputs and gradients; see
+`funcnn.nn.functional.sparse`).
 
 Examples:
   >>> import jax, jax.numpy as jnp
@@ -25,8 +28,8 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from . import init as init_
-from ._checks import check_positive
-from .functional.sparse import _check_padding_idx, _check_unsupported, _embedding
+from ._checks import check_choice, check_positive
+from .functional.sparse import _BAG_MODES, _check_max_norm, _check_padding_idx, _embedding, _embedding_bag
 from .module import Module, Params
 
 
@@ -38,9 +41,10 @@ class Embedding(Module):
       embedding_dim: size of each row.
       padding_idx: a row kept at zero at init that receives no gradient; negative
         values count from the end.
-      max_norm: must be None (PyTorch renormalises rows in place; not supported).
-      norm_type: the norm for ``max_norm``; unused.
-      scale_grad_by_freq: must be False (not supported).
+      max_norm: looked-up rows with a larger norm are scaled down to it; the weight
+        itself is not changed (see the module notes).
+      norm_type: the ``p`` of the norm for ``max_norm``.
+      scale_grad_by_freq: divide each row's gradient by its index's count in the input.
       sparse: accepted for compatibility; JAX gradients are dense either way.
       dtype: weight dtype.
 
@@ -63,15 +67,22 @@ class Embedding(Module):
     ) -> None:
         check_positive("Embedding", "num_embeddings", num_embeddings)
         check_positive("Embedding", "embedding_dim", embedding_dim)
-        _check_unsupported("Embedding", max_norm, scale_grad_by_freq)
+        _check_max_norm("Embedding", max_norm, norm_type)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = _check_padding_idx("Embedding", padding_idx, num_embeddings)
-        self.norm_type, self.sparse, self.dtype = norm_type, sparse, dtype
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.sparse, self.dtype = sparse, dtype
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
         if self.sparse:
             s += ", sparse=True"
         return s
@@ -83,4 +94,111 @@ class Embedding(Module):
         return {"weight": weight}
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return _embedding(repr(self), input, params["weight"], self.padding_idx)
+        return _embedding(
+            repr(self), input, params["weight"], self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq
+        )
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima of bags of embedding rows (`funcnn.nn.functional.embedding_bag`).
+
+    Args:
+      num_embeddings: number of rows.
+      embedding_dim: size of each row.
+      max_norm: looked-up rows with a larger norm are scaled down to it; the weight
+        itself is not changed (see the module notes).
+      norm_type: the ``p`` of the norm for ``max_norm``.
+      scale_grad_by_freq: must be False (see `funcnn.nn.functional.embedding_bag`).
+      mode: ``"sum"``, ``"mean"`` or ``"max"`` over each bag.
+      sparse: accepted for compatibility; JAX gradients are dense either way.
+      include_last_offset: ``offsets`` has one more entry, the end of the last bag
+        (``len(input)``).
+      padding_idx: an index left out of every bag; its row starts at zero.
+      dtype: weight dtype.
+
+    Params: ``weight (num_embeddings, embedding_dim)``, ``N(0, 1)`` as in PyTorch.
+
+    ``apply(params, input, offsets=None, per_sample_weights=None)``: ``input`` ``(B, N)``
+    (one bag per row) or ``(L,)`` with ``offsets`` ``(B,)`` (``(B + 1,)`` with
+    ``include_last_offset``); ``per_sample_weights`` of ``input``'s shape scales each row
+    (``mode="sum"`` only). Returns ``(B, embedding_dim)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
+      >>> bag
+      EmbeddingBag(10, 3, mode='sum')
+      >>> params = bag.init(jax.random.key(0))
+      >>> bag.apply(params, jnp.array([1, 2, 4, 5, 4]), jnp.array([0, 2])).shape
+      (2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        *,
+        dtype: Any = jnp.float32,
+    ) -> None:
+        check_positive("EmbeddingBag", "num_embeddings", num_embeddings)
+        check_positive("EmbeddingBag", "embedding_dim", embedding_dim)
+        _check_max_norm("EmbeddingBag", max_norm, norm_type)
+        check_choice("EmbeddingBag", "mode", mode, _BAG_MODES)
+        if scale_grad_by_freq:
+            raise ValueError(
+                "EmbeddingBag: scale_grad_by_freq=True is not supported (PyTorch's CPU gradients for it do not "
+                "follow its documented rule); pass scale_grad_by_freq=False"
+            )
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
+        self.padding_idx = _check_padding_idx("EmbeddingBag", padding_idx, num_embeddings)
+        self.dtype = dtype
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm!r}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type!r}"
+        if self.scale_grad_by_freq:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq!r}"
+        s += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx!r}"
+        return s
+
+    def init(self, key: jax.Array) -> Params:
+        return Embedding.init(self, key)  # type: ignore[arg-type]  # same table, same rule
+
+    def forward(
+        self,
+        params: Params,
+        input: ArrayLike,
+        offsets: ArrayLike | None = None,
+        per_sample_weights: ArrayLike | None = None,
+        *,
+        key: Any = None,
+        train: bool = False,
+    ) -> jax.Array:
+        return _embedding_bag(
+            repr(self),
+            input,
+            params["weight"],
+            offsets,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.mode,
+            per_sample_weights,
+            self.include_last_offset,
+            self.padding_idx,
+        )

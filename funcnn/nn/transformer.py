@@ -64,6 +64,20 @@ def generate_square_subsequent_mask(sz: int, dtype: Any = jnp.float32) -> jax.Ar
     return jnp.where(jnp.triu(jnp.ones((sz, sz), bool), k=1), -jnp.inf, 0.0).astype(dtype)
 
 
+def _check_activation(owner: str, activation: Any) -> None:
+    """A transformer layer's ``activation``: 'relu', 'gelu', a function or a module."""
+    if isinstance(activation, str):
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"{owner}: `activation` must be 'relu', 'gelu', a function or a module, got {activation!r}"
+            )
+    elif not callable(activation) and not isinstance(activation, Module):
+        raise TypeError(
+            f"{owner}: `activation` must be 'relu', 'gelu', a function or a module, "
+            f"got a {type(activation).__name__}"
+        )
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention and a feed-forward block, each with a residual connection and LayerNorm.
 
@@ -112,16 +126,7 @@ class TransformerEncoderLayer(Module):
         owner = f"TransformerEncoderLayer(d_model={d_model}, nhead={nhead})"
         check_positive(owner, "dim_feedforward", dim_feedforward)
         check_probability(owner, "dropout", dropout)
-        if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(
-                    f"{owner}: `activation` must be 'relu', 'gelu', a function or a module, got {activation!r}"
-                )
-        elif not callable(activation) and not isinstance(activation, Module):
-            raise TypeError(
-                f"{owner}: `activation` must be 'relu', 'gelu', a function or a module, "
-                f"got a {type(activation).__name__}"
-            )
+        _check_activation(owner, activation)
         self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
         self.dropout_p, self.activation, self.layer_norm_eps = float(dropout), activation, layer_norm_eps
         self.batch_first, self.norm_first, self.bias = batch_first, norm_first, bias

@@ -1,4 +1,5 @@
-"""Cases for BatchNorm1d/2d, InstanceNorm1d/2d, LayerNorm and GroupNorm."""
+"""Cases for BatchNorm1d/2d/3d, SyncBatchNorm, InstanceNorm1d/2d/3d, LayerNorm, RMSNorm, GroupNorm,
+LocalResponseNorm and CrossMapLRN2d."""
 
 from __future__ import annotations
 
@@ -144,5 +145,86 @@ CASES = [
         lambda: nn.GroupNorm(4, 4, eps=1e-3, affine=False),
         lambda: torch.nn.GroupNorm(4, 4, eps=1e-3, affine=False),
         (2, 4, 6),
+    ),
+    # BatchNorm3d and SyncBatchNorm (any rank >= 2; on one process torch's SyncBatchNorm is BatchNorm).
+    _case("batchnorm3d-train", lambda: nn.BatchNorm3d(3), lambda: torch.nn.BatchNorm3d(3), (2, 3, 2, 3, 2), train=True, steps=2),
+    _case("batchnorm3d-eval", lambda: nn.BatchNorm3d(2), lambda: torch.nn.BatchNorm3d(2), (2, 2, 3, 2, 2)),
+    _case(
+        "syncbatchnorm-2d-input-train",
+        lambda: nn.SyncBatchNorm(3, momentum=None),
+        lambda: torch.nn.SyncBatchNorm(3, momentum=None),
+        (5, 3),
+        train=True,
+        steps=2,
+    ),
+    _case(
+        "syncbatchnorm-6d-input-train",
+        lambda: nn.SyncBatchNorm(2, eps=1e-3, affine=False),
+        lambda: torch.nn.SyncBatchNorm(2, eps=1e-3, affine=False),
+        (2, 2, 2, 1, 3, 2),
+        train=True,
+        steps=2,
+    ),
+    _case("syncbatchnorm-4d-eval", lambda: nn.SyncBatchNorm(3), lambda: torch.nn.SyncBatchNorm(3), (2, 3, 2, 2)),
+    # InstanceNorm3d.
+    _case(
+        "instancenorm3d-affine",
+        lambda: nn.InstanceNorm3d(2, affine=True),
+        lambda: torch.nn.InstanceNorm3d(2, affine=True),
+        (2, 2, 2, 3, 2),
+    ),
+    _case(
+        "instancenorm3d-unbatched-tracking-train",
+        lambda: nn.InstanceNorm3d(3, track_running_stats=True),
+        lambda: torch.nn.InstanceNorm3d(3, track_running_stats=True),
+        (3, 2, 2, 3),
+        train=True,
+        steps=2,
+    ),
+    # RMSNorm: eps=None is the machine epsilon, as in torch.
+    _case("rmsnorm-1dim", lambda: nn.RMSNorm(5), lambda: torch.nn.RMSNorm(5), (3, 5)),
+    _case(
+        "rmsnorm-2dims-eps",
+        lambda: nn.RMSNorm([3, 2], eps=1e-2),
+        lambda: torch.nn.RMSNorm([3, 2], eps=1e-2),
+        (2, 4, 3, 2),
+    ),
+    _case(
+        "rmsnorm-no-affine-unbatched",
+        lambda: nn.RMSNorm(4, elementwise_affine=False),
+        lambda: torch.nn.RMSNorm(4, elementwise_affine=False),
+        (4,),
+    ),
+    # LocalResponseNorm over 3-D, 4-D and 5-D inputs; odd and even windows.
+    _case("lrn-3d-input", lambda: nn.LocalResponseNorm(3), lambda: torch.nn.LocalResponseNorm(3), (2, 5, 4)),
+    _case(
+        "lrn-4d-even-size",
+        lambda: nn.LocalResponseNorm(4, alpha=0.3, beta=0.6, k=2.0),
+        lambda: torch.nn.LocalResponseNorm(4, alpha=0.3, beta=0.6, k=2.0),
+        (2, 5, 3, 2),
+    ),
+    _case(
+        "lrn-5d-window-wider-than-channels",
+        lambda: nn.LocalResponseNorm(7, alpha=0.5),
+        lambda: torch.nn.LocalResponseNorm(7, alpha=0.5),
+        (1, 3, 2, 2, 2),
+    ),
+    # CrossMapLRN2d: torch's legacy kernel, forward and hand-written backward.
+    _case(
+        "crossmaplrn2d-narrow-channels",
+        lambda: nn.CrossMapLRN2d(6, alpha=0.2),
+        lambda: torch.nn.CrossMapLRN2d(6, alpha=0.2),
+        (2, 3, 2, 2),
+    ),
+    _case(
+        "crossmaplrn2d-wide",
+        lambda: nn.CrossMapLRN2d(3, alpha=0.4, beta=0.5, k=2.0),
+        lambda: torch.nn.CrossMapLRN2d(3, alpha=0.4, beta=0.5, k=2.0),
+        (2, 7, 2, 3),
+        # torch's hand-written backward is not the derivative of its forward once the
+        # window slides past channel 0 (reproduced on purpose), so finite differences
+        # disagree; the gradients are still compared with torch's.
+        grad_check=False,
+        vmap=True,
     ),
 ]

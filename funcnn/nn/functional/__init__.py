@@ -2,7 +2,6 @@
 
 Every layer in `funcnn.nn` is a thin wrapper of the functions here.
 """
-
 from .activation import elu as elu
 from .activation import gelu as gelu
 from .activation import glu as glu
@@ -38,10 +37,14 @@ from .conv import conv3d as conv3d
 from .conv import conv_transpose1d as conv_transpose1d
 from .conv import conv_transpose2d as conv_transpose2d
 from .conv import pad as pad
+from .dropout import alpha_dropout as alpha_dropout
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
+from .dropout import dropout3d as dropout3d
+from .dropout import feature_alpha_dropout as feature_alpha_dropout
 from .linear import linear as linear
+from .local_response_norm import local_response_norm as local_response_norm
 from .loss import gaussian_nll_loss as gaussian_nll_loss
 from .loss import huber_loss as huber_loss
 from .loss import l1_loss as l1_loss
@@ -76,6 +79,7 @@ from .pooling import avg_pool1d as avg_pool1d
 from .pooling import avg_pool2d as avg_pool2d
 from .pooling import max_pool1d as max_pool1d
 from .pooling import max_pool2d as max_pool2d
+from .rms_norm import rms_norm as rms_norm
 from .rnn import gru as gru
 from .rnn import lstm as lstm
 from .rnn import rnn_relu as rnn_relu
@@ -85,12 +89,14 @@ from .rnn_cell import lstm_cell as lstm_cell
 from .rnn_cell import rnn_relu_cell as rnn_relu_cell
 from .rnn_cell import rnn_tanh_cell as rnn_tanh_cell
 from .sparse import embedding as embedding
+from .sparse import embedding_bag as embedding_bag
 
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
@@ -108,8 +114,11 @@ __all__ = [
     "dropout",
     "dropout1d",
     "dropout2d",
+    "dropout3d",
     "elu",
     "embedding",
+    "embedding_bag",
+    "feature_alpha_dropout",
     "gaussian_nll_loss",
     "gelu",
     "glu",
@@ -129,6 +138,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "linear_cross_entropy",
+    "local_response_norm",
     "log_softmax",
     "logsigmoid",
     "lstm",
@@ -148,6 +158,7 @@ __all__ = [
     "prelu",
     "relu",
     "relu6",
+    "rms_norm",
     "rnn_relu",
     "rnn_relu_cell",
     "rnn_tanh",

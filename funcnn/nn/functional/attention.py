@@ -199,6 +199,9 @@ def _mha(
     average_attn_weights: bool,
     is_causal: bool,
     dropout_key: jax.Array | None,
+    bias_k: Any = None,
+    bias_v: Any = None,
+    add_zero_attn: bool = False,
 ) -> tuple[jax.Array, jax.Array | None]:
     """Multi-head attention over ``(L, N, E)`` (or unbatched ``(L, E)``) inputs; see the public function."""
     for name, x in (("query", query), ("key", key), ("value", value)):
@@ -256,6 +259,12 @@ def _mha(
             f"({lead}, L, S) = ({N * num_heads}, {L}, {S}), got {mask.shape}"
         )
 
+    if (bias_k is None) != (bias_v is None):
+        raise ValueError(f"{owner}: pass both `bias_k` and `bias_v` or neither, got only one")
+    for name, b in (("bias_k", bias_k), ("bias_v", bias_v)):
+        if b is not None and shape_of(b) != (1, 1, embed_dim):
+            raise ValueError(f"{owner}: expected `{name}` of shape (1, 1, {embed_dim}), got {shape_of(b)}")
+
     q, k, v = (jnp.asarray(x) for x in (query, key, value))
     if not batched:
         q, k, v = q[:, None], k[:, None], v[:, None]
@@ -265,7 +274,18 @@ def _mha(
     def heads(x: jax.Array) -> jax.Array:  # (T, N, E) -> (N, H, T, head_dim)
         return x.reshape(x.shape[0], N, num_heads, head_dim).transpose(1, 2, 0, 3)
 
-    q, k, v = heads(linear(q, w_q, b_q)), heads(linear(k, w_k, b_k)), heads(linear(v, w_v, b_v))
+    q, k, v = linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+    if bias_k is not None:  # one learned key/value appended to every sequence
+        k = jnp.concatenate([k, jnp.broadcast_to(jnp.asarray(bias_k, k.dtype), (1, N, embed_dim))])
+        v = jnp.concatenate([v, jnp.broadcast_to(jnp.asarray(bias_v, v.dtype), (1, N, embed_dim))])
+    q, k, v = heads(q), heads(k), heads(v)
+    if add_zero_attn:  # one all-zero key/value per head appended
+        k = jnp.concatenate([k, jnp.zeros(k.shape[:2] + (1, head_dim), k.dtype)], axis=2)
+        v = jnp.concatenate([v, jnp.zeros(v.shape[:2] + (1, head_dim), v.dtype)], axis=2)
+    extra = (bias_k is not None) + bool(add_zero_attn)
+    if extra:  # the appended keys are never masked
+        pad = lambda m: None if m is None else jnp.pad(m, [(0, 0)] * (m.ndim - 1) + [(0, extra)])  # noqa: E731
+        mask, kpm, S = pad(mask), pad(kpm), S + extra
     bias = None
     if mask is not None:
         bias = mask if mask.ndim == 2 else mask.reshape(N, num_heads, L, S)
@@ -313,8 +333,8 @@ def multi_head_attention_forward(
 ) -> tuple[jax.Array, jax.Array | None]:
     """Multi-head attention, as ``torch.nn.functional.multi_head_attention_forward``.
 
-    Inputs are sequence-first. ``bias_k``, ``bias_v``, ``add_zero_attn``, ``static_k`` and
-    ``static_v`` exist for PyTorch's signature and must stay ``None``/False.
+    Inputs are sequence-first. ``static_k`` and ``static_v`` exist for PyTorch's
+    signature and must stay None.
 
     Args:
       query: ``(L, N, E)`` floating array, or unbatched ``(L, E)``.
@@ -325,7 +345,9 @@ def multi_head_attention_forward(
       in_proj_weight: packed ``(3E, E)`` q/k/v projection (when not
         ``use_separate_proj_weight``).
       in_proj_bias: ``(3E,)`` or None.
-      bias_k, bias_v, add_zero_attn: unsupported; None, None, False.
+      bias_k, bias_v: ``(1, 1, E)`` key and value appended to every sequence after the
+        projection (both or neither); masks get a column that keeps them.
+      add_zero_attn: append an all-zero key and value per head (after ``bias_k``).
       dropout_p: dropout on the attention weights, active when ``training``.
       out_proj_weight: ``(E, E)``.
       out_proj_bias: ``(E,)`` or None.
@@ -346,8 +368,9 @@ def multi_head_attention_forward(
 
     Returns:
       ``(attn_output, attn_weights)``: ``(L, N, E)`` (unbatched ``(L, E)``) and, when
-      ``need_weights``, ``(N, L, S)`` averaged or ``(N, H, L, S)`` per head (unbatched
-      without ``N``), else None. Weights are those after dropout, as in PyTorch.
+      ``need_weights``, ``(N, L, S')`` averaged or ``(N, H, L, S')`` per head (unbatched
+      without ``N``), else None, where ``S'`` counts the appended keys. Weights are those
+      after dropout, as in PyTorch.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -360,12 +383,9 @@ def multi_head_attention_forward(
       ((5, 2, 4), (2, 5, 5))
     """
     owner = "multi_head_attention_forward"
-    unsupported = {"bias_k": bias_k, "bias_v": bias_v, "static_k": static_k, "static_v": static_v}
-    for name, val in unsupported.items():
+    for name, val in (("static_k", static_k), ("static_v", static_v)):
         if val is not None:
             raise ValueError(f"{owner}: `{name}` is not supported, got an array; pass {name}=None")
-    if add_zero_attn:
-        raise ValueError(f"{owner}: add_zero_attn=True is not supported; pass add_zero_attn=False")
     if use_separate_proj_weight:
         if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
             raise ValueError(
@@ -404,4 +424,7 @@ def multi_head_attention_forward(
         average_attn_weights=average_attn_weights,
         is_causal=is_causal,
         dropout_key=dropout_key,
+        bias_k=bias_k,
+        bias_v=bias_v,
+        add_zero_attn=add_zero_attn,
     )
