@@ -45,12 +45,21 @@ CALLS = [
     ("adaptive_max_pool2d", ((4, 3),), {}),
     ("adaptive_avg_pool1d", (4,), {}),
     ("adaptive_max_pool1d", (3,), {}),
+    ("max_pool3d", ((2, 3, 2),), dict(stride=(2, 1, 2), padding=(1, 1, 0), dilation=(1, 1, 2), ceil_mode=True)),
+    ("avg_pool3d", (3,), dict(stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
+    ("avg_pool3d", ((2, 1, 3),), dict(stride=(1, 2, 2), padding=(1, 0, 1), divisor_override=4)),
+    ("adaptive_avg_pool3d", ((2, None, 3),), {}),
+    ("adaptive_max_pool3d", ((3, 2, 4),), {}),
 ]
+
+
+def _shape(name):
+    return {"1d": (2, 3, 7), "2d": (2, 3, 7, 6), "3d": (1, 2, 5, 4, 5)}[name[-2:]]
 
 
 @pytest.mark.parametrize("name, args, kwargs", CALLS, ids=[f"{n}-{a}-{k}" for n, a, k in CALLS])
 def test_functional_pooling_matches_torch(rng, name, args, kwargs) -> None:
-    x = rng.standard_normal((2, 3, 7, 6) if name.endswith("2d") else (2, 3, 7)).astype(np.float32)
+    x = rng.standard_normal(_shape(name)).astype(np.float32)
     y, _ = _value_and_grad(lambda a: getattr(F, name)(a, *args, **kwargs), x, None)
     g = rng.standard_normal(y.shape).astype(np.float32)
     y, dx = _value_and_grad(lambda a: getattr(F, name)(a, *args, **kwargs), x, g)
@@ -109,6 +118,10 @@ def test_adaptive_windows_follow_torch_rule() -> None:
         ("AdaptiveAvgPool1d", (5,), {}),
         ("AdaptiveMaxPool2d", (2,), {}),
         ("AdaptiveMaxPool1d", (4,), {}),
+        ("MaxPool3d", ((2, 1, 2),), dict(stride=1, padding=(1, 0, 1), return_indices=True)),
+        ("AvgPool3d", ((3, 2, 2),), dict(ceil_mode=True, divisor_override=3)),
+        ("AdaptiveAvgPool3d", ((2, None, 3),), {}),
+        ("AdaptiveMaxPool3d", (2,), dict(return_indices=True)),
     ],
 )
 def test_pooling_repr_matches_torch(layer, args, kwargs) -> None:
@@ -133,12 +146,10 @@ def test_pooling_layers_have_no_params_and_compile_once() -> None:
 # ----------------------------------------------------------------------------- errors
 CONSTRUCTOR_ERRORS = [
     (lambda: nn.MaxPool2d(3, padding=2), ValueError, "MaxPool2d: `padding` (=(2, 2)) must be at most half of `kernel_size` (=(3, 3))"),
-    (lambda: nn.MaxPool1d(2, return_indices=True), ValueError, "MaxPool1d: return_indices=True is not supported"),
     (lambda: nn.MaxPool2d(2, stride=0), ValueError, "MaxPool2d: `stride` must be positive, got 0"),
     (lambda: nn.MaxPool2d((2, 2, 2)), TypeError, "MaxPool2d: `kernel_size` must be an int or a tuple of 2 ints, got (2, 2, 2)"),
     (lambda: nn.AvgPool1d(2, padding=2), ValueError, "AvgPool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(2,))"),
     (lambda: nn.AvgPool2d(2, divisor_override=0), ValueError, "AvgPool2d: `divisor_override` must be a non-zero int or None, got 0"),
-    (lambda: nn.AdaptiveMaxPool2d(2, return_indices=True), ValueError, "AdaptiveMaxPool2d: return_indices=True is not supported"),
     (lambda: nn.AdaptiveAvgPool2d((2, -1)), ValueError, "AdaptiveAvgPool2d: `output_size` entries must be non-negative ints or None, got (2, -1)"),
     (lambda: nn.AdaptiveAvgPool1d((2, 3)), TypeError, "AdaptiveAvgPool1d: `output_size` must be an int or a tuple of 1 ints (or None), got (2, 3)"),
 ]
@@ -173,9 +184,6 @@ RUNTIME_ERRORS = [
         TypeError,
         "MaxPool1d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False): expected a floating-point input",
     ),
-    (lambda: F.max_pool2d(jnp.ones((1, 1, 4, 4)), 2, return_indices=True), ValueError, "max_pool2d: return_indices=True is not supported"),
-    (lambda: F.adaptive_max_pool1d(jnp.ones((1, 4)), 2, return_indices=True), ValueError, "adaptive_max_pool1d: return_indices=True is not supported"),
-    (lambda: F.adaptive_max_pool2d(jnp.ones((1, 4, 4)), 2, return_indices=True), ValueError, "adaptive_max_pool2d: return_indices=True is not supported"),
     (lambda: F.avg_pool2d(jnp.ones((1, 4, 4)), 2, divisor_override=1.5), ValueError, "avg_pool2d: `divisor_override` must be a non-zero int or None, got 1.5"),
     (lambda: F.avg_pool1d(jnp.ones((1, 4)), 3, padding=2), ValueError, "avg_pool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(3,))"),
 ]
@@ -185,3 +193,51 @@ RUNTIME_ERRORS = [
 def test_runtime_errors(call, error, message) -> None:
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+# ---------------------------------------------------------------------------- indices
+INDEX_CALLS = [
+    ("max_pool1d", (2, 3, 9), (3,), dict(stride=2, padding=1, dilation=2)),
+    ("max_pool2d", (2, 3, 7, 6), (3,), dict(stride=2, padding=1, ceil_mode=True)),
+    ("max_pool3d", (1, 2, 5, 4, 5), ((2, 3, 2),), dict(stride=(2, 1, 2), padding=(1, 1, 0), dilation=(1, 1, 2), ceil_mode=True)),
+    ("adaptive_max_pool1d", (3, 7), (4,), {}),
+    ("adaptive_max_pool2d", (2, 3, 7, 5), ((3, 2),), {}),
+    ("adaptive_max_pool3d", (2, 5, 4, 7), ((2, 3, 3),), {}),
+]
+
+
+@pytest.mark.parametrize("name, shape, args, kwargs", INDEX_CALLS, ids=[c[0] for c in INDEX_CALLS])
+def test_return_indices_match_torch_on_ties(rng, name, shape, args, kwargs) -> None:
+    # rounded values tie often: the index is the first maximum in row-major order, as in torch
+    x = np.round(rng.standard_normal(shape)).astype(np.float32)
+    y, i = getattr(F, name)(x, *args, return_indices=True, **kwargs)
+    ty, ti = getattr(torch.nn.functional, name)(torch.tensor(x), *args, return_indices=True, **kwargs)
+    _close(y, ty)
+    np.testing.assert_array_equal(np.asarray(i), ti.numpy())
+    assert i.dtype == jnp.int32
+    y2, i2 = getattr(F, f"{name}_with_indices")(x, *args, **kwargs)
+    np.testing.assert_array_equal(np.asarray(i2), ti.numpy())
+    _close(y2, ty)
+
+
+def test_indices_are_int64_under_x64() -> None:
+    with jax.enable_x64(True):
+        assert F.max_pool2d(jnp.ones((1, 4, 4)), 2, return_indices=True)[1].dtype == jnp.int64
+        assert F.adaptive_max_pool1d(jnp.ones((1, 4)), 0, return_indices=True)[1].dtype == jnp.int64
+
+
+def test_max_pool_index_of_a_window_of_minus_inf_is_its_first_inside_tap() -> None:
+    # nothing beats -inf, so torch reports the window's first position inside the input
+    x = np.full((1, 1, 5), -np.inf, np.float32)
+    _, i = F.max_pool1d(x, 3, stride=2, padding=1, dilation=2, return_indices=True)
+    _, ti = torch.nn.functional.max_pool1d(torch.tensor(x), 3, stride=2, padding=1, dilation=2, return_indices=True)
+    np.testing.assert_array_equal(np.asarray(i), ti.numpy())
+
+
+def test_max_pool_layers_return_indices() -> None:
+    x = jnp.arange(16.0).reshape(1, 4, 4)
+    values, indices = nn.MaxPool2d(2, return_indices=True).apply({}, x)
+    assert values.tolist() == [[[5.0, 7.0], [13.0, 15.0]]]
+    assert indices.tolist() == [[[5, 7], [13, 15]]]
+    values, indices = nn.AdaptiveMaxPool1d(2, return_indices=True).apply({}, x[0])
+    assert indices.tolist() == [[1, 3], [1, 3], [1, 3], [1, 3]]

@@ -16,6 +16,12 @@ from .activation import SiLU as SiLU
 from .activation import Softmax as Softmax
 from .activation import Softplus as Softplus
 from .activation import Tanh as Tanh
+from .adaptive_pooling import AdaptiveAvgPool1d as AdaptiveAvgPool1d
+from .adaptive_pooling import AdaptiveAvgPool2d as AdaptiveAvgPool2d
+from .adaptive_pooling import AdaptiveAvgPool3d as AdaptiveAvgPool3d
+from .adaptive_pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
+from .adaptive_pooling import AdaptiveMaxPool2d as AdaptiveMaxPool2d
+from .adaptive_pooling import AdaptiveMaxPool3d as AdaptiveMaxPool3d
 from .attention import MultiheadAttention as MultiheadAttention
 from .batchnorm import BatchNorm1d as BatchNorm1d
 from .batchnorm import BatchNorm2d as BatchNorm2d
@@ -55,14 +61,12 @@ from .normalization import GroupNorm as GroupNorm
 from .normalization import InstanceNorm1d as InstanceNorm1d
 from .normalization import InstanceNorm2d as InstanceNorm2d
 from .normalization import LayerNorm as LayerNorm
-from .pooling import AdaptiveAvgPool1d as AdaptiveAvgPool1d
-from .pooling import AdaptiveAvgPool2d as AdaptiveAvgPool2d
-from .pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
-from .pooling import AdaptiveMaxPool2d as AdaptiveMaxPool2d
 from .pooling import AvgPool1d as AvgPool1d
 from .pooling import AvgPool2d as AvgPool2d
+from .pooling import AvgPool3d as AvgPool3d
 from .pooling import MaxPool1d as MaxPool1d
 from .pooling import MaxPool2d as MaxPool2d
+from .pooling import MaxPool3d as MaxPool3d
 from .precision import MixedPrecision as MixedPrecision
 from .precision import Policy as Policy
 from .rnn import GRU as GRU
@@ -82,10 +86,13 @@ from .transformer import generate_square_subsequent_mask as generate_square_subs
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -125,6 +132,7 @@ __all__ = [
     "MSELoss",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
     "MixedPrecision",
     "Module",
     "ModuleDict",

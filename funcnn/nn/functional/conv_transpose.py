@@ -34,6 +34,7 @@ from ._spatial import (
     ntuple,
 )
 
+
 def transposed_output_size(
     size: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int
 ) -> int:
