@@ -125,15 +125,20 @@ def pad_impl(owner: str, input: ArrayLike, pad: Sequence[int], mode: str, value:
     for i, (lo, hi) in enumerate(pairs):
         axis = len(shape) - 1 - i
         size = shape[axis]
-        if size == 0 or size + lo + hi < 0 or (mode == "circular" and size + min(lo, 0) + min(hi, 0) <= 0):
+        out, kept = size + lo + hi, size + min(lo, 0) + min(hi, 0)
+        if size == 0 or out < 0 or (mode == "circular" and kept <= 0 < out):
             raise ValueError(f"{owner}: mode={mode!r} cannot pad dimension {axis} of input shape {shape} by {(lo, hi)}")
+        if out == 0 and mode != "circular":
+            raise ValueError(
+                f"{owner}: mode={mode!r} would leave dimension {axis} of input shape {shape} empty (padded by "
+                f"{(lo, hi)}); crop less"
+            )
         if mode == "reflect" and (lo >= size or hi >= size):
             raise ValueError(
                 f"{owner}: mode='reflect' needs each pad smaller than the dim it pads, got {(lo, hi)} "
                 f"for dimension {axis} of input shape {shape}"
             )
-        kept = size + min(lo, 0) + min(hi, 0)
-        if mode == "circular" and (lo > kept or hi > kept):
+        if mode == "circular" and out > 0 and (lo > kept or hi > kept):
             raise ValueError(
                 f"{owner}: mode='circular' wraps around at most once, so each pad must be at most the size of the "
                 f"dim (after cropping); got {(lo, hi)} for dimension {axis} of input shape {shape}"
@@ -145,6 +150,8 @@ def pad_impl(owner: str, input: ArrayLike, pad: Sequence[int], mode: str, value:
 def _pad_compiled(x: jax.Array, pairs: tuple, mode: str) -> jax.Array:
     for i, (lo, hi) in enumerate(pairs):
         axis = x.ndim - 1 - i
-        index = _source_index(mode, x.shape[axis], lo, hi)
-        x = _gather_runs(x, axis, index) if len(index) else lax.slice_in_dim(x, 0, 0, axis=axis)
+        if x.shape[axis] + lo + hi == 0:  # circular cropping everything: torch returns an empty dim
+            x = lax.slice_in_dim(x, 0, 0, axis=axis)
+        else:
+            x = _gather_runs(x, axis, _source_index(mode, x.shape[axis], lo, hi))
     return x
