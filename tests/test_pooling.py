@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import jax
@@ -122,6 +123,12 @@ def test_adaptive_windows_follow_torch_rule() -> None:
         ("AvgPool3d", ((3, 2, 2),), dict(ceil_mode=True, divisor_override=3)),
         ("AdaptiveAvgPool3d", ((2, None, 3),), {}),
         ("AdaptiveMaxPool3d", (2,), dict(return_indices=True)),
+        ("LPPool1d", (2, 3), {}),
+        ("LPPool2d", (1.5, (2, 3), 1, True), {}),
+        ("LPPool3d", (float("inf"), 2), dict(stride=(1, 2, 2))),
+        ("MaxUnpool1d", (3, 2, 1), {}),
+        ("MaxUnpool2d", (2,), {}),
+        ("MaxUnpool3d", ((2, 2, 1),), dict(padding=(1, 0, 0))),
     ],
 )
 def test_pooling_repr_matches_torch(layer, args, kwargs) -> None:
@@ -151,6 +158,9 @@ CONSTRUCTOR_ERRORS = [
     (lambda: nn.AvgPool1d(2, padding=2), ValueError, "AvgPool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(2,))"),
     (lambda: nn.AvgPool2d(2, divisor_override=0), ValueError, "AvgPool2d: `divisor_override` must be a non-zero int or None, got 0"),
     (lambda: nn.AdaptiveAvgPool2d((2, -1)), ValueError, "AdaptiveAvgPool2d: `output_size` entries must be non-negative ints or None, got (2, -1)"),
+    (lambda: nn.LPPool2d(0, 2), ValueError, "LPPool2d: `norm_type` must be a non-zero real number (or +-inf), got 0"),
+    (lambda: nn.LPPool1d(2, 0), ValueError, "LPPool1d: `kernel_size` must be positive, got 0"),
+    (lambda: nn.MaxUnpool2d(2, padding=-1), ValueError, "MaxUnpool2d: `padding` must be non-negative, got -1"),
     (lambda: nn.AdaptiveAvgPool1d((2, 3)), TypeError, "AdaptiveAvgPool1d: `output_size` must be an int or a tuple of 1 ints (or None), got (2, 3)"),
 ]
 
@@ -185,6 +195,34 @@ RUNTIME_ERRORS = [
         "MaxPool1d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False): expected a floating-point input",
     ),
     (lambda: F.avg_pool2d(jnp.ones((1, 4, 4)), 2, divisor_override=1.5), ValueError, "avg_pool2d: `divisor_override` must be a non-zero int or None, got 1.5"),
+    (
+        lambda: nn.MaxUnpool2d(2).apply({}, jnp.ones((1, 2, 2)), jnp.zeros((1, 2, 1), jnp.int32)),
+        ValueError,
+        "MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0)): expected `indices` of the input's shape "
+        "(1, 2, 2), got shape (1, 2, 1)",
+    ),
+    (
+        lambda: F.max_unpool2d(jnp.ones((1, 2, 2)), jnp.zeros((1, 2, 2)), 2),
+        TypeError,
+        "max_unpool2d: expected integer `indices`, got dtype float32",
+    ),
+    (
+        lambda: F.max_unpool2d(jnp.ones((1, 2, 2)), jnp.zeros((1, 2, 2), jnp.int32), 2, output_size=(6, 4)),
+        ValueError,
+        "max_unpool2d: invalid `output_size` (6, 4): dimension 0 must lie strictly between 2 and 6 for input shape (1, 2, 2)",
+    ),
+    (
+        lambda: F.max_unpool1d(jnp.ones((1, 2)), jnp.zeros((1, 2), jnp.int32), 2, output_size=(1, 4)),
+        ValueError,
+        "max_unpool1d: `output_size` must hold 1 (or 3) ints, got (1, 4)",
+    ),
+    (
+        lambda: F.max_unpool1d(jnp.ones((1, 1)), jnp.zeros((1, 1), jnp.int32), 2, padding=2),
+        ValueError,
+        "max_unpool1d: output size (-2,) has a negative dim for input shape (1, 1); reduce `padding`",
+    ),
+    (lambda: F.lp_pool1d(jnp.ones((1, 4)), True, 2), ValueError, "lp_pool1d: `norm_type` must be a non-zero real number"),
+    (lambda: F.lp_pool3d(jnp.ones((1, 4, 4)), 2, 2), ValueError, "lp_pool3d: expected a 4-D (unbatched: C, D, H, W) or 5-D"),
     (lambda: F.avg_pool1d(jnp.ones((1, 4)), 3, padding=2), ValueError, "avg_pool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(3,))"),
 ]
 
@@ -241,3 +279,44 @@ def test_max_pool_layers_return_indices() -> None:
     assert indices.tolist() == [[[5, 7], [13, 15]]]
     values, indices = nn.AdaptiveMaxPool1d(2, return_indices=True).apply({}, x[0])
     assert indices.tolist() == [[1, 3], [1, 3], [1, 3], [1, 3]]
+
+
+# -------------------------------------------------------------------------- unpooling
+@pytest.mark.parametrize(
+    "n, shape, kernel, kwargs, output_size",
+    [
+        (1, (2, 3, 9), 3, dict(stride=2, padding=1), None),  # overlapping windows: repeated indices
+        (2, (2, 3, 7, 6), 3, dict(stride=2, padding=1), (7, 6)),
+        (3, (1, 2, 4, 3, 4), 2, dict(stride=1), None),  # overlapping in every dim
+    ],
+)
+def test_max_unpool_matches_torch_with_repeated_indices(rng, n, shape, kernel, kwargs, output_size) -> None:
+    x = torch.tensor(rng.standard_normal(shape).astype(np.float32))
+    values, indices = getattr(torch.nn.functional, f"max_pool{n}d")(x, kernel, return_indices=True, **kwargs)
+    values = values.detach().requires_grad_(True)
+    tout = getattr(torch.nn.functional, f"max_unpool{n}d")(values, indices, kernel, output_size=output_size, **kwargs)
+    g = rng.standard_normal(tout.shape).astype(np.float32)
+    tout.backward(torch.tensor(g))
+
+    def ours(v):
+        return getattr(F, f"max_unpool{n}d")(v, jnp.asarray(indices.numpy()), kernel, output_size=output_size, **kwargs)
+
+    out, dv = _value_and_grad(ours, values.detach().numpy(), g)
+    _close(out, tout)
+    _close(dv, values.grad)  # a value written twice gets the gradient of both places, as in torch
+
+
+def test_pool_then_unpool_round_trip_keeps_the_maxima() -> None:
+    x = jnp.arange(30.0).reshape(1, 5, 6)
+    values, indices = nn.MaxPool2d(2, return_indices=True).apply({}, x)
+    back = nn.MaxUnpool2d(2).apply({}, values, indices, output_size=x.shape[1:])
+    assert back.shape == x.shape
+    assert jnp.array_equal(back, jnp.where(back != 0, x, 0)) and int((back != 0).sum()) == 6
+
+
+def test_lp_pool_matches_torch_including_inf_and_nan(rng) -> None:
+    x = rng.standard_normal((2, 3, 7, 6)).astype(np.float32)
+    for p in (2, 3, 1.5, math.inf, -math.inf):
+        ours = F.lp_pool2d(x, p, (3, 2), stride=(2, 1), ceil_mode=True)
+        theirs = torch.nn.functional.lp_pool2d(torch.tensor(x), p, (3, 2), stride=(2, 1), ceil_mode=True)
+        np.testing.assert_allclose(np.asarray(ours), theirs.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)

@@ -79,6 +79,9 @@ from .padding import ZeroPad3d as ZeroPad3d
 from .pooling import AvgPool1d as AvgPool1d
 from .pooling import AvgPool2d as AvgPool2d
 from .pooling import AvgPool3d as AvgPool3d
+from .pooling import LPPool1d as LPPool1d
+from .pooling import LPPool2d as LPPool2d
+from .pooling import LPPool3d as LPPool3d
 from .pooling import MaxPool1d as MaxPool1d
 from .pooling import MaxPool2d as MaxPool2d
 from .pooling import MaxPool3d as MaxPool3d
@@ -97,6 +100,9 @@ from .summary import summary as summary
 from .transformer import TransformerEncoder as TransformerEncoder
 from .transformer import TransformerEncoderLayer as TransformerEncoderLayer
 from .transformer import generate_square_subsequent_mask as generate_square_subsequent_mask
+from .unpooling import MaxUnpool1d as MaxUnpool1d
+from .unpooling import MaxUnpool2d as MaxUnpool2d
+from .unpooling import MaxUnpool3d as MaxUnpool3d
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -143,6 +149,9 @@ __all__ = [
     "InstanceNorm2d",
     "KLDivLoss",
     "L1Loss",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
     "LSTM",
     "LSTMCell",
     "Lambda",
@@ -154,6 +163,9 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
     "MixedPrecision",
     "Module",
     "ModuleDict",

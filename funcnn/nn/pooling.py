@@ -1,4 +1,4 @@
-"""Pooling layers: `MaxPool1d/2d/3d` and `AvgPool1d/2d/3d`.
+"""Pooling layers: `MaxPool1d/2d/3d`, `AvgPool1d/2d/3d` and `LPPool1d/2d/3d`.
 
 Arguments, defaults and reprs are PyTorch's; none of these layers has parameters.
 Inputs are ``(N, C, *spatial)`` or unbatched ``(C, *spatial)``. With
@@ -26,6 +26,7 @@ import jax
 from jax.typing import ArrayLike
 
 from .functional.conv import IntOrTuple, ntuple
+from .functional.lp_pool import lp_pool
 from .functional.pooling import avg_pool, check_divisor, max_pool, pool_args
 from .module import Module, Params
 
@@ -256,6 +257,91 @@ class AvgPool3d(_AvgPoolNd):
       >>> from funcnn import nn
       >>> nn.AvgPool3d(2, ceil_mode=True, divisor_override=1).apply({}, jnp.ones((2, 3, 3, 4))).shape
       (2, 2, 2, 2)
+    """
+
+    n = 3
+
+
+class _LPPoolNd(Module):
+    n: int = 0
+
+    def __init__(
+        self, norm_type: float, kernel_size: IntOrTuple, stride: IntOrTuple | None = None, ceil_mode: bool = False
+    ) -> None:
+        name = type(self).__name__
+        pool_args(name, self.n, kernel_size, stride, 0)
+        if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or norm_type == 0:
+            raise ValueError(f"{name}: `norm_type` must be a non-zero real number (or +-inf), got {norm_type!r}")
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+    def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
+        return lp_pool(repr(self), self.n, input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool1d(_LPPoolNd):
+    """1-D power-average pooling, as ``torch.nn.LPPool1d``: ``(sum of x ** p over a window) ** (1 / p)``.
+
+    Args:
+      norm_type: the power ``p`` (``inf``: max of ``|x|``, as max pooling).
+      kernel_size: window length.
+      stride: step between windows (default ``kernel_size``).
+      ceil_mode: round the output length up (a partial last window is scaled as if full).
+
+    Shapes: ``(N, C, L) -> (N, C, L_out)`` or unbatched.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.LPPool1d(2, 2).apply({}, jnp.array([[3.0, 4.0, 6.0, 8.0]])).tolist()
+      [[5.0, 10.0]]
+    """
+
+    n = 1
+
+
+class LPPool2d(_LPPoolNd):
+    """2-D power-average pooling, as ``torch.nn.LPPool2d``.
+
+    Args:
+      norm_type: the power ``p`` (``inf``: max of ``|x|``, as max pooling).
+      kernel_size: int or ``(kH, kW)``.
+      stride: int or 2-tuple (default ``kernel_size``).
+      ceil_mode: round output sizes up.
+
+    Shapes: ``(N, C, H, W) -> (N, C, H_out, W_out)`` or unbatched.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.LPPool2d(1.5, (2, 3), stride=1, ceil_mode=True).apply({}, jnp.ones((2, 3, 5, 5))).shape
+      (2, 3, 4, 3)
+    """
+
+    n = 2
+
+
+class LPPool3d(_LPPoolNd):
+    """3-D power-average pooling, as ``torch.nn.LPPool3d``.
+
+    Args:
+      norm_type: the power ``p`` (``inf``: max of ``|x|``, as max pooling).
+      kernel_size: int or ``(kD, kH, kW)``.
+      stride: int or 3-tuple (default ``kernel_size``).
+      ceil_mode: round output sizes up.
+
+    Shapes: ``(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)`` or unbatched.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> nn.LPPool3d(2, 2).apply({}, jnp.ones((1, 2, 4, 4, 4))).shape
+      (1, 2, 2, 2, 2)
     """
 
     n = 3

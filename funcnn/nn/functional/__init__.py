@@ -48,6 +48,9 @@ from .loss import l1_loss as l1_loss
 from .loss import mse_loss as mse_loss
 from .loss import nll_loss as nll_loss
 from .loss import smooth_l1_loss as smooth_l1_loss
+from .lp_pool import lp_pool1d as lp_pool1d
+from .lp_pool import lp_pool2d as lp_pool2d
+from .lp_pool import lp_pool3d as lp_pool3d
 from .max_pool import max_pool1d as max_pool1d
 from .max_pool import max_pool1d_with_indices as max_pool1d_with_indices
 from .max_pool import max_pool2d as max_pool2d
@@ -68,6 +71,9 @@ from .rnn import rnn_relu_cell as rnn_relu_cell
 from .rnn import rnn_tanh as rnn_tanh
 from .rnn import rnn_tanh_cell as rnn_tanh_cell
 from .sparse import embedding as embedding
+from .unpool import max_unpool1d as max_unpool1d
+from .unpool import max_unpool2d as max_unpool2d
+from .unpool import max_unpool3d as max_unpool3d
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -105,10 +111,16 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "lstm",
     "lstm_cell",
     "max_pool1d",
     "max_pool2d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
     "mse_loss",
     "multi_head_attention_forward",
     "nll_loss",
