@@ -25,6 +25,7 @@ from .adaptive_pooling import AdaptiveMaxPool3d as AdaptiveMaxPool3d
 from .attention import MultiheadAttention as MultiheadAttention
 from .batchnorm import BatchNorm1d as BatchNorm1d
 from .batchnorm import BatchNorm2d as BatchNorm2d
+from .channelshuffle import ChannelShuffle as ChannelShuffle
 from .container import ChildRunner as ChildRunner
 from .container import Lambda as Lambda
 from .container import ModuleDict as ModuleDict
@@ -45,6 +46,8 @@ from .dropout import Dropout1d as Dropout1d
 from .dropout import Dropout2d as Dropout2d
 from .flatten import Flatten as Flatten
 from .flatten import Unflatten as Unflatten
+from .fold import Fold as Fold
+from .fold import Unfold as Unfold
 from .linear import Identity as Identity
 from .linear import Linear as Linear
 from .loss import BCELoss as BCELoss
@@ -76,6 +79,8 @@ from .padding import ReplicationPad3d as ReplicationPad3d
 from .padding import ZeroPad1d as ZeroPad1d
 from .padding import ZeroPad2d as ZeroPad2d
 from .padding import ZeroPad3d as ZeroPad3d
+from .pixelshuffle import PixelShuffle as PixelShuffle
+from .pixelshuffle import PixelUnshuffle as PixelUnshuffle
 from .pooling import AvgPool1d as AvgPool1d
 from .pooling import AvgPool2d as AvgPool2d
 from .pooling import AvgPool3d as AvgPool3d
@@ -118,6 +123,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "ChannelShuffle",
     "ChildRunner",
     "CircularPad1d",
     "CircularPad2d",
@@ -138,6 +144,7 @@ __all__ = [
     "ELU",
     "Embedding",
     "Flatten",
+    "Fold",
     "GELU",
     "GRU",
     "GRUCell",
@@ -173,6 +180,8 @@ __all__ = [
     "MultiheadAttention",
     "NLLLoss",
     "Parallel",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "Policy",
     "RNN",
     "RNNBase",
@@ -196,6 +205,7 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
+    "Unfold",
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",

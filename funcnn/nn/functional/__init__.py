@@ -28,6 +28,8 @@ from .attention import scaled_dot_product_attention as scaled_dot_product_attent
 from .avg_pool import avg_pool1d as avg_pool1d
 from .avg_pool import avg_pool2d as avg_pool2d
 from .avg_pool import avg_pool3d as avg_pool3d
+from .channelshuffle import channel_shuffle as channel_shuffle
+from .channelshuffle import native_channel_shuffle as native_channel_shuffle
 from .conv import conv1d as conv1d
 from .conv import conv2d as conv2d
 from .conv import conv3d as conv3d
@@ -38,6 +40,8 @@ from .conv_transpose import conv_transpose3d as conv_transpose3d
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
+from .fold import fold as fold
+from .fold import unfold as unfold
 from .linear import linear as linear
 from .loss import binary_cross_entropy as binary_cross_entropy
 from .loss import binary_cross_entropy_with_logits as binary_cross_entropy_with_logits
@@ -62,6 +66,8 @@ from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
 from .normalization import layer_norm as layer_norm
 from .padding import pad as pad
+from .pixelshuffle import pixel_shuffle as pixel_shuffle
+from .pixelshuffle import pixel_unshuffle as pixel_unshuffle
 from .rnn import gru as gru
 from .rnn import gru_cell as gru_cell
 from .rnn import lstm as lstm
@@ -85,6 +91,7 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "channel_shuffle",
     "conv1d",
     "conv2d",
     "conv3d",
@@ -98,6 +105,7 @@ __all__ = [
     "dropout2d",
     "elu",
     "embedding",
+    "fold",
     "gelu",
     "group_norm",
     "gru",
@@ -123,8 +131,11 @@ __all__ = [
     "max_unpool3d",
     "mse_loss",
     "multi_head_attention_forward",
+    "native_channel_shuffle",
     "nll_loss",
     "pad",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "relu",
     "rnn_relu",
     "rnn_relu_cell",
@@ -137,4 +148,5 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "unfold",
 ]
