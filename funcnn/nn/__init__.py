@@ -48,6 +48,8 @@ from .flatten import Flatten as Flatten
 from .flatten import Unflatten as Unflatten
 from .fold import Fold as Fold
 from .fold import Unfold as Unfold
+from .fractional_pooling import FractionalMaxPool2d as FractionalMaxPool2d
+from .fractional_pooling import FractionalMaxPool3d as FractionalMaxPool3d
 from .linear import Identity as Identity
 from .linear import Linear as Linear
 from .loss import BCELoss as BCELoss
@@ -145,6 +147,8 @@ __all__ = [
     "Embedding",
     "Flatten",
     "Fold",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "GELU",
     "GRU",
     "GRUCell",

@@ -42,6 +42,10 @@ from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
 from .fold import fold as fold
 from .fold import unfold as unfold
+from .fractional_pool import fractional_max_pool2d as fractional_max_pool2d
+from .fractional_pool import fractional_max_pool2d_with_indices as fractional_max_pool2d_with_indices
+from .fractional_pool import fractional_max_pool3d as fractional_max_pool3d
+from .fractional_pool import fractional_max_pool3d_with_indices as fractional_max_pool3d_with_indices
 from .linear import linear as linear
 from .loss import binary_cross_entropy as binary_cross_entropy
 from .loss import binary_cross_entropy_with_logits as binary_cross_entropy_with_logits
@@ -106,6 +110,10 @@ __all__ = [
     "elu",
     "embedding",
     "fold",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
     "gelu",
     "group_norm",
     "gru",
