@@ -35,7 +35,7 @@ from jax.typing import ArrayLike
 
 from .._checks import shape_of
 from ._pooling import first_max_with_index
-from ._spatial import IntOrTuple, _check_input, _is_int, ntuple
+from ._spatial import IntOrTuple, _check_input, ntuple
 
 Ratio = Union[float, Sequence[float]]
 
@@ -136,15 +136,21 @@ def _fractional_compiled(x: jax.Array, u: jax.Array, kernel: tuple, out: tuple) 
         def along(d: int, pos: jax.Array) -> jax.Array:  # (B, C, out_d) -> broadcastable over the output grid
             return pos.reshape(b, c, *[out[e] if e == d else 1 for e in range(n)])
 
-        flat_x = x.reshape(b, c, -1)
+        # The regions are separable: one gather per dim reads every window's rows, then
+        # columns, ...: (B, C, out_0 * k_0, out_1 * k_1, ...), whose taps are plain slices.
+        windows = x
+        for d in range(n):
+            rows = (starts[d][..., None] + jnp.arange(kernel[d])).reshape(b, c, out[d] * kernel[d])
+            rows = rows.reshape(b, c, *[-1 if e == d else 1 for e in range(n)])
+            windows = jnp.take_along_axis(windows, rows, axis=2 + d)
+        windows = windows.reshape(b, c, *[size for o, k in zip(out, kernel) for size in (o, k)])
         taps, tap_indices = [], []
         for offsets in itertools.product(*(range(k) for k in kernel)):
             index = jnp.zeros((b, c) + (1,) * n, jnp.int32)
             for d, j in enumerate(offsets):
                 index = index * spatial[d] + along(d, starts[d] + j)
-            index = jnp.broadcast_to(index, (b, c, *out))
-            taps.append(jnp.take_along_axis(flat_x, index.reshape(b, c, -1), axis=2).reshape(index.shape))
-            tap_indices.append(index)
+            taps.append(windows[(slice(None), slice(None)) + tuple(p for j in offsets for p in (slice(None), j))])
+            tap_indices.append(jnp.broadcast_to(index, (b, c, *out)))
         values, indices = first_max_with_index(taps, tap_indices, tap_indices[0])
     return (values, indices) if batched else (values[0], indices[0])
 
