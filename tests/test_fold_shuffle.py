@@ -27,7 +27,9 @@ def test_unfold_is_the_im2col_of_conv2d(rng) -> None:
 def test_fold_of_unfold_counts_the_blocks_reading_each_pixel() -> None:
     x = jnp.ones((1, 1, 4, 5))
     back = F.fold(F.unfold(x, 2, padding=1), (4, 5), 2, padding=1)
-    theirs = torch.nn.functional.fold(torch.nn.functional.unfold(torch.ones(1, 1, 4, 5), 2, padding=1), (4, 5), 2, padding=1)
+    theirs = torch.nn.functional.fold(
+        torch.nn.functional.unfold(torch.ones(1, 1, 4, 5), 2, padding=1), (4, 5), 2, padding=1
+    )
     np.testing.assert_array_equal(np.asarray(back), theirs.numpy())
 
 
@@ -72,7 +74,11 @@ def test_repr_matches_torch(layer, args, kwargs) -> None:
 
 ERRORS = [
     (lambda: nn.Unfold(0), ValueError, "Unfold: `kernel_size` must be positive, got 0"),
-    (lambda: nn.Fold((4, 5, 6), 2), TypeError, "Fold: `output_size` must be an int or a tuple of 2 ints, got (4, 5, 6)"),
+    (
+        lambda: nn.Fold((4, 5, 6), 2),
+        TypeError,
+        "Fold: `output_size` must be an int or a tuple of 2 ints, got (4, 5, 6)",
+    ),
     (lambda: nn.PixelShuffle(0), ValueError, "PixelShuffle: `upscale_factor` must be a positive integer, got 0"),
     (lambda: nn.ChannelShuffle(-1), ValueError, "ChannelShuffle: `groups` must be a positive integer, got -1"),
     (
@@ -99,7 +105,11 @@ ERRORS = [
         "Fold(output_size=4, kernel_size=2, dilation=1, padding=0, stride=1): output_size=(4, 4), kernel_size=(2, 2), "
         "dilation=(1, 1), padding=(0, 0) and stride=(1, 1) give 3 * 3 = 9 blocks, but the input has 10",
     ),
-    (lambda: F.fold(jnp.ones((8,)), 4, 2), ValueError, "fold: expected a 2-D (C * kH * kW, L) or 3-D (N, C * kH * kW, L) input"),
+    (
+        lambda: F.fold(jnp.ones((8,)), 4, 2),
+        ValueError,
+        "fold: expected a 2-D (C * kH * kW, L) or 3-D (N, C * kH * kW, L) input",
+    ),
     (
         lambda: F.pixel_shuffle(jnp.ones((6, 2, 2)), 2),
         ValueError,
@@ -121,7 +131,11 @@ ERRORS = [
         ValueError,
         "channel_shuffle: expected an input with more than 2 dims (N, C, *), got shape (4, 2); add a batch axis",
     ),
-    (lambda: F.native_channel_shuffle(jnp.ones((1, 4, 2)), 0), ValueError, "native_channel_shuffle: `groups` must be a positive integer, got 0"),
+    (
+        lambda: F.native_channel_shuffle(jnp.ones((1, 4, 2)), 0),
+        ValueError,
+        "native_channel_shuffle: `groups` must be a positive integer, got 0",
+    ),
 ]
 
 

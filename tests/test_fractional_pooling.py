@@ -18,7 +18,11 @@ from funcnn import nn
 def test_regions_match_torch_on_many_samples_including_edges(rng) -> None:
     for n, shape, kernel, out in [(2, (2, 3, 11, 9), (3, 2), (5, 4)), (3, (1, 2, 7, 9, 7), (2, 3, 2), (3, 4, 5))]:
         x = np.round(rng.standard_normal(shape), 1).astype(np.float32)  # ties: the first maximum wins
-        for u in (rng.random((shape[0], shape[1], n)), np.zeros((shape[0], shape[1], n)), np.full((shape[0], shape[1], n), 0.9999999)):
+        for u in (
+            rng.random((shape[0], shape[1], n)),
+            np.zeros((shape[0], shape[1], n)),
+            np.full((shape[0], shape[1], n), 0.9999999),
+        ):
             u = u.astype(np.float32)
             theirs = getattr(torch.nn.functional, f"fractional_max_pool{n}d")(
                 torch.tensor(x), kernel, output_size=out, return_indices=True, _random_samples=torch.tensor(u)
@@ -42,7 +46,9 @@ def test_layer_without_samples_needs_a_key_in_every_mode() -> None:
     pool = nn.FractionalMaxPool2d(2, output_ratio=0.5)
     assert not pool.has_state and pool.init_state() == {}
     for train in (False, True):
-        with pytest.raises(ValueError, match=re.escape("FractionalMaxPool2d(): fractional max pooling places its regions at random")):
+        with pytest.raises(
+            ValueError, match=re.escape("FractionalMaxPool2d(): fractional max pooling places its regions at random")
+        ):
             pool.apply({}, jnp.ones((1, 4, 4)), train=train)
     assert pool.apply({}, jnp.ones((1, 4, 4)), key=jax.random.key(0)).shape == (1, 2, 2)
 
@@ -65,15 +71,34 @@ def test_fixed_samples_are_a_buffer_like_torch() -> None:
 def test_torch_bounds_on_the_pool_size() -> None:
     # 2-D allows output + pool - 1 == input; 3-D needs it strictly smaller (torch's checks)
     assert F.fractional_max_pool2d(jnp.ones((1, 6, 6)), 2, output_size=5, key=jax.random.key(0)).shape == (1, 5, 5)
-    with pytest.raises(ValueError, match=re.escape("fractional_max_pool3d: pool time 2 too large relative to input time 6 for output size 5")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("fractional_max_pool3d: pool time 2 too large relative to input time 6 for output size 5"),
+    ):
         F.fractional_max_pool3d(jnp.ones((1, 6, 6, 6)), 2, output_size=(5, 4, 4), key=jax.random.key(0))
 
 
 ERRORS = [
-    (lambda: nn.FractionalMaxPool2d(2), ValueError, "FractionalMaxPool2d: give exactly one of `output_size` and `output_ratio`, got output_size=None and output_ratio=None"),
-    (lambda: nn.FractionalMaxPool2d(2, output_size=2, output_ratio=0.5), ValueError, "FractionalMaxPool2d: give exactly one of"),
-    (lambda: nn.FractionalMaxPool3d(2, output_ratio=(0.5, 1.0, 0.5)), ValueError, "FractionalMaxPool3d: `output_ratio` must be a number or a tuple of 3 numbers in (0, 1), got (0.5, 1.0, 0.5)"),
-    (lambda: nn.FractionalMaxPool2d(0, output_size=2), ValueError, "FractionalMaxPool2d: `kernel_size` must be positive, got 0"),
+    (
+        lambda: nn.FractionalMaxPool2d(2),
+        ValueError,
+        "FractionalMaxPool2d: give exactly one of `output_size` and `output_ratio`, got output_size=None and output_ratio=None",
+    ),
+    (
+        lambda: nn.FractionalMaxPool2d(2, output_size=2, output_ratio=0.5),
+        ValueError,
+        "FractionalMaxPool2d: give exactly one of",
+    ),
+    (
+        lambda: nn.FractionalMaxPool3d(2, output_ratio=(0.5, 1.0, 0.5)),
+        ValueError,
+        "FractionalMaxPool3d: `output_ratio` must be a number or a tuple of 3 numbers in (0, 1), got (0.5, 1.0, 0.5)",
+    ),
+    (
+        lambda: nn.FractionalMaxPool2d(0, output_size=2),
+        ValueError,
+        "FractionalMaxPool2d: `kernel_size` must be positive, got 0",
+    ),
     (
         lambda: F.fractional_max_pool2d(jnp.ones((1, 2, 5, 5)), 2, output_size=3, _random_samples=jnp.zeros((1, 3, 2))),
         ValueError,

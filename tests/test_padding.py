@@ -52,7 +52,11 @@ def test_circular_pad_that_crops_everything_is_empty_like_torch() -> None:
 
 ERRORS = [
     (lambda: nn.ZeroPad2d((1, 2)), TypeError, "ZeroPad2d: `padding` must be an int or a tuple of 4 ints, got (1, 2)"),
-    (lambda: nn.ReflectionPad1d(1.5), TypeError, "ReflectionPad1d: `padding` must be an int or a tuple of 2 ints, got 1.5"),
+    (
+        lambda: nn.ReflectionPad1d(1.5),
+        TypeError,
+        "ReflectionPad1d: `padding` must be an int or a tuple of 2 ints, got 1.5",
+    ),
     (lambda: nn.ConstantPad1d(1, "a"), TypeError, "ConstantPad1d: `value` must be a number, got 'a'"),
     (
         lambda: nn.ReflectionPad1d(3).apply({}, jnp.ones((1, 2, 3))),

@@ -51,9 +51,7 @@ class _MaxUnpoolNd(Module):
         key: Any = None,
         train: bool = False,
     ) -> jax.Array:
-        return max_unpool(
-            repr(self), self.n, input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
+        return max_unpool(repr(self), self.n, input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class MaxUnpool1d(_MaxUnpoolNd):

@@ -27,7 +27,14 @@ def _fixed(id, layer, args, kwargs, shape, samples):
 
 
 CASES = [
-    _fixed("frac2d-output-size-odd", "FractionalMaxPool2d", ((3, 2),), dict(output_size=(4, 5)), (2, 3, 9, 7), _samples(2, 3, 2)),
+    _fixed(
+        "frac2d-output-size-odd",
+        "FractionalMaxPool2d",
+        ((3, 2),),
+        dict(output_size=(4, 5)),
+        (2, 3, 9, 7),
+        _samples(2, 3, 2),
+    ),
     _fixed(
         "frac2d-ratio-indices-unbatched",
         "FractionalMaxPool2d",
@@ -46,7 +53,9 @@ CASES = [
         (1, 2, 4, 6, 5),
         _samples(1, 2, 3),
     ),
-    _fixed("frac3d-ratio-unbatched", "FractionalMaxPool3d", (2,), dict(output_ratio=0.6), (2, 5, 4, 6), _samples(1, 2, 3)),
+    _fixed(
+        "frac3d-ratio-unbatched", "FractionalMaxPool3d", (2,), dict(output_ratio=0.6), (2, 5, 4, 6), _samples(1, 2, 3)
+    ),
     # drawn from the key: random, shapes compared (and jit == eager, vmap == loop on one key)
     LayerCase(
         "frac2d-drawn-from-key",

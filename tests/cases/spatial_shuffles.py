@@ -24,7 +24,9 @@ CASES = [
     _case("unfold-all-flags", "Unfold", ((3, 2),), dict(dilation=(1, 2), padding=(1, 2), stride=(2, 1)), (2, 3, 7, 6)),
     _case("unfold-unbatched-gaps", "Unfold", (2,), dict(stride=3, padding=1), (2, 5, 6)),
     # 7 x 6 image, kernel (3, 2), dilation (1, 2), padding (1, 2), stride (2, 1): 4 x 8 = 32 blocks
-    _case("fold-all-flags", "Fold", ((7, 6), (3, 2)), dict(dilation=(1, 2), padding=(1, 2), stride=(2, 1)), (2, 18, 32)),
+    _case(
+        "fold-all-flags", "Fold", ((7, 6), (3, 2)), dict(dilation=(1, 2), padding=(1, 2), stride=(2, 1)), (2, 18, 32)
+    ),
     _case("fold-overlap-unbatched", "Fold", (4, 2), {}, (8, 9)),
     _case("fold-gaps", "Fold", ((5, 6), 2), dict(stride=3, padding=1), (1, 8, 6)),
     # --- pixel and channel shuffles

@@ -74,6 +74,7 @@ def _output_shape(
         )
     return out
 
+
 @jax.custom_jvp
 def _first_max(taps: tuple[jax.Array, ...]) -> jax.Array:
     """Elementwise max of the taps; the derivative follows the first maximal tap (PyTorch's rule)."""
@@ -111,7 +112,9 @@ def flat_index(positions: Sequence[np.ndarray], spatial: Sequence[int]) -> np.nd
     return index
 
 
-def first_max_with_index(taps: Sequence[jax.Array], indices: Sequence[ArrayLike], start: ArrayLike) -> tuple[jax.Array, jax.Array]:
+def first_max_with_index(
+    taps: Sequence[jax.Array], indices: Sequence[ArrayLike], start: ArrayLike
+) -> tuple[jax.Array, jax.Array]:
     """``(values, indices)`` of each window's maximum, PyTorch's way.
 
     ``taps[j]`` holds tap ``j`` of every window (``-inf`` where it lies in padding) and

@@ -21,6 +21,7 @@ Padding = Union[str, int, Sequence[int]]
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 _DIMENSION_NUMBERS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
 
+
 # --------------------------------------------------------------------------- arguments
 def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

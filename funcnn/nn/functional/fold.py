@@ -47,7 +47,8 @@ def _blocks(
 ) -> tuple[int, ...]:
     """Number of sliding blocks per spatial dim; at least one, or an error."""
     out = tuple(
-        (size + 2 * p - d * (k - 1) - 1) // s + 1 for size, k, d, p, s in zip(spatial, kernel, dilation, padding, stride)
+        (size + 2 * p - d * (k - 1) - 1) // s + 1
+        for size, k, d, p, s in zip(spatial, kernel, dilation, padding, stride)
     )
     if any(o < 1 for o in out):
         raise ValueError(
@@ -112,7 +113,9 @@ def unfold_impl(
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2, 3, 4, 5))
-def _unfold_compiled(x: jax.Array, kernel: tuple, dilation: tuple, padding: tuple, stride: tuple, out: tuple) -> jax.Array:
+def _unfold_compiled(
+    x: jax.Array, kernel: tuple, dilation: tuple, padding: tuple, stride: tuple, out: tuple
+) -> jax.Array:
     if x.ndim == 3:
         return _unfold_core(x[None], kernel, dilation, padding, stride, out)[0]
     return _unfold_core(x, kernel, dilation, padding, stride, out)
@@ -164,7 +167,9 @@ def fold_impl(
     check_floating(owner, input)
     shape = shape_of(input)
     if len(shape) not in (2, 3):
-        raise ValueError(f"{owner}: expected a 2-D (C * kH * kW, L) or 3-D (N, C * kH * kW, L) input, got shape {shape}")
+        raise ValueError(
+            f"{owner}: expected a 2-D (C * kH * kW, L) or 3-D (N, C * kH * kW, L) input, got shape {shape}"
+        )
     taps = math.prod(kernel)
     if shape[-2] % taps:
         raise ValueError(

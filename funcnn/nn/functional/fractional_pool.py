@@ -56,7 +56,9 @@ def fractional_output_size(
     ratios = (output_ratio,) * n if isinstance(output_ratio, numbers.Real) else output_ratio
     valid = isinstance(ratios, (tuple, list)) and len(ratios) == n
     if not valid or not all(isinstance(r, numbers.Real) and 0 < r < 1 for r in ratios):  # type: ignore[union-attr]
-        raise ValueError(f"{owner}: `output_ratio` must be a number or a tuple of {n} numbers in (0, 1), got {output_ratio!r}")
+        raise ValueError(
+            f"{owner}: `output_ratio` must be a number or a tuple of {n} numbers in (0, 1), got {output_ratio!r}"
+        )
     return tuple(int(size * r) for size, r in zip(shape[-n:], ratios))  # type: ignore[union-attr]
 
 
@@ -257,7 +259,15 @@ def fractional_max_pool2d_with_indices(
     """
     del return_indices
     return fractional_max_pool(  # type: ignore[return-value]
-        "fractional_max_pool2d_with_indices", 2, input, kernel_size, output_size, output_ratio, True, _random_samples, key
+        "fractional_max_pool2d_with_indices",
+        2,
+        input,
+        kernel_size,
+        output_size,
+        output_ratio,
+        True,
+        _random_samples,
+        key,
     )
 
 
@@ -290,5 +300,13 @@ def fractional_max_pool3d_with_indices(
     """
     del return_indices
     return fractional_max_pool(  # type: ignore[return-value]
-        "fractional_max_pool3d_with_indices", 3, input, kernel_size, output_size, output_ratio, True, _random_samples, key
+        "fractional_max_pool3d_with_indices",
+        3,
+        input,
+        kernel_size,
+        output_size,
+        output_ratio,
+        True,
+        _random_samples,
+        key,
     )
