@@ -21,7 +21,7 @@ def _case(id, layer, args, kwargs, shape):
 
 CASES = [
     # --- 3-D
-    _case("pool-max3d-ceil-padding", "MaxPool3d", (3,), dict(stride=2, padding=1, ceil_mode=True), (1, 2, 4, 5, 4)),
+    _case("pool-max3d-ceil-padding", "MaxPool3d", ((2, 3, 2),), dict(stride=2, padding=1, ceil_mode=True), (1, 2, 4, 5, 4)),
     _case(
         "pool-max3d-dilation-tuples-unbatched",
         "MaxPool3d",
@@ -40,7 +40,7 @@ CASES = [
         "pool-avg3d-divisor-unbatched", "AvgPool3d", (2,), dict(stride=1, padding=1, divisor_override=3), (2, 3, 2, 3)
     ),
     _case("pool-adaptive-avg3d-none", "AdaptiveAvgPool3d", ((2, None, 3),), {}, (1, 2, 5, 3, 7)),
-    _case("pool-adaptive-max3d-unbatched", "AdaptiveMaxPool3d", ((3, 2, 1),), {}, (2, 4, 5, 3)),
+    _case("pool-adaptive-max3d-unbatched", "AdaptiveMaxPool3d", ((3, 2, 2),), {}, (2, 4, 3, 3)),
     # --- return_indices: (values, indices), the gradient through the values
     _case(
         "pool-max1d-indices-dilation",
@@ -61,5 +61,5 @@ CASES = [
     _case(
         "pool-adaptive-max2d-indices-unbatched", "AdaptiveMaxPool2d", ((3, None),), dict(return_indices=True), (3, 5, 4)
     ),
-    _case("pool-adaptive-max3d-indices", "AdaptiveMaxPool3d", ((2, 3, 2),), dict(return_indices=True), (1, 2, 3, 5, 4)),
+    _case("pool-adaptive-max3d-indices", "AdaptiveMaxPool3d", ((2, 3, 2),), dict(return_indices=True), (1, 2, 3, 4, 4)),
 ]
