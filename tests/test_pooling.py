@@ -320,3 +320,13 @@ def test_lp_pool_matches_torch_including_inf_and_nan(rng) -> None:
         ours = F.lp_pool2d(x, p, (3, 2), stride=(2, 1), ceil_mode=True)
         theirs = torch.nn.functional.lp_pool2d(torch.tensor(x), p, (3, 2), stride=(2, 1), ceil_mode=True)
         np.testing.assert_allclose(np.asarray(ours), theirs.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+def test_lp_pool_gradient_of_an_all_zero_window_is_zero_like_torch() -> None:
+    x = np.array([[[0.0, 0.0, 1.0, 2.0]]], np.float32)
+    for p in (2, 1.5):
+        t = torch.tensor(x, requires_grad=True)
+        torch.nn.functional.lp_pool1d(t, p, 2).sum().backward()
+        g = jax.grad(lambda a: F.lp_pool1d(a, p, 2).sum())(jnp.asarray(x))
+        _close(g, t.grad)
+        assert np.all(np.isfinite(np.asarray(g)))
