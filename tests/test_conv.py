@@ -348,3 +348,58 @@ def test_functional_type_errors() -> None:
         F.pad(x4, 2)
     with pytest.raises(TypeError, match=re.escape("conv1d: expected a floating-point input, got dtype int32")):
         F.conv1d(np.ones((1, 2, 3), np.int32), np.ones((1, 2, 1)))
+
+
+# ------------------------------------------------------------- conv_tbc, 3-D transposed
+@pytest.mark.parametrize("pad", [0, 2])
+def test_conv_tbc_matches_torch_with_gradients(rng, pad) -> None:
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((7, 2, 3), (3, 3, 4), (4,)))
+    y, vjp = jax.vjp(lambda x, w, b: F.conv_tbc(x, w, b, pad), jnp.asarray(x), jnp.asarray(w), jnp.asarray(b))
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
+    ty = torch.conv_tbc(tx, tw, tb, pad)
+    ty.backward(torch.tensor(g))
+    _close(y, ty, 1e-4)
+    for got, want in zip(vjp(jnp.asarray(g)), (tx.grad, tw.grad, tb.grad)):
+        _close(got, want, 1e-4)
+
+
+def test_functional_conv_transpose3d_matches_torch(rng) -> None:
+    x = rng.standard_normal((1, 4, 2, 3, 2)).astype(np.float32)
+    w = rng.standard_normal((4, 1, 2, 2, 3)).astype(np.float32)
+    kw = dict(stride=(1, 2, 2), padding=(0, 1, 1), output_padding=(0, 1, 0), groups=4, dilation=(2, 1, 1))
+    ours = F.conv_transpose3d(x, w, None, **kw)
+    _close(ours, torch.nn.functional.conv_transpose3d(torch.tensor(x), torch.tensor(w), None, **kw), 1e-4)
+
+
+def test_conv_transpose3d_repr_and_init_match_torch() -> None:
+    layer = nn.ConvTranspose3d(4, 6, (3, 2, 2), stride=2, output_padding=1, groups=2, dilation=(1, 2, 2))
+    tlayer = torch.nn.ConvTranspose3d(4, 6, (3, 2, 2), stride=2, output_padding=1, groups=2, dilation=(1, 2, 2))
+    assert repr(layer) == repr(tlayer)
+    p = layer.init(jax.random.key(0))
+    assert {k: v.shape for k, v in p.items()} == {k: tuple(v.shape) for k, v in tlayer.state_dict().items()}
+    assert np.abs(p["weight"]).max() <= 1 / math.sqrt(3 * 12)
+
+
+CONV_TBC_ERRORS = [
+    ((np.ones((5, 3)), np.ones((2, 3, 4)), np.zeros(4)), {}, "conv_tbc: expected a 3-D input (T, B, C_in), got shape (5, 3)"),
+    (
+        (np.ones((5, 2, 3)), np.ones((2, 2, 4)), np.zeros(4)),
+        {},
+        "conv_tbc: expected a 3-D weight (K, C_in, C_out) with C_in = 3 (the input's last dim), got shape (2, 2, 4)",
+    ),
+    ((np.ones((5, 2, 3)), np.ones((2, 3, 4)), np.zeros(3)), {}, "conv_tbc: expected a bias of shape (4,), got (3,)"),
+    ((np.ones((5, 2, 3)), np.ones((2, 3, 4)), None), {}, "conv_tbc: expected a bias of shape (4,), got None"),
+    ((np.ones((5, 2, 3)), np.ones((2, 3, 4)), np.zeros(4)), {"pad": -1}, "conv_tbc: `pad` must be a non-negative int, got -1"),
+    (
+        (np.ones((1, 2, 3)), np.ones((2, 3, 4)), np.zeros(4)),
+        {},
+        "conv_tbc: padded input size (1,) is smaller than the dilated kernel size (2,)",
+    ),
+]
+
+
+@pytest.mark.parametrize("args, kwargs, message", CONV_TBC_ERRORS, ids=[m[:60] for _, _, m in CONV_TBC_ERRORS])
+def test_conv_tbc_errors(args, kwargs, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        F.conv_tbc(*args, **kwargs)

@@ -426,7 +426,48 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], type
     ("lce-options-conflict", nn.LinearCrossEntropyOptions(batch_chunk_size=3, chunking_method="aspect_ratio").chunk_size,
      (64, 8, 32), {}, ValueError, r"LinearCrossEntropyOptions: `batch_chunk_size` \(=3\) and `chunking_method` "
      r"\('aspect_ratio'\) give different chunk sizes \(3 vs 16\); pass only one"),
-]  # fmt: skip
+    # ------------------------------------- spatial: 3-D pools, fractional, fold, conv_transpose3d
+    (
+        "max-pool3d-too-small",
+        F.max_pool3d, (jnp.ones((1, 1, 2, 4, 4)), 3), {},
+        ValueError, r"max_pool3d: input of shape \(1, 1, 2, 4, 4\) is too small for kernel \(3, 3, 3\)",
+    ),
+    (
+        "avg-pool3d-divisor",
+        F.avg_pool3d, (jnp.ones((1, 4, 4, 4)), 2), {"divisor_override": 0},
+        ValueError, r"avg_pool3d: `divisor_override` must be a non-zero int or None, got 0",
+    ),
+    (
+        "adaptive-max-pool3d-output-size",
+        F.adaptive_max_pool3d_with_indices, (jnp.ones((1, 4, 4, 4)), (2, 2)), {},
+        TypeError, r"adaptive_max_pool3d_with_indices: `output_size` must be an int or a tuple of 3 ints \(or None\)",
+    ),
+    (
+        "fractional-neither-size-nor-ratio",
+        F.fractional_max_pool2d, (jnp.ones((1, 4, 4)), 2), {"key": _KEY},
+        ValueError, r"fractional_max_pool2d: give exactly one of `output_size` and `output_ratio`",
+    ),
+    (
+        "fractional-functional-needs-key",
+        F.fractional_max_pool3d_with_indices, (jnp.ones((1, 5, 5, 5)), 2, 2), {},
+        ValueError, r"fractional_max_pool3d_with_indices: .* needs a PRNG key, got key=None",
+    ),
+    (
+        "fold-output-size-type",
+        F.fold, (jnp.ones((1, 4, 9)), 2.5, 2), {},
+        TypeError, r"fold: `output_size` must be an int or a tuple of 2 ints, got 2.5",
+    ),
+    (
+        "conv-transpose3d-weight-rank",
+        F.conv_transpose3d, (jnp.ones((1, 2, 3, 3, 3)), jnp.ones((2, 2, 3, 3))), {},
+        ValueError, r"conv_transpose3d: expected a 5-D weight \(in_channels, out_channels / groups, D, H, W\)",
+    ),
+    (
+        "lp-pool2d-kernel-type",
+        F.lp_pool2d, (jnp.ones((1, 4, 4)), 2, (2, 2, 2)), {},
+        TypeError, r"lp_pool2d: `kernel_size` must be an int or a tuple of 2 ints, got \(2, 2, 2\)",
+    ),
+]
 
 
 # Normalisation, dropout, embedding and transformer additions.

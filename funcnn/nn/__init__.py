@@ -34,11 +34,18 @@ from .activation_smooth import SELU as SELU
 from .activation_smooth import Softsign as Softsign
 from .activation_smooth import Tanhshrink as Tanhshrink
 from .adaptive import AdaptiveLogSoftmaxWithLoss as AdaptiveLogSoftmaxWithLoss
+from .adaptive_pooling import AdaptiveAvgPool1d as AdaptiveAvgPool1d
+from .adaptive_pooling import AdaptiveAvgPool2d as AdaptiveAvgPool2d
+from .adaptive_pooling import AdaptiveAvgPool3d as AdaptiveAvgPool3d
+from .adaptive_pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
+from .adaptive_pooling import AdaptiveMaxPool2d as AdaptiveMaxPool2d
+from .adaptive_pooling import AdaptiveMaxPool3d as AdaptiveMaxPool3d
 from .attention import MultiheadAttention as MultiheadAttention
 from .batchnorm import BatchNorm1d as BatchNorm1d
 from .batchnorm import BatchNorm2d as BatchNorm2d
 from .batchnorm import BatchNorm3d as BatchNorm3d
 from .batchnorm import SyncBatchNorm as SyncBatchNorm
+from .channelshuffle import ChannelShuffle as ChannelShuffle
 from .container import ChildRunner as ChildRunner
 from .container import Lambda as Lambda
 from .container import ModuleDict as ModuleDict
@@ -53,6 +60,7 @@ from .conv import Conv2d as Conv2d
 from .conv import Conv3d as Conv3d
 from .conv import ConvTranspose1d as ConvTranspose1d
 from .conv import ConvTranspose2d as ConvTranspose2d
+from .conv import ConvTranspose3d as ConvTranspose3d
 from .dropout import AlphaDropout as AlphaDropout
 from .dropout import Dropout as Dropout
 from .dropout import Dropout1d as Dropout1d
@@ -61,6 +69,10 @@ from .dropout import Dropout3d as Dropout3d
 from .dropout import FeatureAlphaDropout as FeatureAlphaDropout
 from .flatten import Flatten as Flatten
 from .flatten import Unflatten as Unflatten
+from .fold import Fold as Fold
+from .fold import Unfold as Unfold
+from .fractional_pooling import FractionalMaxPool2d as FractionalMaxPool2d
+from .fractional_pooling import FractionalMaxPool3d as FractionalMaxPool3d
 from .linear import Identity as Identity
 from .linear import Linear as Linear
 from .linear_cross_entropy import LinearCrossEntropyLoss as LinearCrossEntropyLoss
@@ -96,14 +108,32 @@ from .normalization import InstanceNorm3d as InstanceNorm3d
 from .normalization import LayerNorm as LayerNorm
 from .normalization import LocalResponseNorm as LocalResponseNorm
 from .normalization import RMSNorm as RMSNorm
-from .pooling import AdaptiveAvgPool1d as AdaptiveAvgPool1d
-from .pooling import AdaptiveAvgPool2d as AdaptiveAvgPool2d
-from .pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
-from .pooling import AdaptiveMaxPool2d as AdaptiveMaxPool2d
+from .padding import CircularPad1d as CircularPad1d
+from .padding import CircularPad2d as CircularPad2d
+from .padding import CircularPad3d as CircularPad3d
+from .padding import ConstantPad1d as ConstantPad1d
+from .padding import ConstantPad2d as ConstantPad2d
+from .padding import ConstantPad3d as ConstantPad3d
+from .padding import ReflectionPad1d as ReflectionPad1d
+from .padding import ReflectionPad2d as ReflectionPad2d
+from .padding import ReflectionPad3d as ReflectionPad3d
+from .padding import ReplicationPad1d as ReplicationPad1d
+from .padding import ReplicationPad2d as ReplicationPad2d
+from .padding import ReplicationPad3d as ReplicationPad3d
+from .padding import ZeroPad1d as ZeroPad1d
+from .padding import ZeroPad2d as ZeroPad2d
+from .padding import ZeroPad3d as ZeroPad3d
+from .pixelshuffle import PixelShuffle as PixelShuffle
+from .pixelshuffle import PixelUnshuffle as PixelUnshuffle
 from .pooling import AvgPool1d as AvgPool1d
 from .pooling import AvgPool2d as AvgPool2d
+from .pooling import AvgPool3d as AvgPool3d
+from .pooling import LPPool1d as LPPool1d
+from .pooling import LPPool2d as LPPool2d
+from .pooling import LPPool3d as LPPool3d
 from .pooling import MaxPool1d as MaxPool1d
 from .pooling import MaxPool2d as MaxPool2d
+from .pooling import MaxPool3d as MaxPool3d
 from .precision import MixedPrecision as MixedPrecision
 from .precision import Policy as Policy
 from .rnn import GRU as GRU
@@ -125,16 +155,22 @@ from .transformer import generate_square_subsequent_mask as generate_square_subs
 from .transformer_decoder import TransformerDecoder as TransformerDecoder
 from .transformer_decoder import TransformerDecoderLayer as TransformerDecoderLayer
 from .transformer_model import Transformer as Transformer
+from .unpooling import MaxUnpool1d as MaxUnpool1d
+from .unpooling import MaxUnpool2d as MaxUnpool2d
+from .unpooling import MaxUnpool3d as MaxUnpool3d
 
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveLogSoftmaxWithLoss",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
@@ -142,12 +178,20 @@ __all__ = [
     "BatchNorm3d",
     "CELU",
     "CTCLoss",
+    "ChannelShuffle",
     "ChildRunner",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
     "Conv1d",
     "Conv2d",
     "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "ConvTranspose3d",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "CrossMapLRN2d",
@@ -160,6 +204,9 @@ __all__ = [
     "EmbeddingBag",
     "FeatureAlphaDropout",
     "Flatten",
+    "Fold",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "GELU",
     "GLU",
     "GRU",
@@ -178,6 +225,9 @@ __all__ = [
     "InstanceNorm3d",
     "KLDivLoss",
     "L1Loss",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
     "LSTM",
     "LSTMCell",
     "Lambda",
@@ -193,6 +243,10 @@ __all__ = [
     "MarginRankingLoss",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
     "Mish",
     "MixedPrecision",
     "Module",
@@ -206,6 +260,8 @@ __all__ = [
     "NLLLoss2d",
     "PReLU",
     "Parallel",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "PoissonNLLLoss",
     "Policy",
     "RMSNorm",
@@ -216,6 +272,12 @@ __all__ = [
     "RReLU",
     "ReLU",
     "ReLU6",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
     "Residual",
     "SELU",
     "Sequential",
@@ -242,6 +304,10 @@ __all__ = [
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "Unflatten",
+    "Unfold",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
     "functional",
     "generate_square_subsequent_mask",
     "init",

@@ -1,4 +1,4 @@
-"""Convolution layers: `Conv1d`, `Conv2d`, `Conv3d`, `ConvTranspose1d`, `ConvTranspose2d`.
+"""Convolution layers: `Conv1d/2d/3d` and `ConvTranspose1d/2d/3d`.
 
 Arguments, defaults, parameter names and shapes are PyTorch's: ``weight`` is
 ``(out_channels, in_channels / groups, *kernel_size)`` for a convolution and
@@ -421,3 +421,24 @@ class ConvTranspose2d(_ConvTranspose):
     """
 
     n = 2
+
+
+class ConvTranspose3d(_ConvTranspose):
+    """3-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose3d``.
+
+    Args as in `ConvTranspose2d`, with ints or 3-tuples ``(D, H, W)``.
+
+    Params: ``weight (in_channels, out_channels / groups, kD, kH, kW)``, ``bias (out_channels,)``.
+
+    Shapes: ``(N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)`` (or unbatched), sizes
+    as in `ConvTranspose2d`; ``apply(params, x, output_size)`` as in `ConvTranspose1d`.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from funcnn import nn
+      >>> layer = nn.ConvTranspose3d(2, 4, 3, stride=2, padding=1)
+      >>> layer.apply(layer.init(jax.random.key(0)), jnp.ones((1, 2, 3, 3, 3)), output_size=(6, 6, 5)).shape
+      (1, 4, 6, 6, 5)
+    """
+
+    n = 3

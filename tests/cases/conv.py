@@ -1,4 +1,4 @@
-"""Cases for Conv1d/2d/3d and ConvTranspose1d/2d: strides, dilation, groups, padding modes, 'same'."""
+"""Cases for Conv1d/2d/3d and ConvTranspose1d/2d/3d: strides, dilation, groups, padding modes, 'same'."""
 
 from __future__ import annotations
 
@@ -136,5 +136,22 @@ CASES = [
         dict(stride=3, padding=1, output_padding=2, groups=2, dilation=2),
         (4, 4),
         layer="ConvTranspose1d",
+    ),
+    # --- ConvTranspose3d
+    _case(
+        "convt3d-groups-dilation-outpad",
+        (4, 2, (2, 3, 2)),
+        dict(stride=(2, 1, 2), padding=(1, 1, 0), output_padding=(1, 0, 1), groups=2, dilation=(1, 2, 1)),
+        (1, 4, 2, 3, 2),
+        layer="ConvTranspose3d",
+    ),
+    _case("convt3d-unbatched-nobias", (2, 3, 2), dict(stride=2, bias=False), (2, 2, 2, 3), layer="ConvTranspose3d"),
+    _case(
+        "convt3d-output-size",
+        (2, 2, 3),
+        dict(stride=2, padding=1),
+        (1, 2, 2, 2, 3),
+        layer="ConvTranspose3d",
+        kwargs={"output_size": [4, 3, 6]},
     ),
 ]

@@ -29,20 +29,41 @@ from .activation_smooth import mish as mish
 from .activation_smooth import selu as selu
 from .activation_smooth import softsign as softsign
 from .activation_smooth import tanhshrink as tanhshrink
+from .adaptive_pool import adaptive_avg_pool1d as adaptive_avg_pool1d
+from .adaptive_pool import adaptive_avg_pool2d as adaptive_avg_pool2d
+from .adaptive_pool import adaptive_avg_pool3d as adaptive_avg_pool3d
+from .adaptive_pool import adaptive_max_pool1d as adaptive_max_pool1d
+from .adaptive_pool import adaptive_max_pool1d_with_indices as adaptive_max_pool1d_with_indices
+from .adaptive_pool import adaptive_max_pool2d as adaptive_max_pool2d
+from .adaptive_pool import adaptive_max_pool2d_with_indices as adaptive_max_pool2d_with_indices
+from .adaptive_pool import adaptive_max_pool3d as adaptive_max_pool3d
+from .adaptive_pool import adaptive_max_pool3d_with_indices as adaptive_max_pool3d_with_indices
 from .attention import multi_head_attention_forward as multi_head_attention_forward
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
+from .avg_pool import avg_pool1d as avg_pool1d
+from .avg_pool import avg_pool2d as avg_pool2d
+from .avg_pool import avg_pool3d as avg_pool3d
+from .channelshuffle import channel_shuffle as channel_shuffle
+from .channelshuffle import native_channel_shuffle as native_channel_shuffle
 from .conv import conv1d as conv1d
 from .conv import conv2d as conv2d
 from .conv import conv3d as conv3d
-from .conv import conv_transpose1d as conv_transpose1d
-from .conv import conv_transpose2d as conv_transpose2d
-from .conv import pad as pad
+from .conv import conv_tbc as conv_tbc
+from .conv_transpose import conv_transpose1d as conv_transpose1d
+from .conv_transpose import conv_transpose2d as conv_transpose2d
+from .conv_transpose import conv_transpose3d as conv_transpose3d
 from .dropout import alpha_dropout as alpha_dropout
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
 from .dropout import dropout3d as dropout3d
 from .dropout import feature_alpha_dropout as feature_alpha_dropout
+from .fold import fold as fold
+from .fold import unfold as unfold
+from .fractional_pool import fractional_max_pool2d as fractional_max_pool2d
+from .fractional_pool import fractional_max_pool2d_with_indices as fractional_max_pool2d_with_indices
+from .fractional_pool import fractional_max_pool3d as fractional_max_pool3d
+from .fractional_pool import fractional_max_pool3d_with_indices as fractional_max_pool3d_with_indices
 from .linear import linear as linear
 from .local_response_norm import local_response_norm as local_response_norm
 from .loss import gaussian_nll_loss as gaussian_nll_loss
@@ -67,18 +88,22 @@ from .loss_margin import soft_margin_loss as soft_margin_loss
 from .loss_probability import binary_cross_entropy as binary_cross_entropy
 from .loss_probability import binary_cross_entropy_with_logits as binary_cross_entropy_with_logits
 from .loss_probability import kl_div as kl_div
+from .lp_pool import lp_pool1d as lp_pool1d
+from .lp_pool import lp_pool2d as lp_pool2d
+from .lp_pool import lp_pool3d as lp_pool3d
+from .max_pool import max_pool1d as max_pool1d
+from .max_pool import max_pool1d_with_indices as max_pool1d_with_indices
+from .max_pool import max_pool2d as max_pool2d
+from .max_pool import max_pool2d_with_indices as max_pool2d_with_indices
+from .max_pool import max_pool3d as max_pool3d
+from .max_pool import max_pool3d_with_indices as max_pool3d_with_indices
 from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
 from .normalization import layer_norm as layer_norm
-from .pooling import adaptive_avg_pool1d as adaptive_avg_pool1d
-from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
-from .pooling import adaptive_max_pool1d as adaptive_max_pool1d
-from .pooling import adaptive_max_pool2d as adaptive_max_pool2d
-from .pooling import avg_pool1d as avg_pool1d
-from .pooling import avg_pool2d as avg_pool2d
-from .pooling import max_pool1d as max_pool1d
-from .pooling import max_pool2d as max_pool2d
+from .padding import pad as pad
+from .pixelshuffle import pixel_shuffle as pixel_shuffle
+from .pixelshuffle import pixel_unshuffle as pixel_unshuffle
 from .rms_norm import rms_norm as rms_norm
 from .rnn import gru as gru
 from .rnn import lstm as lstm
@@ -90,24 +115,36 @@ from .rnn_cell import rnn_relu_cell as rnn_relu_cell
 from .rnn_cell import rnn_tanh_cell as rnn_tanh_cell
 from .sparse import embedding as embedding
 from .sparse import embedding_bag as embedding_bag
+from .unpool import max_unpool1d as max_unpool1d
+from .unpool import max_unpool2d as max_unpool2d
+from .unpool import max_unpool3d as max_unpool3d
 
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
     "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "celu",
+    "channel_shuffle",
     "conv1d",
     "conv2d",
     "conv3d",
+    "conv_tbc",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "cosine_embedding_loss",
     "cross_entropy",
     "ctc_loss",
@@ -119,6 +156,11 @@ __all__ = [
     "embedding",
     "embedding_bag",
     "feature_alpha_dropout",
+    "fold",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
     "gaussian_nll_loss",
     "gelu",
     "glu",
@@ -141,19 +183,32 @@ __all__ = [
     "local_response_norm",
     "log_softmax",
     "logsigmoid",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "lstm",
     "lstm_cell",
     "margin_ranking_loss",
     "max_pool1d",
+    "max_pool1d_with_indices",
     "max_pool2d",
+    "max_pool2d_with_indices",
+    "max_pool3d",
+    "max_pool3d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
     "mish",
     "mse_loss",
     "multi_head_attention_forward",
     "multi_margin_loss",
     "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
+    "native_channel_shuffle",
     "nll_loss",
     "pad",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "poisson_nll_loss",
     "prelu",
     "relu",
@@ -180,4 +235,5 @@ __all__ = [
     "threshold",
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
+    "unfold",
 ]
