@@ -77,6 +77,9 @@ from .summary import summary as summary
 from .transformer import TransformerEncoder as TransformerEncoder
 from .transformer import TransformerEncoderLayer as TransformerEncoderLayer
 from .transformer import generate_square_subsequent_mask as generate_square_subsequent_mask
+from .upsampling import Upsample as Upsample
+from .upsampling import UpsamplingBilinear2d as UpsamplingBilinear2d
+from .upsampling import UpsamplingNearest2d as UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -147,6 +150,9 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
     "functional",
     "generate_square_subsequent_mask",
     "init",

@@ -25,6 +25,10 @@ from .conv import pad as pad
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
+from .interpolate import interpolate as interpolate
+from .interpolate import upsample as upsample
+from .interpolate import upsample_bilinear as upsample_bilinear
+from .interpolate import upsample_nearest as upsample_nearest
 from .linear import linear as linear
 from .loss import binary_cross_entropy as binary_cross_entropy
 from .loss import binary_cross_entropy_with_logits as binary_cross_entropy_with_logits
@@ -85,6 +89,7 @@ __all__ = [
     "hardtanh",
     "huber_loss",
     "instance_norm",
+    "interpolate",
     "kl_div",
     "l1_loss",
     "layer_norm",
@@ -111,4 +116,7 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]
