@@ -242,3 +242,60 @@ def test_error_message(
 def test_case_ids_are_unique() -> None:
     ids = [c[0] for c in CASES]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+# ------------------------------------------------------- resampling and distances
+_X3 = jnp.ones((1, 2, 4))
+_X4 = jnp.ones((1, 2, 4, 4))
+
+RESAMPLING_CASES = [
+    ("interp-mode", F.interpolate, (_X3,), {"size": 3, "mode": "cubic"},
+     ValueError, r"interpolate: `mode` must be one of \[.*'bicubic'.*\], got 'cubic'"),
+    ("interp-align-nearest", F.interpolate, (_X3,), {"size": 3, "align_corners": True},
+     ValueError, r"interpolate: align_corners can only be set with the interpolating modes .* got align_corners=True "
+                 r"with mode='nearest'; leave it None"),
+    ("interp-ndim", F.interpolate, (jnp.ones((2, 4)),), {"size": 3},
+     ValueError, r"interpolate: expected a 3-D, 4-D or 5-D input \(N, C, \*spatial\), got shape \(2, 4\); add a batch axis"),
+    ("interp-both", F.interpolate, (_X3,), {"size": 3, "scale_factor": 2},
+     ValueError, r"interpolate: pass only one of `size` or `scale_factor`, got size=3 and scale_factor=2"),
+    ("interp-neither", F.interpolate, (_X3,), {},
+     ValueError, r"interpolate: pass one of `size` or `scale_factor`, got neither"),
+    ("interp-size-len", F.interpolate, (_X4,), {"size": (3, 4, 5)},
+     ValueError, r"interpolate: expected `size` with one entry per spatial dimension \(2 for an input of shape "
+                 r"\(1, 2, 4, 4\)\), got \(3, 4, 5\); pass 2 values"),
+    ("interp-scale-len", F.interpolate, (_X4,), {"scale_factor": (2.0,)},
+     ValueError, r"interpolate: expected `scale_factor` with one entry per spatial dimension \(2 .*got \(2.0,\)"),
+    ("interp-size-type", F.interpolate, (_X3,), {"size": 2.5},
+     TypeError, r"interpolate: expected `size` to be an int or a tuple of ints, got 2.5"),
+    ("interp-scale-type", F.interpolate, (_X3,), {"scale_factor": "2"},
+     TypeError, r"interpolate: expected `scale_factor` to be a number or a tuple of numbers, got '2'"),
+    ("interp-recompute-size", F.interpolate, (_X3,), {"size": 3, "recompute_scale_factor": True},
+     ValueError, r"interpolate: recompute_scale_factor=True is not meaningful with an explicit size, got size=3"),
+    ("interp-empty", F.interpolate, (_X3,), {"scale_factor": 0.1},
+     ValueError, r"interpolate: input and output spatial sizes must be > 0, got input shape \(1, 2, 4\) and output "
+                 r"size \(0,\); use a larger size or scale_factor"),
+    ("interp-antialias-mode", F.interpolate, (_X4,), {"size": 2, "antialias": True},
+     ValueError, r"interpolate: antialias=True needs mode 'bilinear', 'bicubic' or 'lanczos' and a 4-D input, got "
+                 r"mode='nearest' and shape \(1, 2, 4, 4\); pass antialias=False"),
+    ("interp-mode-ndim", F.interpolate, (_X3,), {"size": 2, "mode": "bilinear"},
+     ValueError, r"interpolate: mode='bilinear' needs a 4-D input, got shape \(1, 2, 4\); use 'linear' or 'nearest'"),
+    ("interp-lanczos-antialias", F.interpolate, (_X4,), {"size": 2, "mode": "lanczos"},
+     ValueError, r"interpolate: mode='lanczos' needs antialias=True and align_corners=False, got antialias=False"),
+    ("interp-int-linear", F.interpolate, (jnp.ones((1, 1, 3), jnp.int32),), {"size": 2, "mode": "linear"},
+     TypeError, r"interpolate: mode='linear' needs a floating-point input, got dtype int32; convert it"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "kwargs", "exc", "match"), [c[1:] for c in RESAMPLING_CASES], ids=[c[0] for c in RESAMPLING_CASES]
+)
+def test_resampling_error_message(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], exc: type[Exception], match: str
+) -> None:
+    with pytest.raises(exc, match=match):
+        fn(*args, **kwargs)
+
+
+def test_resampling_case_ids_are_unique() -> None:
+    ids = [c[0] for c in CASES + RESAMPLING_CASES]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

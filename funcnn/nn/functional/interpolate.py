@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import check_floating, shape_of
+from .._checks import shape_of
 from . import _resample_taps as taps
 
 Size = Union[int, Sequence[int], None]
@@ -131,6 +131,64 @@ def _resample_axis(x: jax.Array, axis: int, index: np.ndarray, weight: np.ndarra
     return jnp.sum(gathered * w, axis=axis + 1)
 
 
+def _resample_plan(
+    shape: tuple[int, ...],
+    dtype: object,
+    size: Size,
+    scale_factor: Factor,
+    mode: str,
+    align_corners: bool | None,
+    recompute_scale_factor: bool | None,
+    antialias: bool,
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Validates `interpolate`'s arguments; returns ``(axis, index, weight)`` per spatial axis, last axis first."""
+    owner = "interpolate"
+    if mode not in _MODE_DIMS:
+        raise ValueError(f"{owner}: `mode` must be one of {list(_MODE_DIMS)}, got {mode!r}")
+    if mode in _ALIGNED_MODES:
+        align_corners = bool(align_corners)
+    elif align_corners is not None:
+        raise ValueError(
+            f"{owner}: align_corners can only be set with the interpolating modes linear | bilinear | bicubic | "
+            f"trilinear, got align_corners={align_corners!r} with mode={mode!r}; leave it None"
+        )
+    if len(shape) not in (3, 4, 5):
+        raise ValueError(
+            f"{owner}: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got shape {shape}; "
+            f"add a batch axis with `x[None]` for a single sample"
+        )
+    dims = len(shape) - 2
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and dims == 2):
+        raise ValueError(
+            f"{owner}: antialias=True needs mode 'bilinear', 'bicubic' or 'lanczos' and a 4-D input, got "
+            f"mode={mode!r} and shape {shape}; pass antialias=False"
+        )
+    if dims not in _MODE_DIMS[mode]:
+        want = " or ".join(f"{d + 2}-D" for d in _MODE_DIMS[mode])
+        raise ValueError(
+            f"{owner}: mode={mode!r} needs a {want} input, got shape {shape}; use "
+            f"{['linear', 'bilinear', 'trilinear'][dims - 1]!r} or 'nearest' for {dims + 2}-D inputs"
+        )
+    if mode == "lanczos" and (align_corners or not antialias):
+        raise ValueError(
+            f"{owner}: mode='lanczos' needs antialias=True and align_corners=False, got antialias={antialias} and "
+            f"align_corners={align_corners}"
+        )
+    out_sizes, factors = _plan(shape, size, scale_factor, recompute_scale_factor, mode)
+    nearest = mode in ("nearest", "nearest-exact")
+    if not nearest and not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(
+            f"{owner}: mode={mode!r} needs a floating-point input, got dtype {dtype}; convert it with "
+            f"`x.astype(jnp.float32)` or use mode='nearest'"
+        )
+    compute = np.float64 if dtype == jnp.float64 else np.float32
+    plan = []
+    for d in reversed(range(dims)):
+        index, weight = _axis_taps(mode, shape[2 + d], out_sizes[d], factors[d], bool(align_corners), antialias, compute)
+        plan.append((2 + d, index, weight))
+    return plan
+
+
 def interpolate(
     input: ArrayLike,
     size: Size = None,
@@ -170,51 +228,11 @@ def interpolate(
       >>> F.interpolate(jnp.ones((2, 1, 3, 3, 3)), size=(4, 5, 6), mode="trilinear").shape
       (2, 1, 4, 5, 6)
     """
-    owner = "interpolate"
-    shape = shape_of(input)
-    if mode not in _MODE_DIMS:
-        raise ValueError(f"{owner}: `mode` must be one of {list(_MODE_DIMS)}, got {mode!r}")
-    if mode in _ALIGNED_MODES:
-        align_corners = bool(align_corners)
-    elif align_corners is not None:
-        raise ValueError(
-            f"{owner}: align_corners can only be set with the interpolating modes linear | bilinear | bicubic | "
-            f"trilinear, got align_corners={align_corners!r} with mode={mode!r}; leave it None"
-        )
-    if len(shape) not in (3, 4, 5):
-        raise ValueError(
-            f"{owner}: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got shape {shape}; "
-            f"add a batch axis with `x[None]` for a single sample"
-        )
-    dims = len(shape) - 2
-    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and dims == 2):
-        raise ValueError(
-            f"{owner}: antialias=True needs mode 'bilinear', 'bicubic' or 'lanczos' and a 4-D input, got "
-            f"mode={mode!r} and shape {shape}; pass antialias=False"
-        )
-    if dims not in _MODE_DIMS[mode]:
-        want = " or ".join(f"{d + 2}-D" for d in _MODE_DIMS[mode])
-        raise ValueError(
-            f"{owner}: mode={mode!r} needs a {want} input, got shape {shape}; use "
-            f"{['linear', 'bilinear', 'trilinear'][dims - 1]!r} or 'nearest' for {dims + 2}-D inputs"
-        )
-    if mode == "lanczos" and (align_corners or not antialias):
-        raise ValueError(
-            f"{owner}: mode='lanczos' needs antialias=True and align_corners=False, got antialias={antialias} and "
-            f"align_corners={align_corners}"
-        )
-    out_sizes, factors = _plan(shape, size, scale_factor, recompute_scale_factor, mode)
     x = jnp.asarray(input)
-    nearest = mode in ("nearest", "nearest-exact")
-    if not nearest:
-        check_floating(owner, x)
-    compute = jnp.float64 if x.dtype == jnp.float64 else jnp.float32
-    y = x if nearest else x.astype(compute)
-    for d in reversed(range(dims)):
-        index, weight = _axis_taps(
-            mode, shape[2 + d], out_sizes[d], factors[d], bool(align_corners), antialias, np.dtype(compute).type
-        )
-        y = _resample_axis(y, 2 + d, index, weight)
+    plan = _resample_plan(shape_of(x), x.dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+    y = x if mode in ("nearest", "nearest-exact") else x.astype(jnp.float64 if x.dtype == jnp.float64 else jnp.float32)
+    for axis, index, weight in plan:
+        y = _resample_axis(y, axis, index, weight)
     return y.astype(x.dtype)
 
 
