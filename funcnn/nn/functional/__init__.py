@@ -16,15 +16,20 @@ from .activation import softplus as softplus
 from .activation import tanh as tanh
 from .attention import multi_head_attention_forward as multi_head_attention_forward
 from .attention import scaled_dot_product_attention as scaled_dot_product_attention
+from .bilinear import bilinear as bilinear
 from .conv import conv1d as conv1d
 from .conv import conv2d as conv2d
 from .conv import conv3d as conv3d
 from .conv import conv_transpose1d as conv_transpose1d
 from .conv import conv_transpose2d as conv_transpose2d
 from .conv import pad as pad
+from .distance import cosine_similarity as cosine_similarity
+from .distance import pairwise_distance as pairwise_distance
+from .distance import pdist as pdist
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
+from .gumbel import gumbel_softmax as gumbel_softmax
 from .interpolate import interpolate as interpolate
 from .interpolate import upsample as upsample
 from .interpolate import upsample_bilinear as upsample_bilinear
@@ -43,6 +48,8 @@ from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
 from .normalization import layer_norm as layer_norm
+from .norms import normalize as normalize
+from .one_hot import one_hot as one_hot
 from .pooling import adaptive_avg_pool1d as adaptive_avg_pool1d
 from .pooling import adaptive_avg_pool2d as adaptive_avg_pool2d
 from .pooling import adaptive_max_pool1d as adaptive_max_pool1d
@@ -69,6 +76,7 @@ __all__ = [
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
+    "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "conv1d",
@@ -76,6 +84,7 @@ __all__ = [
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "cosine_similarity",
     "cross_entropy",
     "dropout",
     "dropout1d",
@@ -86,6 +95,7 @@ __all__ = [
     "group_norm",
     "gru",
     "gru_cell",
+    "gumbel_softmax",
     "hardtanh",
     "huber_loss",
     "instance_norm",
@@ -103,7 +113,11 @@ __all__ = [
     "mse_loss",
     "multi_head_attention_forward",
     "nll_loss",
+    "normalize",
+    "one_hot",
     "pad",
+    "pairwise_distance",
+    "pdist",
     "relu",
     "rnn_relu",
     "rnn_relu_cell",
