@@ -29,6 +29,8 @@ from .distance import pdist as pdist
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
 from .dropout import dropout2d as dropout2d
+from .grid_sample import affine_grid as affine_grid
+from .grid_sample import grid_sample as grid_sample
 from .gumbel import gumbel_softmax as gumbel_softmax
 from .interpolate import interpolate as interpolate
 from .interpolate import upsample as upsample
@@ -73,6 +75,7 @@ __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "affine_grid",
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
@@ -92,6 +95,7 @@ __all__ = [
     "elu",
     "embedding",
     "gelu",
+    "grid_sample",
     "group_norm",
     "gru",
     "gru_cell",
