@@ -65,7 +65,8 @@ def _pad_coordinate(x: jax.Array, size: int, padding_mode: str, align_corners: b
     elif padding_mode == "reflection":
         x = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
         x = _clip(x, size)
-    # PyTorch sends non-finite and huge coordinates far outside (-100) instead of overflowing.
+    # Non-finite and huge coordinates are sent far outside (-100), PyTorch's reference
+    # (and CUDA) rule; PyTorch's vectorised CPU kernel instead lets NaN through.
     return jnp.where(jnp.isfinite(x) & (jnp.abs(x) < 2.0**31 - 2), x, jnp.full_like(x, -100.0))
 
 
@@ -73,15 +74,22 @@ def _unnormalize(g: jax.Array, size: int, align_corners: bool) -> jax.Array:
     return ((g + 1) / 2) * (size - 1) if align_corners else ((g + 1) * size - 1) / 2
 
 
-def _gather(flat: jax.Array, spatial: Sequence[int], coords: Sequence[jax.Array]) -> tuple[jax.Array, jax.Array]:
-    """Values at integer ``coords`` (one per spatial dim, each ``(N, P)``): ``(N, C, P)`` and an in-bounds mask."""
-    index = jnp.zeros(coords[0].shape, jnp.int32)
-    inside = jnp.ones(coords[0].shape, bool)
-    for c, size in zip(coords, spatial):
+def _gather(flat: jax.Array, spatial: Sequence[int], taps: Sequence[Sequence[jax.Array]]) -> tuple[jax.Array, jax.Array]:
+    """Values at integer points, one gather for all taps.
+
+    ``taps[t]`` holds one ``(N, P)`` coordinate per spatial dim; returns values
+    ``(T, N, C, P)`` and an in-bounds mask ``(T, N, 1, P)``.
+    """
+    n, p = taps[0][0].shape
+    index = jnp.zeros((len(taps), n, p), jnp.int32)
+    inside = jnp.ones((len(taps), n, p), bool)
+    for d, size in enumerate(spatial):
+        c = jnp.stack([tap[d] for tap in taps])
         inside = inside & (c >= 0) & (c <= size - 1)
         index = index * size + jnp.clip(c, 0, size - 1).astype(jnp.int32)
-    values = jax.vmap(lambda img, i: img[:, i])(flat, index)
-    return values, inside
+    index = jnp.moveaxis(index, 0, 1).reshape(n, 1, -1)  # (N, 1, T * P)
+    values = jnp.take_along_axis(flat, index, axis=2).reshape(n, flat.shape[1], len(taps), p)
+    return jnp.moveaxis(values, 2, 0), inside[:, :, None, :]
 
 
 def _cubic_weights(t: jax.Array) -> list[jax.Array]:
@@ -150,20 +158,21 @@ def grid_sample(
     else:
         src = [_pad_coordinate(r, size, padding_mode, ac) for r, size in zip(raw, spatial)]
         if mode == "nearest":
-            values, inside = _gather(flat, spatial, [jnp.round(s) for s in src])
-            result = values * inside[:, None, :].astype(x.dtype)
+            values, inside = _gather(flat, spatial, [[jnp.round(v) for v in src]])
+            result = jnp.where(inside[0], values[0], 0)
         else:
-            lows = [jnp.floor(s) for s in src]
-            result = jnp.zeros((n, c, src[0].shape[1]), x.dtype)
-            for corner in itertools.product((0, 1), repeat=dims):
-                coords = [lo + b for lo, b in zip(lows, corner)]
+            lows = [jnp.floor(v) for v in src]
+            corners = list(itertools.product((0, 1), repeat=dims))
+            values, inside = _gather(flat, spatial, [[lo + b for lo, b in zip(lows, corner)] for corner in corners])
+            result = None
+            for k, corner in enumerate(corners):
                 weight = None
                 # PyTorch multiplies the x factor first, then y, then z.
                 for d in reversed(range(dims)):
                     f = (lows[d] + 1 - src[d]) if corner[d] == 0 else (src[d] - lows[d])
                     weight = f if weight is None else weight * f
-                values, inside = _gather(flat, spatial, coords)
-                result = result + values * jnp.where(inside, weight, 0)[:, None, :]
+                term = values[k] * jnp.where(inside[k], weight[:, None, :], 0)
+                result = term if result is None else result + term
     return result.reshape(n, c, *out)
 
 
@@ -171,14 +180,15 @@ def _bicubic(flat: jax.Array, spatial: Sequence[int], raw: Sequence[jax.Array], 
     (h, w), (iy, ix) = spatial, raw
     y0, x0 = jnp.floor(iy), jnp.floor(ix)
     wy, wx = _cubic_weights(iy - y0), _cubic_weights(ix - x0)
+    rows = [_pad_coordinate(y0 - 1 + i, h, padding_mode, ac) for i in range(4)]
+    cols = [_pad_coordinate(x0 - 1 + j, w, padding_mode, ac) for j in range(4)]
+    values, inside = _gather(flat, spatial, [[jnp.trunc(r), jnp.trunc(c)] for r in rows for c in cols])
+    values = jnp.where(inside, values, 0)
     result = None
     for i in range(4):
         row = None
         for j in range(4):
-            ty = _pad_coordinate(y0 - 1 + i, h, padding_mode, ac)
-            tx = _pad_coordinate(x0 - 1 + j, w, padding_mode, ac)
-            values, inside = _gather(flat, spatial, [jnp.trunc(ty), jnp.trunc(tx)])
-            term = jnp.where(inside[:, None, :], values, 0) * wx[j][:, None, :]
+            term = values[4 * i + j] * wx[j][:, None, :]
             row = term if row is None else row + term
         term = row * wy[i][:, None, :]
         result = term if result is None else result + term
