@@ -53,26 +53,38 @@ def test_normalize_matches_torch(p: float, dim: int) -> None:
     _value_and_grad(lambda v: F.normalize(v, p, dim), lambda v: TF.normalize(v, p, dim), x)
 
 
-@pytest.mark.parametrize(("p", "keepdim", "shapes"), [(2.0, False, ((3, 4), (4,))), (-INF, True, ((2, 3), (2, 3))), (0.0, False, ((2, 3), (2, 3)))])
+@pytest.mark.parametrize(
+    ("p", "keepdim", "shapes"),
+    [(2.0, False, ((3, 4), (4,))), (-INF, True, ((2, 3), (2, 3))), (0.0, False, ((2, 3), (2, 3)))],
+)
 def test_pairwise_distance_flags_match_torch(p: float, keepdim: bool, shapes) -> None:
     g = np.random.default_rng(2)
     x1, x2 = (g.standard_normal(s).astype(np.float32) for s in shapes)
     _value_and_grad(
-        lambda a, b: F.pairwise_distance(a, b, p, 1e-6, keepdim), lambda a, b: TF.pairwise_distance(a, b, p, 1e-6, keepdim), x1, x2
+        lambda a, b: F.pairwise_distance(a, b, p, 1e-6, keepdim),
+        lambda a, b: TF.pairwise_distance(a, b, p, 1e-6, keepdim),
+        x1,
+        x2,
     )
 
 
 def test_cosine_similarity_clamps_each_norm_not_their_product() -> None:
     # ||x1|| * ||x2|| = 1.4e-4 < eps, but each norm is above eps: no clamping at all.
     x1, x2 = np.array([[1e-2, 0.0]], np.float32), np.array([[1e-2, 1e-2]], np.float32)
-    _value_and_grad(lambda a, b: F.cosine_similarity(a, b, 1, 1e-3), lambda a, b: TF.cosine_similarity(a, b, 1, 1e-3), x1, x2)
+    _value_and_grad(
+        lambda a, b: F.cosine_similarity(a, b, 1, 1e-3), lambda a, b: TF.cosine_similarity(a, b, 1, 1e-3), x1, x2
+    )
     np.testing.assert_allclose(np.asarray(F.cosine_similarity(x1, x2, 1, 1e-3)), [2**-0.5], rtol=1e-6)
 
 
 def test_norm_ops_check_grads_float64() -> None:
     x = np.random.default_rng(3).standard_normal((4, 3))
     with jax.enable_x64(True):
-        for f in (lambda v: F.pdist(v, 1.5), lambda v: F.normalize(v, 3.0), lambda v: F.pairwise_distance(v, v[::-1], 2.0)):
+        for f in (
+            lambda v: F.pdist(v, 1.5),
+            lambda v: F.normalize(v, 3.0),
+            lambda v: F.pairwise_distance(v, v[::-1], 2.0),
+        ):
             check_grads(jax.jit(f), (jnp.asarray(x),), order=1, modes=["rev"], atol=1e-5, rtol=1e-5)
 
 
@@ -86,7 +98,9 @@ def test_one_hot_matches_torch_and_infers_classes_eagerly() -> None:
 
 
 def test_one_hot_without_num_classes_under_jit_says_to_pass_it() -> None:
-    with pytest.raises(ValueError, match=r"one_hot: num_classes=-1 .* not known inside jit.*pass num_classes explicitly"):
+    with pytest.raises(
+        ValueError, match=r"one_hot: num_classes=-1 .* not known inside jit.*pass num_classes explicitly"
+    ):
         jax.jit(F.one_hot)(jnp.array([0, 1]))
 
 

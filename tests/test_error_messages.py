@@ -283,6 +283,14 @@ RESAMPLING_CASES = [
      ValueError, r"interpolate: mode='lanczos' needs antialias=True and align_corners=False, got antialias=False"),
     ("interp-int-linear", F.interpolate, (jnp.ones((1, 1, 3), jnp.int32),), {"size": 2, "mode": "linear"},
      TypeError, r"interpolate: mode='linear' needs a floating-point input, got dtype int32; convert it"),
+    ("upsample-neither", nn.Upsample, (), {},
+     ValueError, r"Upsample\(size=None, mode='nearest'\): pass exactly one of `size` or `scale_factor`, got size=None "
+                 r"and scale_factor=None"),
+    ("upsample-mode", nn.Upsample, (2,), {"mode": "cubic"},
+     ValueError, r"Upsample\(size=2, mode='cubic'\): `mode` must be one of \[.*\], got 'cubic'"),
+    ("upsample-align-nearest", nn.Upsample, (2,), {"align_corners": False},
+     ValueError, r"Upsample\(size=2, mode='nearest'\): align_corners only applies to the modes \['linear', "
+                 r"'bilinear', 'bicubic', 'trilinear'\], got align_corners=False with mode='nearest'; leave it None"),
     ("grid-sample-mode", F.grid_sample, (_X4, jnp.zeros((1, 2, 2, 2))), {"mode": "area"},
      ValueError, r"grid_sample: `mode` must be one of \['bilinear', 'nearest', 'bicubic'\], got 'area'"),
     ("grid-sample-padding", F.grid_sample, (_X4, jnp.zeros((1, 2, 2, 2))), {"padding_mode": "wrap"},

@@ -53,12 +53,23 @@ def test_grid_sample_matches_torch_forward_and_backward(dims: int, mode: str, pa
     np.testing.assert_allclose(np.asarray(dg), tg.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize(("dims", "mode", "pad"), [(2, "bilinear", "reflection"), (2, "bicubic", "border"), (3, "bilinear", "zeros")])
+@pytest.mark.parametrize(
+    ("dims", "mode", "pad"), [(2, "bilinear", "reflection"), (2, "bicubic", "border"), (3, "bilinear", "zeros")]
+)
 def test_grid_sample_check_grads_float64(dims: int, mode: str, pad: str) -> None:
     x, grid = _inputs(dims, seed=2)
     with jax.enable_x64(True):
-        f = jax.jit(lambda a, b: jnp.sum(jnp.sin(F.grid_sample(a, b, mode=mode, padding_mode=pad, align_corners=False))))
-        check_grads(f, (jnp.asarray(x, jnp.float64), jnp.asarray(grid, jnp.float64)), order=1, modes=["rev"], atol=1e-4, rtol=1e-4)
+        f = jax.jit(
+            lambda a, b: jnp.sum(jnp.sin(F.grid_sample(a, b, mode=mode, padding_mode=pad, align_corners=False)))
+        )
+        check_grads(
+            f,
+            (jnp.asarray(x, jnp.float64), jnp.asarray(grid, jnp.float64)),
+            order=1,
+            modes=["rev"],
+            atol=1e-4,
+            rtol=1e-4,
+        )
 
 
 def test_grid_sample_vmap_matches_loop() -> None:
@@ -70,7 +81,9 @@ def test_grid_sample_vmap_matches_loop() -> None:
         np.testing.assert_allclose(batched[i], f(xs[i], gs[i]), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize(("size", "ac"), [((2, 3, 4, 5), False), ((2, 1, 3, 1), True), ((2, 3, 2, 4, 5), False), ((1, 2, 3, 1, 2), True)])
+@pytest.mark.parametrize(
+    ("size", "ac"), [((2, 3, 4, 5), False), ((2, 1, 3, 1), True), ((2, 3, 2, 4, 5), False), ((1, 2, 3, 1, 2), True)]
+)
 def test_affine_grid_matches_torch_with_theta_gradient(size: tuple[int, ...], ac: bool) -> None:
     dims = len(size) - 2
     theta = np.random.default_rng(3).standard_normal((size[0], dims, dims + 1)).astype(np.float32)

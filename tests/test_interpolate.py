@@ -82,13 +82,17 @@ def test_antialias_matches_torch_forward_and_backward(mode: str) -> None:
     configs = [dict(scale_factor=0.35), dict(scale_factor=(0.6, 1.7)), dict(size=(9, 2))]
     for ac, kw in zip(corners * 2, configs):
         x = g.standard_normal((2, 2, 7, 8)).astype(np.float32)
-        ct = g.standard_normal(TF.interpolate(torch.zeros(x.shape), mode=mode, antialias=True, align_corners=ac, **kw).shape)
+        ct = g.standard_normal(
+            TF.interpolate(torch.zeros(x.shape), mode=mode, antialias=True, align_corners=ac, **kw).shape
+        )
         tx = torch.from_numpy(x).requires_grad_(True)
         ty = TF.interpolate(tx, mode=mode, antialias=True, align_corners=ac, **kw)
         (ty * torch.from_numpy(ct).float()).sum().backward()
         f = lambda v: F.interpolate(v, mode=mode, antialias=True, align_corners=ac, **kw)  # noqa: E731
         y, dx = jax.jit(lambda v, c: (f(v), jax.vjp(f, v)[1](c)[0]))(x, jnp.asarray(ct, jnp.float32))  # noqa: B023
-        np.testing.assert_allclose(np.asarray(y), ty.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=f"{mode} {ac} {kw}")
+        np.testing.assert_allclose(
+            np.asarray(y), ty.detach().numpy(), rtol=1e-5, atol=1e-5, err_msg=f"{mode} {ac} {kw}"
+        )
         np.testing.assert_allclose(np.asarray(dx), tx.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=f"d {mode} {ac} {kw}")
 
 
@@ -112,7 +116,10 @@ def test_nearest_keeps_integer_dtype() -> None:
 
 def test_area_with_empty_output_matches_torch() -> None:
     x = np.ones((1, 2, 2), np.float32)
-    assert F.interpolate(x, scale_factor=0.3, mode="area").shape == TF.interpolate(torch.ones(1, 2, 2), scale_factor=0.3, mode="area").shape
+    assert (
+        F.interpolate(x, scale_factor=0.3, mode="area").shape
+        == TF.interpolate(torch.ones(1, 2, 2), scale_factor=0.3, mode="area").shape
+    )
 
 
 def test_jit_and_vmap() -> None:
@@ -131,7 +138,11 @@ def test_jit_and_vmap() -> None:
     ids=["upsample", "upsample_nearest", "upsample_bilinear"],
 )
 def test_deprecated_aliases_warn_and_match(fn, kwargs, torch_kwargs) -> None:
-    x = np.random.default_rng(4).standard_normal((1, 2, 3, 4) if fn is F.upsample_bilinear else (1, 2, 3)).astype(np.float32)
+    x = (
+        np.random.default_rng(4)
+        .standard_normal((1, 2, 3, 4) if fn is F.upsample_bilinear else (1, 2, 3))
+        .astype(np.float32)
+    )
     with pytest.warns(DeprecationWarning, match=r"use interpolate"):
         got = fn(x, **kwargs)
     np.testing.assert_allclose(np.asarray(got), TF.interpolate(torch.from_numpy(x), **torch_kwargs).numpy(), rtol=1e-6)
@@ -140,7 +151,7 @@ def test_deprecated_aliases_warn_and_match(fn, kwargs, torch_kwargs) -> None:
 @pytest.mark.parametrize(
     ("args", "kwargs"),
     [((), dict(scale_factor=2)), ((), dict(size=[3, 4], mode="bilinear")), ((), dict(scale_factor=(2, 1.5))),
-     ((4,), dict(mode="bicubic", align_corners=True)), ((), dict(scale_factor=0))],
+     ((4,), dict(mode="bicubic", align_corners=True)), ((), dict(size=(2, 3, 4), mode="area"))],
 )  # fmt: skip
 def test_upsample_repr_matches_torch(args, kwargs) -> None:
     assert repr(nn.Upsample(*args, **kwargs)) == repr(torch.nn.Upsample(*args, **kwargs))

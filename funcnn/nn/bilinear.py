@@ -46,7 +46,11 @@ class Bilinear(Module):
     def __init__(
         self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, *, dtype: Any = jnp.float32
     ) -> None:
-        for name, value in (("in1_features", in1_features), ("in2_features", in2_features), ("out_features", out_features)):
+        for name, value in (
+            ("in1_features", in1_features),
+            ("in2_features", in2_features),
+            ("out_features", out_features),
+        ):
             check_positive("Bilinear", name, value)
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
         self.bias, self.dtype = bias, dtype

@@ -1,4 +1,4 @@
-"""Cases for Upsample and its 2-D shorthands: every mode, odd sizes, non-integer scales, 3-D/4-D/5-D, both corner rules."""
+"""Cases for Upsample and its 2-D shorthands: every mode, odd and non-integer scales, 3-D/4-D/5-D, both corner rules."""
 
 from __future__ import annotations
 

@@ -99,7 +99,9 @@ def cubic(in_size: int, out_size: int, factor: float | None, align_corners: bool
     index, t = _guard(dtype, _source_index(dtype, scale, out_size, align_corners, cubic=True), in_size)
     a = dtype(-0.75)
     one = dtype(1)
-    weights = np.stack([_cubic_far(t + one, a), _cubic_near(t, a), _cubic_near(one - t, a), _cubic_far(one - t + one, a)], 1)
+    weights = np.stack(
+        [_cubic_far(t + one, a), _cubic_near(t, a), _cubic_near(one - t, a), _cubic_far(one - t + one, a)], 1
+    )
     taps = np.clip(index[:, None] + np.arange(-1, 3), 0, in_size - 1)
     return taps.astype(np.int32), weights.astype(dtype)
 

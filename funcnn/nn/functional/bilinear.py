@@ -17,7 +17,9 @@ from .._checks import check_floating, shape_of
 
 
 def bilinear(input1: ArrayLike, input2: ArrayLike, weight: ArrayLike, bias: ArrayLike | None = None) -> jax.Array:
-    """``y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o]``, as ``torch.nn.functional.bilinear``.
+    """Bilinear form ``y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o]``.
+
+    As ``torch.nn.functional.bilinear``.
 
     Args:
       input1: ``(*, in1_features)`` floating array.

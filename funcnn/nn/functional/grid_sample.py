@@ -74,7 +74,9 @@ def _unnormalize(g: jax.Array, size: int, align_corners: bool) -> jax.Array:
     return ((g + 1) / 2) * (size - 1) if align_corners else ((g + 1) * size - 1) / 2
 
 
-def _gather(flat: jax.Array, spatial: Sequence[int], taps: Sequence[Sequence[jax.Array]]) -> tuple[jax.Array, jax.Array]:
+def _gather(
+    flat: jax.Array, spatial: Sequence[int], taps: Sequence[Sequence[jax.Array]]
+) -> tuple[jax.Array, jax.Array]:
     """Values at integer points, one gather for all taps.
 
     ``taps[t]`` holds one ``(N, P)`` coordinate per spatial dim; returns values
@@ -145,7 +147,9 @@ def grid_sample(
             f"input of shape {xs}, got {gs}"
         )
     if mode == "bicubic" and dims != 2:
-        raise ValueError(f"{owner}: mode='bicubic' supports 4-D inputs only, got shape {xs}; use 'bilinear' or 'nearest'")
+        raise ValueError(
+            f"{owner}: mode='bicubic' supports 4-D inputs only, got shape {xs}; use 'bilinear' or 'nearest'"
+        )
     ac = bool(align_corners)
     x = jnp.asarray(input)
     g = jnp.asarray(grid, x.dtype)
@@ -176,7 +180,9 @@ def grid_sample(
     return result.reshape(n, c, *out)
 
 
-def _bicubic(flat: jax.Array, spatial: Sequence[int], raw: Sequence[jax.Array], padding_mode: str, ac: bool) -> jax.Array:
+def _bicubic(
+    flat: jax.Array, spatial: Sequence[int], raw: Sequence[jax.Array], padding_mode: str, ac: bool
+) -> jax.Array:
     (h, w), (iy, ix) = spatial, raw
     y0, x0 = jnp.floor(iy), jnp.floor(ix)
     wy, wx = _cubic_weights(iy - y0), _cubic_weights(ix - x0)
@@ -202,7 +208,9 @@ def _linspace(steps: int, align_corners: bool, dtype: type) -> np.ndarray:
     step = (dtype(1) - dtype(-1)) / dtype(steps - 1)
     i = np.arange(steps)
     half = steps // 2
-    r = np.where(i < half, dtype(-1) + step * i.astype(dtype), dtype(1) - step * (steps - 1 - i).astype(dtype)).astype(dtype)
+    r = np.where(i < half, dtype(-1) + step * i.astype(dtype), dtype(1) - step * (steps - 1 - i).astype(dtype)).astype(
+        dtype
+    )
     return r if align_corners else (r * dtype(steps - 1) / dtype(steps)).astype(dtype)
 
 
@@ -226,7 +234,9 @@ def affine_grid(theta: ArrayLike, size: Sequence[int], align_corners: bool | Non
     owner = "affine_grid"
     dtype = jnp.result_type(theta)
     if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"{owner}: expected theta with a floating-point dtype, got {dtype}; use `theta.astype(jnp.float32)`")
+        raise TypeError(
+            f"{owner}: expected theta with a floating-point dtype, got {dtype}; use `theta.astype(jnp.float32)`"
+        )
     size = tuple(int(s) for s in size)
     ts = shape_of(theta)
     if len(size) not in (4, 5):

@@ -76,7 +76,9 @@ def _plan(
     dims = len(shape) - 2
     owner = "interpolate"
     if size is not None and scale_factor is not None:
-        raise ValueError(f"{owner}: pass only one of `size` or `scale_factor`, got size={size!r} and scale_factor={scale_factor!r}")
+        raise ValueError(
+            f"{owner}: pass only one of `size` or `scale_factor`, got size={size!r} and scale_factor={scale_factor!r}"
+        )
     if size is None and scale_factor is None:
         raise ValueError(f"{owner}: pass one of `size` or `scale_factor`, got neither")
     if size is not None:
@@ -92,7 +94,9 @@ def _plan(
     else:
         scales = _per_dim(owner, "scale_factor", scale_factor, shape, dims)
         if not all(isinstance(s, numbers.Real) and not isinstance(s, bool) for s in scales):
-            raise TypeError(f"{owner}: expected `scale_factor` to be a number or a tuple of numbers, got {scale_factor!r}")
+            raise TypeError(
+                f"{owner}: expected `scale_factor` to be a number or a tuple of numbers, got {scale_factor!r}"
+            )
         out = [int(n * float(s)) for n, s in zip(shape[2:], scales)]
         recompute = recompute_scale_factor or mode == "area"
         factors = [None if recompute else float(s) for s in scales]
@@ -184,7 +188,9 @@ def _resample_plan(
     compute = np.float64 if dtype == jnp.float64 else np.float32
     plan = []
     for d in reversed(range(dims)):
-        index, weight = _axis_taps(mode, shape[2 + d], out_sizes[d], factors[d], bool(align_corners), antialias, compute)
+        index, weight = _axis_taps(
+            mode, shape[2 + d], out_sizes[d], factors[d], bool(align_corners), antialias, compute
+        )
         plan.append((2 + d, index, weight))
     return plan
 
@@ -229,7 +235,9 @@ def interpolate(
       (2, 1, 4, 5, 6)
     """
     x = jnp.asarray(input)
-    plan = _resample_plan(shape_of(x), x.dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+    plan = _resample_plan(
+        shape_of(x), x.dtype, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
+    )
     y = x if mode in ("nearest", "nearest-exact") else x.astype(jnp.float64 if x.dtype == jnp.float64 else jnp.float32)
     for axis, index, weight in plan:
         y = _resample_axis(y, axis, index, weight)
@@ -263,7 +271,9 @@ def upsample(
       ...     F.upsample(jnp.ones((1, 1, 2)), scale_factor=2).shape
       (1, 1, 4)
     """
-    warnings.warn("funcnn.nn.functional.upsample is deprecated; use interpolate instead", DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "funcnn.nn.functional.upsample is deprecated; use interpolate instead", DeprecationWarning, stacklevel=2
+    )
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
@@ -312,6 +322,8 @@ def upsample_bilinear(input: ArrayLike, size: Size = None, scale_factor: Factor 
       (1, 1, 4, 4)
     """
     warnings.warn(
-        "funcnn.nn.functional.upsample_bilinear is deprecated; use interpolate instead", DeprecationWarning, stacklevel=2
+        "funcnn.nn.functional.upsample_bilinear is deprecated; use interpolate instead",
+        DeprecationWarning,
+        stacklevel=2,
     )
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
