@@ -778,6 +778,130 @@ def test_utils_error_message(fn: Callable[..., Any], args: tuple[Any, ...], kwar
         fn(*args, **kwargs)
 
 
+# ------------------------------------------------------- resampling and distances
+_R3 = jnp.ones((1, 2, 4))
+_R4 = jnp.ones((1, 2, 4, 4))
+
+RESAMPLING_CASES = [
+    ("interp-mode", F.interpolate, (_R3,), {"size": 3, "mode": "cubic"},
+     ValueError, r"interpolate: `mode` must be one of \[.*'bicubic'.*\], got 'cubic'"),
+    ("interp-align-nearest", F.interpolate, (_R3,), {"size": 3, "align_corners": True},
+     ValueError, r"interpolate: align_corners can only be set with the interpolating modes .* got align_corners=True "
+                 r"with mode='nearest'; leave it None"),
+    ("interp-ndim", F.interpolate, (jnp.ones((2, 4)),), {"size": 3},
+     ValueError, r"interpolate: expected a 3-D, 4-D or 5-D input \(N, C, \*spatial\), got shape \(2, 4\); add a batch axis"),
+    ("interp-both", F.interpolate, (_R3,), {"size": 3, "scale_factor": 2},
+     ValueError, r"interpolate: pass only one of `size` or `scale_factor`, got size=3 and scale_factor=2"),
+    ("interp-neither", F.interpolate, (_R3,), {},
+     ValueError, r"interpolate: pass one of `size` or `scale_factor`, got neither"),
+    ("interp-size-len", F.interpolate, (_R4,), {"size": (3, 4, 5)},
+     ValueError, r"interpolate: expected `size` with one entry per spatial dimension \(2 for an input of shape "
+                 r"\(1, 2, 4, 4\)\), got \(3, 4, 5\); pass 2 values"),
+    ("interp-scale-len", F.interpolate, (_R4,), {"scale_factor": (2.0,)},
+     ValueError, r"interpolate: expected `scale_factor` with one entry per spatial dimension \(2 .*got \(2.0,\)"),
+    ("interp-size-type", F.interpolate, (_R3,), {"size": 2.5},
+     TypeError, r"interpolate: expected `size` to be an int or a tuple of ints, got 2.5"),
+    ("interp-scale-type", F.interpolate, (_R3,), {"scale_factor": "2"},
+     TypeError, r"interpolate: expected `scale_factor` to be a number or a tuple of numbers, got '2'"),
+    ("interp-recompute-size", F.interpolate, (_R3,), {"size": 3, "recompute_scale_factor": True},
+     ValueError, r"interpolate: recompute_scale_factor=True is not meaningful with an explicit size, got size=3"),
+    ("interp-empty", F.interpolate, (_R3,), {"scale_factor": 0.1},
+     ValueError, r"interpolate: input and output spatial sizes must be > 0, got input shape \(1, 2, 4\) and output "
+                 r"size \(0,\); use a larger size or scale_factor"),
+    ("interp-antialias-mode", F.interpolate, (_R4,), {"size": 2, "antialias": True},
+     ValueError, r"interpolate: antialias=True needs mode 'bilinear', 'bicubic' or 'lanczos' and a 4-D input, got "
+                 r"mode='nearest' and shape \(1, 2, 4, 4\); pass antialias=False"),
+    ("interp-mode-ndim", F.interpolate, (_R3,), {"size": 2, "mode": "bilinear"},
+     ValueError, r"interpolate: mode='bilinear' needs a 4-D input, got shape \(1, 2, 4\); use 'linear' or 'nearest'"),
+    ("interp-lanczos-antialias", F.interpolate, (_R4,), {"size": 2, "mode": "lanczos"},
+     ValueError, r"interpolate: mode='lanczos' needs antialias=True and align_corners=False, got antialias=False"),
+    ("interp-int-linear", F.interpolate, (jnp.ones((1, 1, 3), jnp.int32),), {"size": 2, "mode": "linear"},
+     TypeError, r"interpolate: mode='linear' needs a floating-point input, got dtype int32; convert it"),
+    ("upsample-neither", nn.Upsample, (), {},
+     ValueError, r"Upsample\(size=None, mode='nearest'\): pass exactly one of `size` or `scale_factor`, got size=None "
+                 r"and scale_factor=None"),
+    ("upsample-mode", nn.Upsample, (2,), {"mode": "cubic"},
+     ValueError, r"Upsample\(size=2, mode='cubic'\): `mode` must be one of \[.*\], got 'cubic'"),
+    ("upsample-align-nearest", nn.Upsample, (2,), {"align_corners": False},
+     ValueError, r"Upsample\(size=2, mode='nearest'\): align_corners only applies to the modes \['linear', "
+                 r"'bilinear', 'bicubic', 'trilinear'\], got align_corners=False with mode='nearest'; leave it None"),
+    ("grid-sample-mode", F.grid_sample, (_R4, jnp.zeros((1, 2, 2, 2))), {"mode": "area"},
+     ValueError, r"grid_sample: `mode` must be one of \['bilinear', 'nearest', 'bicubic'\], got 'area'"),
+    ("grid-sample-padding", F.grid_sample, (_R4, jnp.zeros((1, 2, 2, 2))), {"padding_mode": "wrap"},
+     ValueError, r"grid_sample: `padding_mode` must be one of \['zeros', 'border', 'reflection'\], got 'wrap'"),
+    ("grid-sample-ndim", F.grid_sample, (_R3, jnp.zeros((1, 2, 1))), {},
+     ValueError, r"grid_sample: expected a 4-D \(N, C, H, W\) or 5-D \(N, C, D, H, W\) input, got shape \(1, 2, 4\)"),
+    ("grid-sample-grid-shape", F.grid_sample, (_R4, jnp.zeros((2, 2, 2, 2))), {},
+     ValueError, r"grid_sample: expected grid of shape \(N, \*out, 2\) = \(1, \*, \*, 2\) for an input of shape "
+                 r"\(1, 2, 4, 4\), got \(2, 2, 2, 2\)"),
+    ("grid-sample-bicubic-5d", F.grid_sample, (jnp.ones((1, 1, 2, 2, 2)), jnp.zeros((1, 1, 1, 1, 3))), {"mode": "bicubic"},
+     ValueError, r"grid_sample: mode='bicubic' supports 4-D inputs only, got shape \(1, 1, 2, 2, 2\); use 'bilinear'"),
+    ("grid-sample-int", F.grid_sample, (jnp.ones((1, 1, 2, 2), jnp.int32), jnp.zeros((1, 1, 1, 2))), {},
+     TypeError, r"grid_sample: expected a floating-point input, got dtype int32"),
+    ("affine-grid-theta-shape", F.affine_grid, (jnp.zeros((1, 3, 4)), (1, 1, 2, 2)), {},
+     ValueError, r"affine_grid: expected theta of shape \(N, 2, 3\) = \(1, 2, 3\) for size \(1, 1, 2, 2\), got \(1, 3, 4\)"),
+    ("affine-grid-size-len", F.affine_grid, (jnp.zeros((1, 2, 3)), (1, 2)), {},
+     ValueError, r"affine_grid: expected a 4-D \(N, C, H, W\) or 5-D \(N, C, D, H, W\) size, got \(1, 2\)"),
+    ("affine-grid-size-zero", F.affine_grid, (jnp.zeros((1, 2, 3)), (1, 1, 0, 2)), {},
+     ValueError, r"affine_grid: expected a positive size, got \(1, 1, 0, 2\)"),
+    ("affine-grid-int", F.affine_grid, (jnp.zeros((1, 2, 3), jnp.int32), (1, 1, 2, 2)), {},
+     TypeError, r"affine_grid: expected theta with a floating-point dtype, got int32"),
+    ("cosine-broadcast", F.cosine_similarity, (jnp.ones((2, 3)), jnp.ones((4, 3))), {},
+     ValueError, r"cosine_similarity: expected x1 and x2 of broadcastable shapes, got \(2, 3\) and \(4, 3\)"),
+    ("cosine-dim", F.cosine_similarity, (jnp.ones((2, 3)), jnp.ones((2, 3))), {"dim": 2},
+     ValueError, r"cosine_similarity: `dim` must be in \[-2, 1\] for inputs of broadcast shape \(2, 3\), got dim=2"),
+    ("pairwise-int", F.pairwise_distance, (jnp.ones((2, 3), jnp.int32), jnp.ones((2, 3))), {},
+     TypeError, r"pairwise_distance: expected a floating-point x1, got dtype int32"),
+    ("pdist-ndim", F.pdist, (jnp.ones((2, 3, 4)),), {},
+     ValueError, r"pdist: expected a 2-D input \(N, M\), got shape \(2, 3, 4\)"),
+    ("pdist-p", F.pdist, (jnp.ones((2, 3)),), {"p": -1.0},
+     ValueError, r"pdist: `p` must be >= 0, got -1.0"),
+    ("normalize-dim", F.normalize, (jnp.ones((2, 3)),), {"dim": 3},
+     ValueError, r"normalize: `dim` must be in \[-2, 1\] for an input of shape \(2, 3\), got dim=3"),
+    ("one-hot-float", F.one_hot, (jnp.ones(3),), {},
+     TypeError, r"one_hot: expected integer class indices, got dtype float32; convert them"),
+    ("one-hot-range", F.one_hot, (jnp.array([0, 3]),), {"num_classes": 3},
+     ValueError, r"one_hot: class values must be in \[0, 3\), got values in \[0, 3\]; pass a larger num_classes"),
+    ("one-hot-num-classes", F.one_hot, (jnp.array([0]),), {"num_classes": -2},
+     ValueError, r"one_hot: `num_classes` must be -1 \(infer\) or a non-negative integer, got -2"),
+    ("one-hot-empty-infer", F.one_hot, (jnp.zeros((0,), jnp.int32),), {},
+     ValueError, r"one_hot: cannot infer num_classes from an empty tensor of shape \(0,\); pass num_classes"),
+    ("gumbel-key", F.gumbel_softmax, (jnp.zeros(3),), {},
+     ValueError, r"gumbel_softmax: sampling needs a PRNG key, got key=None; pass `key=jax.random.key\(step\)`"),
+    ("gumbel-tau", F.gumbel_softmax, (jnp.zeros(3),), {"tau": 0.0, "key": _KEY},
+     ValueError, r"gumbel_softmax: `tau` must be > 0, got 0.0"),
+    ("gumbel-dim", F.gumbel_softmax, (jnp.zeros(3),), {"dim": 1, "key": _KEY},
+     ValueError, r"gumbel_softmax: `dim` must be in \[-1, 0\] for logits of shape \(3,\), got dim=1"),
+    ("bilinear-weight", F.bilinear, (jnp.ones((2, 3)), jnp.ones((2, 4)), jnp.ones((5, 3, 3))), {},
+     ValueError, r"bilinear: expected input1 \(\*, in1\), input2 \(\*, in2\) and weight \(out, in1, in2\) with matching "
+                 r"in1 and in2, got shapes \(2, 3\), \(2, 4\) and \(5, 3, 3\)"),
+    ("bilinear-batch", F.bilinear, (jnp.ones((2, 3)), jnp.ones((1, 4)), jnp.ones((5, 3, 4))), {},
+     ValueError, r"bilinear: expected input1 and input2 with the same leading dims, got shapes \(2, 3\) and \(1, 4\)"),
+    ("bilinear-bias", F.bilinear, (jnp.ones((2, 3)), jnp.ones((2, 4)), jnp.ones((5, 3, 4)), jnp.ones(4)), {},
+     ValueError, r"bilinear: expected bias of shape \(5,\), got \(4,\)"),
+    ("bilinear-layer-features", nn.Bilinear, (0, 2, 3), {},
+     ValueError, r"Bilinear: `in1_features` must be a positive integer, got 0"),
+    ("bilinear-layer-input", nn.Bilinear(3, 4, 5).apply, (nn.Bilinear(3, 4, 5).init(_KEY), jnp.ones((2, 3)), jnp.ones((2, 3))), {},
+     ValueError, r"Bilinear\(in1_features=3, in2_features=4, out_features=5, bias=True\): expected inputs with last "
+                 r"dimensions 3 and 4, got shapes \(2, 3\) and \(2, 3\)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fn", "args", "kwargs", "exc", "match"), [c[1:] for c in RESAMPLING_CASES], ids=[c[0] for c in RESAMPLING_CASES]
+)
+def test_resampling_error_message(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], exc: type[Exception], match: str
+) -> None:
+    with pytest.raises(exc, match=match):
+        fn(*args, **kwargs)
+
+
 def test_utils_case_ids_are_unique() -> None:
     ids = [c[0] for c in CASES + UTILS_CASES]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_resampling_case_ids_are_unique() -> None:
+    ids = [c[0] for c in CASES + RESAMPLING_CASES]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

@@ -45,6 +45,7 @@ from .batchnorm import BatchNorm1d as BatchNorm1d
 from .batchnorm import BatchNorm2d as BatchNorm2d
 from .batchnorm import BatchNorm3d as BatchNorm3d
 from .batchnorm import SyncBatchNorm as SyncBatchNorm
+from .bilinear import Bilinear as Bilinear
 from .channelshuffle import ChannelShuffle as ChannelShuffle
 from .container import ChildRunner as ChildRunner
 from .container import Lambda as Lambda
@@ -61,6 +62,8 @@ from .conv import Conv3d as Conv3d
 from .conv import ConvTranspose1d as ConvTranspose1d
 from .conv import ConvTranspose2d as ConvTranspose2d
 from .conv import ConvTranspose3d as ConvTranspose3d
+from .distance import CosineSimilarity as CosineSimilarity
+from .distance import PairwiseDistance as PairwiseDistance
 from .dropout import AlphaDropout as AlphaDropout
 from .dropout import Dropout as Dropout
 from .dropout import Dropout1d as Dropout1d
@@ -158,6 +161,9 @@ from .transformer_model import Transformer as Transformer
 from .unpooling import MaxUnpool1d as MaxUnpool1d
 from .unpooling import MaxUnpool2d as MaxUnpool2d
 from .unpooling import MaxUnpool3d as MaxUnpool3d
+from .upsampling import Upsample as Upsample
+from .upsampling import UpsamplingBilinear2d as UpsamplingBilinear2d
+from .upsampling import UpsamplingNearest2d as UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -176,6 +182,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
+    "Bilinear",
     "CELU",
     "CTCLoss",
     "ChannelShuffle",
@@ -193,6 +200,7 @@ __all__ = [
     "ConvTranspose2d",
     "ConvTranspose3d",
     "CosineEmbeddingLoss",
+    "CosineSimilarity",
     "CrossEntropyLoss",
     "CrossMapLRN2d",
     "Dropout",
@@ -259,6 +267,7 @@ __all__ = [
     "NLLLoss",
     "NLLLoss2d",
     "PReLU",
+    "PairwiseDistance",
     "Parallel",
     "PixelShuffle",
     "PixelUnshuffle",
@@ -305,6 +314,9 @@ __all__ = [
     "TripletMarginWithDistanceLoss",
     "Unflatten",
     "Unfold",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",

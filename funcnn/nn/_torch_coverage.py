@@ -11,9 +11,6 @@ helpers and typing imports) are filtered by the test itself.
 
 from __future__ import annotations
 
-_DEPRECATED_UPSAMPLE = (
-    "deprecated in torch (it warns and calls interpolate); use funcnn.nn.functional.interpolate"
-)
 _LOW_PRECISION = (
     "a scaled low-precision (FP8/MX) CUDA matmul kernel that takes per-tensor or blockwise scales; "
     "quantized kernels are outside funcnn, which computes in float32/bfloat16 through XLA"
@@ -21,11 +18,6 @@ _LOW_PRECISION = (
 
 NOT_PROVIDED: dict[str, str] = {
     "torch.nn.Container": "deprecated alias of torch.nn.Module (it warns on construction); subclass funcnn.nn.Module",
-    "torch.nn.LinearCrossEntropyOptions": (
-        "a configuration object choosing the CUDA chunking strategy of torch's linear_cross_entropy, not a "
-        "layer; XLA decides fusion and memory layout of the compiled loss itself"
-    ),
-    "torch.nn.NLLLoss2d": "deprecated alias of NLLLoss, which takes (N, C, H, W) inputs itself; use funcnn.nn.NLLLoss",
     "torch.nn.ParameterDict": (
         "funcnn parameters are plain arrays in the nested dict that init returns; a module holding a dict "
         "of parameters returns {'name': array, ...} from its init, with ParameterDict's state_dict keys"
@@ -34,17 +26,6 @@ NOT_PROVIDED: dict[str, str] = {
         "funcnn parameters are plain arrays in the nested dict that init returns; a module holding a list "
         "of parameters returns {'0': w0, '1': w1, ...} from its init, ParameterList's state_dict keys"
     ),
-    "torch.nn.SyncBatchNorm": (
-        "under funcnn.parallel the batch is one global array sharded over devices, so BatchNorm's "
-        "statistics already are those of the whole global batch (what SyncBatchNorm synchronises)"
-    ),
-    "torch.nn.functional.native_channel_shuffle": (
-        "torch's kernel entry point of channel_shuffle, documented as possibly becoming private; use "
-        "funcnn.nn.functional.channel_shuffle"
-    ),
     "torch.nn.functional.scaled_grouped_mm": _LOW_PRECISION,
     "torch.nn.functional.scaled_mm": _LOW_PRECISION,
-    "torch.nn.functional.upsample": _DEPRECATED_UPSAMPLE,
-    "torch.nn.functional.upsample_bilinear": _DEPRECATED_UPSAMPLE + " (mode='bilinear', align_corners=True)",
-    "torch.nn.functional.upsample_nearest": _DEPRECATED_UPSAMPLE + " (mode='nearest')",
 }

@@ -43,6 +43,7 @@ from .attention import scaled_dot_product_attention as scaled_dot_product_attent
 from .avg_pool import avg_pool1d as avg_pool1d
 from .avg_pool import avg_pool2d as avg_pool2d
 from .avg_pool import avg_pool3d as avg_pool3d
+from .bilinear import bilinear as bilinear
 from .channelshuffle import channel_shuffle as channel_shuffle
 from .channelshuffle import native_channel_shuffle as native_channel_shuffle
 from .conv import conv1d as conv1d
@@ -52,6 +53,9 @@ from .conv import conv_tbc as conv_tbc
 from .conv_transpose import conv_transpose1d as conv_transpose1d
 from .conv_transpose import conv_transpose2d as conv_transpose2d
 from .conv_transpose import conv_transpose3d as conv_transpose3d
+from .distance import cosine_similarity as cosine_similarity
+from .distance import pairwise_distance as pairwise_distance
+from .distance import pdist as pdist
 from .dropout import alpha_dropout as alpha_dropout
 from .dropout import dropout as dropout
 from .dropout import dropout1d as dropout1d
@@ -64,6 +68,13 @@ from .fractional_pool import fractional_max_pool2d as fractional_max_pool2d
 from .fractional_pool import fractional_max_pool2d_with_indices as fractional_max_pool2d_with_indices
 from .fractional_pool import fractional_max_pool3d as fractional_max_pool3d
 from .fractional_pool import fractional_max_pool3d_with_indices as fractional_max_pool3d_with_indices
+from .grid_sample import affine_grid as affine_grid
+from .grid_sample import grid_sample as grid_sample
+from .gumbel import gumbel_softmax as gumbel_softmax
+from .interpolate import interpolate as interpolate
+from .interpolate import upsample as upsample
+from .interpolate import upsample_bilinear as upsample_bilinear
+from .interpolate import upsample_nearest as upsample_nearest
 from .linear import linear as linear
 from .local_response_norm import local_response_norm as local_response_norm
 from .loss import gaussian_nll_loss as gaussian_nll_loss
@@ -101,6 +112,8 @@ from .normalization import batch_norm as batch_norm
 from .normalization import group_norm as group_norm
 from .normalization import instance_norm as instance_norm
 from .normalization import layer_norm as layer_norm
+from .norms import normalize as normalize
+from .one_hot import one_hot as one_hot
 from .padding import pad as pad
 from .pixelshuffle import pixel_shuffle as pixel_shuffle
 from .pixelshuffle import pixel_unshuffle as pixel_unshuffle
@@ -129,11 +142,13 @@ __all__ = [
     "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d",
     "adaptive_max_pool3d_with_indices",
+    "affine_grid",
     "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
     "avg_pool3d",
     "batch_norm",
+    "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "celu",
@@ -146,6 +161,7 @@ __all__ = [
     "conv_transpose2d",
     "conv_transpose3d",
     "cosine_embedding_loss",
+    "cosine_similarity",
     "cross_entropy",
     "ctc_loss",
     "dropout",
@@ -164,9 +180,11 @@ __all__ = [
     "gaussian_nll_loss",
     "gelu",
     "glu",
+    "grid_sample",
     "group_norm",
     "gru",
     "gru_cell",
+    "gumbel_softmax",
     "hardshrink",
     "hardsigmoid",
     "hardswish",
@@ -174,6 +192,7 @@ __all__ = [
     "hinge_embedding_loss",
     "huber_loss",
     "instance_norm",
+    "interpolate",
     "kl_div",
     "l1_loss",
     "layer_norm",
@@ -206,7 +225,11 @@ __all__ = [
     "multilabel_soft_margin_loss",
     "native_channel_shuffle",
     "nll_loss",
+    "normalize",
+    "one_hot",
     "pad",
+    "pairwise_distance",
+    "pdist",
     "pixel_shuffle",
     "pixel_unshuffle",
     "poisson_nll_loss",
@@ -236,4 +259,7 @@ __all__ = [
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
     "unfold",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]
