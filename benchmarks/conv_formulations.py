@@ -291,7 +291,7 @@ def shape_cases(steps: int) -> tuple[dict[str, Callable[[], None]], dict[str, fl
     """Forward + backward of one 3 x 3 convolution per `SWEEP` shape: XLA's convolution
     (NCHW), im2col (funcnn's `_im2col`, whatever size), and PyTorch. Also returns each
     shape's patch-matrix size in MB."""
-    from funcnn.nn.functional.conv import _im2col
+    from funcnn.nn.functional._conv_routes import _im2col
 
     rng = np.random.default_rng(3)
     cases: dict[str, Callable[[], None]] = {}

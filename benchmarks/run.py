@@ -187,6 +187,14 @@ class _TraceCounter:
 _TRACES = _TraceCounter()
 
 
+def _flops(module: Any, size: Any, variant: str) -> float:
+    """A variant's model FLOPs per step (workloads whose variants differ in size take the variant)."""
+    try:
+        return module.flops_per_step(size, variant)
+    except TypeError:
+        return module.flops_per_step(size)
+
+
 def time_workload(module: Any, mode: str, torch_device: str | None, peaks: dict[str, float]) -> dict[str, Any]:
     """Build, warm up and time the three implementations of every variant, interleaved."""
     size = module.SIZES[mode]
@@ -216,7 +224,8 @@ def time_workload(module: Any, mode: str, torch_device: str | None, peaks: dict[
             "speedup": {i: per_step[i]["median_s"] / per_step["funcnn"]["median_s"] for i in impls if i != "funcnn"},
             "final_loss": losses,
             "losses_agree": _agree(losses.values()),
-            "flops_per_s": {i: out["flops_per_step"] / per_step[i]["median_s"] for i in impls},
+            "flops_per_step": _flops(module, size, variant),
+            "flops_per_s": {i: _flops(module, size, variant) / per_step[i]["median_s"] for i in impls},
             "traces_during_timing": traces,
             "seconds": time.perf_counter() - start,
         }

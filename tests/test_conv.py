@@ -56,49 +56,95 @@ ONE_GROUP_CALLS = [
 ]
 
 
-@pytest.fixture(params=["im2col", "xla-conv"])
-def conv_route(request, monkeypatch):
-    """Force one of the two routes of a one-group convolution (by the im2col size limit)."""
-    from funcnn.nn.functional import conv as conv_module
-
-    limit = 1 << 62 if request.param == "im2col" else 0
-    monkeypatch.setattr(conv_module, "IM2COL_MAX_BYTES", limit)
-    monkeypatch.setattr(conv_module, "IM2COL_MAX_EXPANSION", 1 << 62)
-    conv_module._conv_compiled.clear_cache()  # the limit is read when a configuration is traced
-    yield request.param
-    conv_module._conv_compiled.clear_cache()
+ROUTED_CALLS = ONE_GROUP_CALLS + [
+    pytest.param((2, 4, 7, 6), (4, 1, 3, 3), dict(padding=1, groups=4), id="2d-depthwise"),
+    pytest.param((2, 3, 9, 8), (6, 1, 3, 2), dict(stride=2, dilation=(1, 2), groups=3), id="2d-depthwise-multiplier"),
+    pytest.param((2, 2, 9), (4, 1, 3), dict(padding=2, dilation=2, groups=2), id="1d-depthwise"),
+    pytest.param((1, 2, 4, 5, 3), (2, 1, 2, 3, 2), dict(padding=1, stride=(2, 1, 1), groups=2), id="3d-depthwise"),
+]
 
 
-@pytest.mark.parametrize("xshape, wshape, kw", ONE_GROUP_CALLS)
-def test_both_conv_routes_match_torch_with_gradients(rng, conv_route, xshape, wshape, kw) -> None:
+def _routes_for(wshape, kw) -> list[str]:
+    """Every route that can run this convolution (depthwise only for groups == C_in)."""
+    groups = kw.get("groups", 1)
+    if groups > 1:
+        return ["depthwise", "xla"]
+    return ["im2col_small", "im2col", "xla"]
+
+
+ROUTE_CASES = [
+    pytest.param(route, *call.values, id=f"{call.id}-{route}")
+    for call in ROUTED_CALLS
+    for route in _routes_for(call.values[1], call.values[2])
+]
+
+
+@pytest.mark.parametrize("route, xshape, wshape, kw", ROUTE_CASES)
+def test_every_conv_route_matches_torch_with_gradients(rng, monkeypatch, route, xshape, wshape, kw) -> None:
+    from funcnn.nn.functional import _conv_routes, conv as conv_module
+
+    monkeypatch.setattr(_conv_routes, "choose_route", lambda *args: route)
+    conv_module._conv_compiled.clear_cache()  # the route is chosen when a configuration is traced
+    try:
+        n = len(wshape) - 2
+        x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xshape, wshape, wshape[:1]))
+        ours = getattr(F, f"conv{n}d")
+        y, vjp = jax.vjp(lambda x, w, b: ours(x, w, b, **kw), jnp.asarray(x), jnp.asarray(w), jnp.asarray(b))
+        g = rng.standard_normal(y.shape).astype(np.float32)
+        grads = vjp(jnp.asarray(g))
+        tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch: 'same' with an odd total pad copies the input
+            ty = getattr(torch.nn.functional, f"conv{n}d")(tx, tw, tb, **kw)
+        ty.backward(torch.tensor(g))
+        _close(y, ty, 1e-4)
+        for got, want in zip(grads, (tx.grad, tw.grad, tb.grad)):
+            _close(got, want, 1e-4)
+        # forward-mode AD goes through every route too
+        _, tangent = jax.jvp(lambda x: ours(x, w, b, **kw), (jnp.asarray(x),), (jnp.ones_like(jnp.asarray(x)),))
+        assert tangent.shape == y.shape and bool(jnp.all(jnp.isfinite(tangent)))
+    finally:
+        conv_module._conv_compiled.clear_cache()
+
+
+ROUTE_CHOICES = [
+    # (x shape, w shape, stride, groups, route): ResNet-18 at 64x64, batch 8, and friends
+    ((8, 512, 2, 2), (512, 512, 3, 3), 1, 1, "im2col_small"),  # layer4: 4 output positions
+    ((8, 256, 4, 4), (512, 256, 3, 3), 2, 1, "im2col_small"),  # layer4's first conv, strided
+    ((32, 256, 2, 2), (256, 256, 3, 3), 1, 1, "im2col_small"),  # ResNet-18 at 32x32, layer3
+    ((8, 64, 16, 16), (64, 64, 3, 3), 1, 1, "xla"),  # layer1: 256 positions, 576 columns for 64 channels
+    ((2, 4, 8, 8), (32, 4, 3, 3), 1, 1, "im2col"),  # a first layer: 36 columns for 32 channels
+    ((2, 4, 8, 8), (8, 4, 3, 3), 1, 1, "xla"),  # 36 columns for 8 channels, 64 positions
+    ((4096, 4, 64, 64), (32, 4, 3, 3), 1, 1, "xla"),  # patches far over the size limit
+    ((8, 256, 16, 16), (512, 256, 1, 1), 1, 1, "matmul"),  # 1x1, no padding
+    ((8, 128, 28, 28), (128, 1, 3, 3), 1, 128, "depthwise"),
+    ((8, 128, 28, 28), (256, 1, 3, 3), 1, 128, "depthwise"),  # channel multiplier 2
+    ((8, 128, 28, 28), (128, 32, 3, 3), 1, 4, "xla"),  # grouped, not depthwise
+]
+
+
+@pytest.mark.parametrize("xshape, wshape, stride, groups, route", ROUTE_CHOICES)
+def test_route_choice_from_shapes(xshape, wshape, stride, groups, route) -> None:
+    from funcnn.nn.functional import _conv_routes
+
     n = len(wshape) - 2
-    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xshape, wshape, wshape[:1]))
-    ours = getattr(F, f"conv{n}d")
-    y, vjp = jax.vjp(lambda x, w, b: ours(x, w, b, **kw), jnp.asarray(x), jnp.asarray(w), jnp.asarray(b))
-    g = rng.standard_normal(y.shape).astype(np.float32)
-    grads = vjp(jnp.asarray(g))
-    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
-    ty = getattr(torch.nn.functional, f"conv{n}d")(tx, tw, tb, **kw)
-    ty.backward(torch.tensor(g))
-    _close(y, ty, 1e-4)
-    for got, want in zip(grads, (tx.grad, tw.grad, tb.grad)):
-        _close(got, want, 1e-4)
+    pads = tuple((k // 2, k // 2) for k in wshape[2:])
+    assert _conv_routes.choose_route(xshape, wshape, (stride,) * n, pads, (1,) * n, groups) == route
 
 
-def test_which_convolutions_run_as_im2col_on_cpu() -> None:
-    """im2col (a matmul) for a small patch matrix with few columns per output channel,
-    XLA's convolution for a big patch matrix or many columns per output channel."""
-    from funcnn.nn.functional import conv as conv_module
+def test_routes_show_in_the_compiled_program() -> None:
+    """The chosen route is what XLA compiles on a CPU: no ``convolution`` op where a route
+    replaces it."""
 
-    def compiled(x_shape, w_shape):
+    def compiled(x_shape, w_shape, **kw):
         x, w = jnp.ones(x_shape), jnp.ones(w_shape)
-        return jax.jit(lambda x, w: F.conv2d(x, w)).lower(x, w).compile().as_text()
+        return jax.jit(lambda x, w: F.conv2d(x, w, **kw)).lower(x, w).compile().as_text()
 
-    assert 4 * 9 <= conv_module.IM2COL_MAX_EXPANSION * 32 and 4 * 9 > conv_module.IM2COL_MAX_EXPANSION * 8
-    assert "convolution(" not in compiled((2, 4, 8, 8), (32, 4, 3, 3))  # 36 columns for 32 channels
+    assert "convolution(" not in compiled((2, 4, 8, 8), (32, 4, 3, 3))  # im2col: a first layer
     assert "convolution(" in compiled((2, 4, 8, 8), (8, 4, 3, 3))  # 36 columns for 8 channels
-    assert 4096 * 62 * 62 * 36 * 4 > conv_module.IM2COL_MAX_BYTES
-    assert "convolution(" in compiled((4096, 4, 64, 64), (32, 4, 3, 3))  # patches far over the size limit
+    assert "convolution(" not in compiled((2, 64, 2, 2), (64, 64, 3, 3), padding=1)  # im2col_small
+    assert "convolution(" not in compiled((2, 16, 9, 9), (16, 1, 3, 3), groups=16)  # depthwise
+    assert "convolution(" in compiled((2, 16, 9, 9), (16, 4, 3, 3), groups=4)  # grouped: XLA's
 
 
 def test_functional_conv_transpose_takes_groups_before_dilation(rng) -> None:

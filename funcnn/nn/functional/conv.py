@@ -4,26 +4,13 @@ Layouts are PyTorch's: inputs ``(N, C, *spatial)`` (or unbatched ``(C, *spatial)
 convolution weights ``(out_channels, in_channels / groups, *kernel)``, transposed
 convolution weights ``(in_channels, out_channels / groups, *kernel)``.
 
-How a convolution runs (one group; grouped convolutions always take the last route):
-
-* a 1 x 1 convolution without padding is a matmul over channels, measured 1.5-2x
-  faster than XLA's convolution on a CPU;
-* a convolution whose patch matrix (``N * prod(out spatial)`` rows of
-  ``C_in * prod(kernel)`` values) fits in `IM2COL_MAX_BYTES` and has at most
-  `IM2COL_MAX_EXPANSION` times as many columns as the output has channels (a first
-  layer on images, say) is im2col: the kernel's shifted (strided, dilated) slices of the
-  channels-last input, stacked, and one matmul with the weight; its gradients are a
-  matmul and the slices' transpose. On a 2-core CPU, forward plus backward, im2col
-  measured 2.1-2.6x faster than XLA's convolution for such first layers (1 or 3 input
-  channels) and 1.1-1.6x faster for wider ones with small patch matrices, but slower
-  from about 14 MB of patches (``python -m benchmarks.conv_formulations --shapes``).
-  The column limit keeps the patches, which the gradient needs, small next to the
-  layer's own output: with both convolutions of the W3 CNN as im2col its training step
-  was no faster than with the first alone, and its peak memory 30-40 MB higher;
-* anything else is ``lax.conv_general_dilated`` with PyTorch's ``NCHW``/``OIHW``
-  dimension numbers (XLA's CPU backend convolves channels-last and inserts the layout
-  transposes itself, so transposing by hand was no faster;
-  ``lax.conv_general_dilated_patches`` is an order of magnitude slower).
+How a convolution runs is chosen per shape at trace time (`_conv_routes`): on a CPU a
+1 x 1 convolution is a matmul, convolutions with few output positions per image (the
+last stages of a ResNet) and first layers on images are im2col plus one matmul,
+depthwise convolutions are a sum of shifted products, and the rest is
+``lax.conv_general_dilated`` with PyTorch's ``NCHW``/``OIHW`` dimension numbers; other
+backends keep XLA's convolution. ``python -m benchmarks.conv_routes`` shows the
+measurements behind each rule.
 Transposed convolutions live in `conv_transpose`, padding in `padding`; their names
 are re-exported here. Convolutions run at ``Precision.HIGHEST``: full float32 on every backend (no TF32),
 PyTorch's numbers; on a CPU it costs nothing.
@@ -40,12 +27,10 @@ Examples:
 from __future__ import annotations
 
 import functools
-import math
 from typing import Sequence
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 from jax.typing import ArrayLike
 
 from .._checks import shape_of
@@ -61,7 +46,7 @@ from ._spatial import _maybe_array as _maybe_array
 from ._spatial import check_groups as check_groups
 from ._spatial import conv_padding as conv_padding
 from ._spatial import ntuple as ntuple
-from ._windows import windows
+from . import _conv_routes
 from .conv_transpose import conv_transpose as conv_transpose
 from .conv_transpose import conv_transpose1d as conv_transpose1d
 from .conv_transpose import conv_transpose2d as conv_transpose2d
@@ -69,12 +54,6 @@ from .conv_transpose import conv_transpose3d as conv_transpose3d
 from .conv_transpose import transposed_output_size as transposed_output_size
 from .padding import pad as pad
 from .padding import pad_impl as pad_impl
-
-IM2COL_MAX_BYTES = 8 * 2**20
-"""Largest patch matrix (bytes) for which a convolution runs as im2col plus one matmul."""
-IM2COL_MAX_EXPANSION = 2
-"""Largest ratio of patch-matrix columns (``C_in * prod(kernel)``) to output channels for im2col."""
-
 
 # ------------------------------------------------------------------------- convolution
 def conv(
@@ -126,40 +105,6 @@ def conv(
     return _conv_compiled(jnp.asarray(input), jnp.asarray(weight), _maybe_array(bias), stride, pads, dilation, groups)
 
 
-def _out_size(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> int:
-    return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _im2col_pays(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, dilation: tuple) -> bool:
-    """Whether a one-group convolution of batched ``x`` runs as im2col: its patch matrix
-    (``N * prod(out)`` rows of ``C_in * prod(kernel)``) fits in `IM2COL_MAX_BYTES` and
-    has at most `IM2COL_MAX_EXPANSION` columns per output channel, so the patches (kept
-    for the gradient) cost little memory next to the layer's output."""
-    kernel = weight.shape[2:]
-    out = math.prod(_out_size(s, k, st, p, d) for s, k, st, p, d in zip(x.shape[2:], kernel, stride, pads, dilation))
-    columns = x.shape[1] * math.prod(kernel)
-    patch_bytes = x.shape[0] * out * columns * x.dtype.itemsize
-    return patch_bytes <= IM2COL_MAX_BYTES and columns <= IM2COL_MAX_EXPANSION * weight.shape[0]
-
-
-def _im2col(x: jax.Array, weight: jax.Array, stride: tuple, pads: tuple, dilation: tuple) -> jax.Array:
-    """One-group convolution of batched ``x`` as patches (the kernel's taps) times the weight.
-
-    Its gradient is JAX's: a matmul for the weight, and for the input the transpose of
-    the slices (each tap's gradient padded back into place and summed).
-    """
-    n, c = x.shape[:2]
-    o, kernel = weight.shape[0], weight.shape[2:]
-    out = [_out_size(s, k, st, p, d) for s, k, st, p, d in zip(x.shape[2:], kernel, stride, pads, dilation)]
-    x = jnp.moveaxis(x, 1, -1)  # channels-last: each tap (N, *out, C) has its channels contiguous
-    taps = windows(x, kernel, stride, [lo for lo, _ in pads], dilation, out, 0.0, first=1)
-    # A row per output position, columns (taps, C); the weight is reordered to match, (O, *kernel, C).
-    patches = jnp.stack(taps, axis=-2).reshape(n * math.prod(out), math.prod(kernel) * c)
-    w2d = jnp.moveaxis(weight, 1, -1).reshape(o, -1)
-    y = lax.dot_general(patches, w2d, (((1,), (1,)), ((), ())), precision=lax.Precision.HIGHEST)
-    return jnp.moveaxis(y.reshape(n, *out, o), -1, 1)
-
-
 # The cores are compiled per configuration: one XLA program per call even when run
 # eagerly (inside an outer ``jit`` they are simply inlined).
 @functools.partial(jax.jit, static_argnums=(3, 4, 5, 6))
@@ -170,31 +115,7 @@ def _conv_compiled(
     batched = x.ndim == n + 2
     if not batched:
         x = x[None]
-    weight = weight.astype(x.dtype)
-    if groups == 1 and all(k == 1 for k in weight.shape[2:]) and all(p == (0, 0) for p in pads):
-        # A 1 x 1 convolution is a matmul over channels: measured 1.5-2x faster than XLA's
-        # convolution on a CPU, forward and backward.
-        if any(s != 1 for s in stride):
-            x = x[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
-        w2d = weight.reshape(weight.shape[:2])
-        y = lax.dot_general(x, w2d, (((1,), (1,)), ((), ())), precision=lax.Precision.HIGHEST)
-        y = jnp.moveaxis(y, -1, 1)
-    else:
-        xla_conv = functools.partial(
-            lax.conv_general_dilated,
-            window_strides=stride,
-            padding=pads,
-            rhs_dilation=dilation,
-            dimension_numbers=_DIMENSION_NUMBERS[n],
-            feature_group_count=groups,
-            precision=lax.Precision.HIGHEST,
-        )
-        if groups == 1 and _im2col_pays(x, weight, stride, pads, dilation):
-            # im2col is measured on CPUs only; other backends keep their convolution.
-            im2col = functools.partial(_im2col, stride=stride, pads=pads, dilation=dilation)
-            y = lax.platform_dependent(x, weight, cpu=im2col, default=xla_conv)
-        else:
-            y = xla_conv(x, weight)
+    y = _conv_routes.convolve(x, weight.astype(x.dtype), stride, pads, dilation, groups)
     y = _add_bias(y, bias, n)
     return y if batched else y[0]
 
