@@ -70,6 +70,7 @@ from .fractional_pool import fractional_max_pool3d as fractional_max_pool3d
 from .fractional_pool import fractional_max_pool3d_with_indices as fractional_max_pool3d_with_indices
 from .grid_sample import affine_grid as affine_grid
 from .grid_sample import grid_sample as grid_sample
+from .grouped_mm import grouped_mm as grouped_mm
 from .gumbel import gumbel_softmax as gumbel_softmax
 from .interpolate import interpolate as interpolate
 from .interpolate import upsample as upsample
@@ -184,6 +185,7 @@ __all__ = [
     "group_norm",
     "gru",
     "gru_cell",
+    "grouped_mm",
     "gumbel_softmax",
     "hardshrink",
     "hardsigmoid",
