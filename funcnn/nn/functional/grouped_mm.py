@@ -72,6 +72,13 @@ def grouped_mm(
     Raises:
       ValueError: shapes that fit none of the forms, ``offs`` of the wrong length, or a bias.
       TypeError: non-integer ``offs``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import funcnn.nn.functional as F
+      >>> tokens, experts = jnp.ones((5, 4)), jnp.ones((2, 4, 3))   # 5 tokens, 2 experts
+      >>> F.grouped_mm(tokens, experts, offs=jnp.array([2, 5])).shape  # tokens 0-1: expert 0, 2-4: expert 1
+      (5, 3)
     """
     sa, sb = shape_of(mat_a), shape_of(mat_b)
     if bias is not None:
