@@ -76,14 +76,14 @@ def test_apply_with_state_passes_state_through_for_stateless_modules() -> None:
 
 def test_apply_on_a_module_with_buffers_names_apply_with_state() -> None:
     msg = re.escape(
-        "_Buffered has buffers (running statistics), so `apply` cannot return them: use "
+        "_Buffered has buffers that change as it runs, so `apply` cannot return them: use "
         "`y, state = model.apply_with_state(params, state, x, train=True)` with `state = model.init_state()`"
     )
     with pytest.raises(TypeError, match=msg):
         _Buffered().apply({}, jnp.ones(2), train=True)
     model = nn.Sequential(nn.Linear(2, 2), _Buffered())
     assert model.has_state
-    with pytest.raises(TypeError, match=r"^Sequential has buffers .* use `y, state = model\.apply_with_state\("):
+    with pytest.raises(TypeError, match=r"^Sequential has buffers that change as it runs \(in '1'\), .* use `y, state = model\.apply_with_state\("):
         model.apply(model.init(KEY), jnp.ones((1, 2)))
     y, state = model.apply_with_state(model.init(KEY), model.init_state(), jnp.ones((1, 2)), train=True)
     assert set(state) == {"1"} and int(state["1"]["count"]) == 1

@@ -5,6 +5,7 @@ Every layer is a `Module`: ``params = layer.init(key)``, ``y = layer.apply(param
 
 from . import functional as functional
 from . import init as init
+from ._params_check import check_params as check_params
 from .activation import ELU as ELU
 from .activation import GELU as GELU
 from .activation import Hardtanh as Hardtanh
@@ -38,6 +39,8 @@ from .dropout import Dropout1d as Dropout1d
 from .dropout import Dropout2d as Dropout2d
 from .flatten import Flatten as Flatten
 from .flatten import Unflatten as Unflatten
+from .holders import ParameterDict as ParameterDict
+from .holders import ParameterList as ParameterList
 from .linear import Identity as Identity
 from .linear import Linear as Linear
 from .loss import BCELoss as BCELoss
@@ -50,10 +53,14 @@ from .loss import MSELoss as MSELoss
 from .loss import NLLLoss as NLLLoss
 from .loss import SmoothL1Loss as SmoothL1Loss
 from .module import Module as Module
+from .module import Params as Params
+from .module import State as State
 from .normalization import GroupNorm as GroupNorm
 from .normalization import InstanceNorm1d as InstanceNorm1d
 from .normalization import InstanceNorm2d as InstanceNorm2d
 from .normalization import LayerNorm as LayerNorm
+from .parameter import Buffer as Buffer
+from .parameter import Parameter as Parameter
 from .pooling import AdaptiveAvgPool1d as AdaptiveAvgPool1d
 from .pooling import AdaptiveAvgPool2d as AdaptiveAvgPool2d
 from .pooling import AdaptiveMaxPool1d as AdaptiveMaxPool1d
@@ -89,6 +96,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Buffer",
     "ChildRunner",
     "Conv1d",
     "Conv2d",
@@ -130,6 +138,10 @@ __all__ = [
     "MultiheadAttention",
     "NLLLoss",
     "Parallel",
+    "Parameter",
+    "ParameterDict",
+    "ParameterList",
+    "Params",
     "Policy",
     "RNN",
     "RNNBase",
@@ -143,10 +155,12 @@ __all__ = [
     "SmoothL1Loss",
     "Softmax",
     "Softplus",
+    "State",
     "Tanh",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
+    "check_params",
     "functional",
     "generate_square_subsequent_mask",
     "init",
