@@ -29,7 +29,7 @@ def _expected(module: Any) -> Any:
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
     try:
-        tree = jax.eval_shape(module.init, jax.random.key(0))
+        tree = jax.eval_shape(lambda: module.init(jax.random.key(0)))  # the key, too, stays abstract
     except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
         tree = None  # a hand-written init that needs concrete values: nothing to compare with
     module.__dict__["_expected_params"] = (fingerprint, tree)

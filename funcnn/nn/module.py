@@ -103,7 +103,7 @@ class Module:
         """Children, `Parameter` s and `Buffer` s, in attribute order (containers override)."""
         out: dict[str, Any] = {}
         holders = self.__dict__.get("_holders", {})
-        for name, value in vars(self).items():
+        for name, value in list(vars(self).items()):  # a new holder is cached in vars(self)
             if name.startswith("_"):
                 continue
             if isinstance(value, (Module, Parameter, Buffer)):
