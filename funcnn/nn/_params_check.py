@@ -23,13 +23,27 @@ def _owner(module: Any) -> str:
     return text if "\n" not in text and len(text) <= 100 else type(module).__name__
 
 
+def _shapes(tree: Any) -> Any:
+    if isinstance(tree, Mapping):
+        return {k: _shapes(v) for k, v in tree.items()}
+    return jax.ShapeDtypeStruct(np.shape(tree), getattr(tree, "dtype", np.float32))
+
+
 def _expected(module: Any) -> Any:
     fingerprint = tuple((path, id(m)) for path, m in module.named_modules())
     cached = module.__dict__.get("_expected_params")
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
+    box: dict[str, Any] = {}
+
+    def trace() -> Any:  # keeps init's key order (torch's), which eval_shape's sorted output loses
+        params = module.init(jax.random.key(0))  # the key, too, stays abstract
+        box["tree"] = _shapes(params)
+        return params
+
     try:
-        tree = jax.eval_shape(lambda: module.init(jax.random.key(0)))  # the key, too, stays abstract
+        jax.eval_shape(trace)
+        tree = box["tree"]
     except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
         tree = None  # a hand-written init that needs concrete values: nothing to compare with
     module.__dict__["_expected_params"] = (fingerprint, tree)
