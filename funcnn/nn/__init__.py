@@ -53,7 +53,7 @@ from .loss import MSELoss as MSELoss
 from .loss import NLLLoss as NLLLoss
 from .loss import SmoothL1Loss as SmoothL1Loss
 from .module import Module as Module
-from .module import Params as Params
+from .module import Params as Params  # type aliases (dict[str, Any]) for annotations; not in __all__
 from .module import State as State
 from .normalization import GroupNorm as GroupNorm
 from .normalization import InstanceNorm1d as InstanceNorm1d
@@ -141,7 +141,6 @@ __all__ = [
     "Parameter",
     "ParameterDict",
     "ParameterList",
-    "Params",
     "Policy",
     "RNN",
     "RNNBase",
@@ -155,7 +154,6 @@ __all__ = [
     "SmoothL1Loss",
     "Softmax",
     "Softplus",
-    "State",
     "Tanh",
     "TransformerEncoder",
     "TransformerEncoderLayer",
