@@ -39,6 +39,7 @@ EXAMPLES: tuple[Example, ...] = (
     Example("transfer_learning", "examples.transfer_learning", "pretrain on digits 0-4, new head for 5-9, frozen body vs from scratch", "workflow"),
     Example("torch_weights", "examples.torch_weights", "a CNN trained in PyTorch, loaded from safetensors, same predictions", "workflow"),
     Example("data_parallel", "examples.data_parallel", "the digits CNN data-parallel over all devices; `launch -n 2` for processes", "workflow"),
+    Example("resnet", "examples.resnet", "torchvision's ResNet-18 written as PyTorch writes it; torchvision-layout weights", "workflow"),
 )
 
 # Runs every registered example.

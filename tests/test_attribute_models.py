@@ -8,7 +8,6 @@ thread through ``apply_with_state``, and ``apply`` works where no buffer changes
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from pathlib import Path
@@ -27,6 +26,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from examples.resnet import ResNet18  # noqa: E402
+from cases.attribute_models import (  # noqa: E402
+    ResidualMLP, TokenModel, TorchBasicBlock, TorchResidualMLP, TorchTokenModel, TorchTransformerLM, TransformerLM,
+)
 
 KEY = jax.random.key(0)
 
@@ -36,28 +38,6 @@ def _torch_sd(module: torch.nn.Module) -> dict[str, np.ndarray]:
 
 
 # ------------------------------------------------------------------- ResNet-18
-class TorchBasicBlock(torch.nn.Module):
-    """torchvision.models.resnet.BasicBlock, with its attribute names."""
-
-    def __init__(self, inplanes, planes, stride=1, downsample=None):
-        super().__init__()
-        self.conv1 = torch.nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
-        self.bn1 = torch.nn.BatchNorm2d(planes)
-        self.relu = torch.nn.ReLU(inplace=True)
-        self.conv2 = torch.nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
-        self.bn2 = torch.nn.BatchNorm2d(planes)
-        self.downsample = downsample
-        self.stride = stride
-
-    def forward(self, x):
-        identity = x
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        return self.relu(out + identity)
-
-
 class TorchResNet18(torch.nn.Module):
     """torchvision.models.resnet18's layout (``width`` 64 there)."""
 
@@ -144,49 +124,6 @@ def test_resnet18_apply_refuses_and_names_a_running_statistic(resnet_pair) -> No
 
 
 # ------------------------------------------------------------ Transformer LM
-def _positional_table(length: int, d_model: int) -> np.ndarray:
-    position = np.arange(length)[:, None]
-    div = np.exp(np.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
-    pe = np.zeros((length, d_model), np.float32)
-    pe[:, 0::2], pe[:, 1::2] = np.sin(position * div), np.cos(position * div)
-    return pe
-
-
-class TransformerLM(nn.Module):
-    """Embedding + sinusoidal positions (a buffer) + encoder + head, causal."""
-
-    def __init__(self, vocab=11, d_model=8, nhead=2, layers=2, max_len=16, persistent=False):
-        self.embed = nn.Embedding(vocab, d_model)
-        self.pe = nn.Buffer(_positional_table(max_len, d_model), persistent=persistent)
-        layer = nn.TransformerEncoderLayer(d_model, nhead, 16, dropout=0.0, batch_first=True)
-        self.encoder = nn.TransformerEncoder(layer, layers)
-        self.head = nn.Linear(d_model, vocab)
-        self.d_model = d_model
-
-    def forward(self, run, tokens):
-        length = tokens.shape[1]
-        x = run.embed(tokens) * math.sqrt(self.d_model) + run.pe[:length]
-        mask = nn.generate_square_subsequent_mask(length)
-        return run.head(run.encoder(x, mask=mask))
-
-
-class TorchTransformerLM(torch.nn.Module):
-    def __init__(self, vocab=11, d_model=8, nhead=2, layers=2, max_len=16, persistent=False):
-        super().__init__()
-        self.embed = torch.nn.Embedding(vocab, d_model)
-        self.register_buffer("pe", torch.from_numpy(_positional_table(max_len, d_model)), persistent=persistent)
-        layer = torch.nn.TransformerEncoderLayer(d_model, nhead, 16, dropout=0.0, batch_first=True)
-        self.encoder = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
-        self.head = torch.nn.Linear(d_model, vocab)
-        self.d_model = d_model
-
-    def forward(self, tokens):
-        length = tokens.shape[1]
-        x = self.embed(tokens) * math.sqrt(self.d_model) + self.pe[:length]
-        mask = torch.nn.Transformer.generate_square_subsequent_mask(length)
-        return self.head(self.encoder(x, mask=mask, is_causal=True))
-
-
 @pytest.mark.parametrize("persistent", [False, True], ids=["buffer", "persistent-buffer"])
 def test_transformer_lm_with_positional_buffer_matches_torch_and_apply_works(persistent, rng) -> None:
     torch.manual_seed(1)
@@ -224,39 +161,6 @@ def test_a_loaded_persistent_buffer_wins_over_the_module_constant() -> None:
 
 
 # ---------------------------------------------------------------- residual MLP
-class ResidualMLP(nn.Module):
-    """Blocks in a plain Python list (a ModuleList in torch), a learned scale parameter."""
-
-    def __init__(self, features=6, depth=3, classes=4):
-        self.scale = nn.Parameter(nn.init.ones, (features,))
-        self.blocks = [nn.Sequential(nn.LayerNorm(features), nn.Linear(features, features), nn.GELU())
-                       for _ in range(depth)]
-        self.dropout = nn.Dropout(0.0)
-        self.out = nn.Linear(features, classes)
-
-    def forward(self, run, x):
-        for block in run.blocks:
-            x = x + run.dropout(block(x))
-        return run.out(x * run.scale)
-
-
-class TorchResidualMLP(torch.nn.Module):
-    def __init__(self, features=6, depth=3, classes=4):
-        super().__init__()
-        self.scale = torch.nn.Parameter(torch.ones(features))
-        self.blocks = torch.nn.ModuleList(
-            torch.nn.Sequential(torch.nn.LayerNorm(features), torch.nn.Linear(features, features), torch.nn.GELU())
-            for _ in range(depth)
-        )
-        self.dropout = torch.nn.Dropout(0.0)
-        self.out = torch.nn.Linear(features, classes)
-
-    def forward(self, x):
-        for block in self.blocks:
-            x = x + self.dropout(block(x))
-        return self.out(x * self.scale)
-
-
 def test_residual_mlp_keys_outputs_and_gradients_match_torch(rng) -> None:
     torch.manual_seed(2)
     twin, model = TorchResidualMLP(), ResidualMLP()
@@ -316,35 +220,6 @@ def test_plain_lists_and_dicts_of_modules_are_holders_with_torch_keys() -> None:
 
 
 # ------------------------------------------------------- Parameter, ParameterList
-class TokenModel(nn.Module):
-    def __init__(self):
-        self.cls_token = nn.Parameter(nn.init.zeros, (1, 1, 4))
-        self.pos_embedding = nn.Parameter(jnp.full((1, 3, 4), 0.5))
-        self.proj = nn.Linear(4, 4)
-        self.extras = nn.ParameterList([nn.Parameter(nn.init.ones, (4,)), jnp.zeros(4)])
-        self.named = nn.ParameterDict({"gain": nn.Parameter(nn.init.ones, (4,))})
-
-    def forward(self, run, x):
-        x = jnp.concatenate([jnp.broadcast_to(run.cls_token, (x.shape[0], 1, 4)), x], axis=1)
-        x = run.proj(x + run.pos_embedding)
-        return x * run.extras[0] + run.extras[1] + run.named["gain"]
-
-
-class TorchTokenModel(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.cls_token = torch.nn.Parameter(torch.zeros(1, 1, 4))
-        self.pos_embedding = torch.nn.Parameter(torch.full((1, 3, 4), 0.5))
-        self.proj = torch.nn.Linear(4, 4)
-        self.extras = torch.nn.ParameterList([torch.ones(4), torch.zeros(4)])
-        self.named = torch.nn.ParameterDict({"gain": torch.ones(4)})
-
-    def forward(self, x):
-        x = torch.cat([self.cls_token.expand(x.shape[0], 1, 4), x], dim=1)
-        x = self.proj(x + self.pos_embedding)
-        return x * self.extras[0] + self.extras[1] + self.named["gain"]
-
-
 def test_bare_parameters_have_torch_keys_values_and_gradients(rng) -> None:
     torch.manual_seed(3)
     twin, model = TorchTokenModel(), TokenModel()

@@ -54,6 +54,7 @@ SMOKE_ARGS = {
     "sequence_rnn": ["--epochs", "2", "--samples", "300", "--max-len", "8", "--out", str(SMOKE_OUT / "sequence_rnn")],
     "transfer_learning": ["--epochs", "2", "--pretrain-epochs", "1", "--shots", "2", "--out", str(SMOKE_OUT / "transfer")],
     "torch_weights": ["--epochs", "1", "--out", str(SMOKE_OUT / "torch_weights")],
+    "resnet": ["--width", "4", "--image-size", "32", "--out", str(SMOKE_OUT / "resnet")],
 }
 
 
@@ -541,3 +542,11 @@ def test_enable_compilation_cache_rejects_bad_path():
 def test_enable_compilation_cache_rejects_negative_time(tmp_path):
     with pytest.raises(ValueError, match=r"`min_compile_time_secs` must be >= 0, got -1.0; use 0 to cache every program"):
         _cache.enable_compilation_cache(tmp_path, min_compile_time_secs=-1.0)
+
+
+def test_resnet_example_writes_torchvision_keys_and_classifies():
+    out = output_of("resnet")
+    assert "122 state_dict keys, in torchvision's order" in out and "  layer1.0.conv1.weight" not in out
+    assert "  conv1.weight\n  bn1.weight\n" in out and "  fc.bias\n" in out
+    assert re.search(r"logits \(4, 10\); predicted classes \[\d, \d, \d, \d\]", out)
+    assert (SMOKE_OUT / "resnet" / "resnet18.safetensors").is_file()
