@@ -12,7 +12,8 @@ Keys (`child_key`): the child at position ``i`` of ``children()`` receives
 one child (n = 1, 2, ...) folds in ``n`` once more, so a dropout layer used twice draws
 two masks. ``run.key`` is the model's own key (for sampling in ``forward`` itself),
 ``run.train`` its training flag, ``run.state`` the buffers so far, with the structure
-of the ``state`` given (children not called keep theirs).
+of the ``state`` given (children not called keep theirs). A child named ``key``,
+``train`` or ``state`` is reached as ``run("key", x)``.
 
 Examples:
   >>> import jax, jax.numpy as jnp
