@@ -310,3 +310,14 @@ def test_vmap_over_stacked_ensemble_params_passes_the_check() -> None:
     stacked = jax.vmap(model.init)(jax.random.split(KEY, 3))
     out = jax.vmap(model.apply, in_axes=(0, None))(stacked, jnp.ones((2, 6)))
     assert out.shape == (3, 2, 4)
+
+
+def test_nested_children_are_not_checked_again(monkeypatch) -> None:
+    from funcnn.nn import module as module_py
+
+    calls = []
+    original = module_py.check_call
+    monkeypatch.setattr(module_py, "check_call", lambda m, *a: calls.append(type(m).__name__) or original(m, *a))
+    model = nn.Sequential(nn.Sequential(nn.Linear(2, 2), nn.ReLU()), nn.Residual(nn.Linear(2, 2)), nn.BatchNorm1d(2))
+    model.apply_with_state(model.init(KEY), model.init_state(), jnp.ones((3, 2)))
+    assert calls == ["Sequential"]
