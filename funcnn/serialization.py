@@ -78,19 +78,12 @@ def to_numpy(value: Any) -> np.ndarray:
 def _torch_order(model: Module) -> list[str]:
     """``model``'s ``state_dict`` keys in torch's order: per module (pre-order), its own
     parameters, then its own buffers, then its children's keys."""
-    keys: dict[str, list[str]] = {}
-
-    def trace() -> Any:  # records the trees' insertion order, which jax's outputs lose
-        params, state = model.init(jax.random.key(0)), model.init_state()
-        keys["params"], keys["state"] = list(flatten_dict(params)), list(flatten_dict(state))
-        return params, state
-
-    jax.eval_shape(trace)
-    owner = {k: k.rpartition(".")[0] for k in keys["params"] + keys["state"]}
+    want_p, want_s = _expected(model)
+    owner = {k: k.rpartition(".")[0] for k in [*want_p, *want_s]}
     order: list[str] = []
     for path, _ in model.named_modules():
-        order += [k for k in keys["params"] if owner[k] == path] + [k for k in keys["state"] if owner[k] == path]
-    return order + [k for k in keys["params"] + keys["state"] if k not in set(order)]
+        order += [k for k in want_p if owner[k] == path] + [k for k in want_s if owner[k] == path]
+    return order + [k for k in [*want_p, *want_s] if k not in set(order)]
 
 
 def state_dict(params: Params, state: State | None = None, *, model: Module | None = None) -> dict[str, np.ndarray]:
@@ -133,9 +126,17 @@ def state_dict(params: Params, state: State | None = None, *, model: Module | No
 
 
 def _expected(model: Module) -> tuple[dict[str, Any], dict[str, Any]]:
-    p = jax.eval_shape(model.init, jax.random.key(0))
-    s = jax.eval_shape(model.init_state)
-    return flatten_dict(p), flatten_dict(s)
+    """Flat ``{key: ShapeDtypeStruct}`` of params and state, in ``init``'s key order."""
+    flat: dict[str, dict[str, Any]] = {}
+
+    def trace() -> Any:  # records the trees' insertion order, which eval_shape's sorted output loses
+        params, state = model.init(jax.random.key(0)), model.init_state()
+        for name, tree in (("params", params), ("state", state)):
+            flat[name] = {k: jax.ShapeDtypeStruct(jnp.shape(v), jnp.result_type(v)) for k, v in flatten_dict(tree).items()}
+        return params, state
+
+    jax.eval_shape(trace)
+    return flat["params"], flat["state"]
 
 
 def load_state_dict(
