@@ -41,6 +41,7 @@ EXAMPLES: tuple[Example, ...] = (
     Example("data_parallel", "examples.data_parallel", "the digits CNN data-parallel over all devices; `launch -n 2` for processes", "workflow"),
     Example("lr_finder", "examples.lr_finder", "a learning-rate range test on the digits, then training at the rate it found", "workflow"),
     Example("dcgan", "examples.dcgan", "pytorch/examples' DCGAN on the 8x8 digits: two models, two Adams, BatchNorm in both", "workflow"),
+    Example("resnet", "examples.resnet", "torchvision's ResNet-18 written as PyTorch writes it; torchvision-layout weights", "workflow"),
 )
 
 # Runs every registered example.

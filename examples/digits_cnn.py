@@ -39,7 +39,7 @@ import optax
 
 import funcnn
 from funcnn import checkpoint, data, nn, train
-from funcnn.nn.module import Params, State
+from funcnn.nn import Params, State
 
 from ._cli import positive_int, section
 

@@ -7,8 +7,11 @@ function. The dict's dotted keys and shapes are exactly those of the PyTorch mod
 ``state_dict()`` (``hidden.weight`` is ``(10, 3)``), so weights move between the two.
 
 1. Compose: ``nn.Sequential(hidden=..., relu=..., output=...)``, the shortest way.
-2. Write it yourself: a `funcnn.nn.Module` subclass with ``init`` and ``forward`` built
-   out of child modules, like the article's class with its ``forward``.
+2. Write it yourself, like the article's class: a `funcnn.nn.Module` subclass that
+   assigns its layers as attributes in ``__init__`` and calls them in ``forward``. The
+   only difference from PyTorch: ``forward`` receives a runner, ``run``, and calls a
+   child as ``run.hidden(x)`` (it hands the child its weights, key and train flag),
+   where PyTorch writes ``self.hidden(x)``. ``init`` is derived from the attributes.
 
 Both give the same parameter tree, so each one's ``apply`` runs the other's weights.
 
@@ -18,15 +21,14 @@ Run it: ``python -m examples.feedforward`` or ``python -m examples run feedforwa
 from __future__ import annotations
 
 import argparse
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
 
 import funcnn
 from funcnn import nn
-from funcnn.nn.container import init_children
-from funcnn.nn.module import Params
+from funcnn.nn import Params
 
 from ._cli import positive_int, section
 
@@ -44,7 +46,11 @@ def FeedforwardNN(input_size: int, hidden_size: int, output_size: int) -> nn.Seq
 
 
 class CustomFeedforwardNN(nn.Module):
-    """The same network written by hand: an ``init``/``forward`` pair over child modules.
+    """The same network written like the article's class: layers as attributes, a ``forward``.
+
+    The attribute names become the parameter keys (``params["hidden"]["weight"]`` is
+    ``hidden.weight``), in assignment order, and each layer gets its own derived key by
+    the rule `nn.Sequential` uses, so both versions initialise identically.
 
     Shapes: ``(*, input_size) float32 -> (*, output_size) float32``.
     """
@@ -54,18 +60,9 @@ class CustomFeedforwardNN(nn.Module):
         self.relu = nn.ReLU()
         self.output = nn.Linear(hidden_size, output_size)
 
-    def children(self) -> Mapping[str, nn.Module]:
-        # The names become the parameter keys: params["hidden"]["weight"] is "hidden.weight".
-        return {"hidden": self.hidden, "relu": self.relu, "output": self.output}
-
-    def init(self, key: jax.Array) -> Params:
-        # One derived key per child, by the rule Sequential uses, so both ways agree.
-        return init_children(self.children(), key)
-
-    def forward(self, params: Params, x: Any, *, key: jax.Array | None = None, train: bool = False) -> jax.Array:
-        x = self.hidden.apply(params["hidden"], x)
-        x = self.relu.apply({}, x)
-        return self.output.apply(params["output"], x)
+    def forward(self, run: nn.ChildRunner, x: Any) -> jax.Array:
+        # torch: return self.output(self.relu(self.hidden(x)))
+        return run.output(run.relu(run.hidden(x)))
 
 
 def show_sequential(seed: int = 0, batch: int = 4) -> tuple[nn.Sequential, Params, jax.Array, jax.Array]:
@@ -105,7 +102,7 @@ def show_custom(params: Params, x: jax.Array, y: jax.Array, seed: int = 0) -> ja
     Returns:
       float32 ``(batch, 1)``: the custom model's output for ``x``.
     """
-    section("FeedforwardNN written by hand (init + forward)")
+    section("FeedforwardNN written by hand (attributes + forward)")
     custom = CustomFeedforwardNN(input_size=3, hidden_size=10, output_size=1)
     print(custom)
     custom_params = custom.init(jax.random.key(seed))

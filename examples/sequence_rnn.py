@@ -27,7 +27,7 @@ import argparse
 import os
 import time
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -35,8 +35,7 @@ import numpy as np
 import optax
 
 from funcnn import data, nn, train
-from funcnn.nn.container import init_children
-from funcnn.nn.module import Params
+from funcnn.nn import Params
 
 from ._cli import positive_int, section
 from .digits_cnn import EpochPrinter, plot_curves
@@ -85,25 +84,16 @@ class SequenceClassifier(nn.Module):
 
     def __init__(self, vocab: int = 8, embed_dim: int = 16, hidden_size: int = 64, cell: str = "lstm") -> None:
         self.cell = cell
-        self._children = {
-            "embedding": nn.Embedding(vocab + 1, embed_dim, padding_idx=PAD),
-            "rnn": CELLS[cell](embed_dim, hidden_size, batch_first=True),
-            "head": nn.Linear(hidden_size, vocab),
-        }
+        self.embedding = nn.Embedding(vocab + 1, embed_dim, padding_idx=PAD)
+        self.rnn = CELLS[cell](embed_dim, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, vocab)
 
-    def children(self) -> Mapping[str, nn.Module]:
-        return self._children
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self._children, key)
-
-    def forward(self, params: Params, tokens: Any, *, key: jax.Array | None = None, train: bool = False) -> jax.Array:
-        run = nn.ChildRunner(self, params, key=key, train=train)
+    def forward(self, run: nn.ChildRunner, tokens: Any) -> jax.Array:
         lengths = jnp.sum(tokens != PAD, axis=1)  # what pack_padded_sequence would be given
-        _, h_n = run("rnn", run("embedding", tokens), lengths=lengths)
+        _, h_n = run.rnn(run.embedding(tokens), lengths=lengths)
         if self.cell == "lstm":
             h_n = h_n[0]  # (h_n, c_n)
-        return run("head", h_n[-1])  # the last layer's state after each sequence's last token
+        return run.head(h_n[-1])  # the last layer's state after each sequence's last token
 
 
 def per_length_accuracy(

@@ -31,7 +31,7 @@ import optax
 import funcnn
 import funcnn.nn.functional as F
 from funcnn import nn
-from funcnn.nn.module import Params
+from funcnn.nn import Params
 
 from ._cli import positive_int, section
 from .feedforward import FeedforwardNN

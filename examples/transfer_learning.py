@@ -43,7 +43,7 @@ import optax
 
 import funcnn
 from funcnn import data, nn, train
-from funcnn.nn.module import Params
+from funcnn.nn import Params
 from funcnn.serialization import flatten_dict
 
 from ._cli import positive_int, section

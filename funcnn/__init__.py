@@ -14,9 +14,8 @@ from . import data as data
 from . import nn as nn
 from . import parallel as parallel
 from . import train as train
+from ._version import __version__ as __version__
 from .serialization import load_state_dict as load_state_dict
 from .serialization import state_dict as state_dict
-
-__version__ = "0.1.0"
 
 __all__ = ["__version__", "checkpoint", "data", "load_state_dict", "nn", "parallel", "state_dict", "train"]

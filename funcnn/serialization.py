@@ -56,7 +56,9 @@ def unflatten_dict(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 def _merge(params: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name in list(params) + [n for n in state if n not in params]:
+    names = list(params) + [n for n in state if n not in params]
+    nested = [n for n in names if isinstance(params.get(n), Mapping) or isinstance(state.get(n), Mapping)]
+    for name in [n for n in names if n not in nested] + nested:  # a module's own arrays, then its children
         p, s = params.get(name), state.get(name)
         if isinstance(p, Mapping) or isinstance(s, Mapping):
             out[name] = _merge(p or {}, s or {})
@@ -75,19 +77,33 @@ def to_numpy(value: Any) -> np.ndarray:
     return np.array(value)
 
 
+def _torch_order(model: Module) -> list[str]:
+    """``model``'s ``state_dict`` keys in torch's order: per module (pre-order), its own
+    parameters, then its own buffers, then its children's keys."""
+    want_p, want_s = _expected(model)
+    owner = {k: k.rpartition(".")[0] for k in [*want_p, *want_s]}
+    order: list[str] = []
+    for path, _ in model.named_modules():
+        order += [k for k in want_p if owner[k] == path] + [k for k in want_s if owner[k] == path]
+    return order + [k for k in [*want_p, *want_s] if k not in set(order)]
+
+
 def state_dict(params: Params, state: State | None = None, *, model: Module | None = None) -> dict[str, np.ndarray]:
     """Flatten ``params`` (and buffers) into a PyTorch-style ``state_dict``.
 
     Args:
       params: a parameter tree from ``init``.
       state: optional buffers from ``init_state``/``apply_with_state``.
-      model: the module ``params`` belong to; needed only when it ties parameters
-        (`funcnn.nn.Tied`): each shared array is then reported under every name that
-        holds it, as PyTorch's ``state_dict()`` does.
+      model: the model the ``params`` belong to. It gives the keys torch's order (each
+        module's parameters, its buffers, then its children's; without it the keys follow
+        the trees' order, which ``init`` makes torch's but ``jit``, ``grad`` and
+        optimizers return sorted), and reports each parameter shared through
+        `funcnn.nn.Tied` under every name that holds it, as PyTorch's ``state_dict()`` does.
 
     Returns:
       ``{dotted_key: numpy array}``, the keys and shapes of ``torch_module.state_dict()``;
-      each array keeps its leaf's shape and dtype (bfloat16 stays bfloat16).
+      each array keeps its leaf's shape and dtype (bfloat16 stays bfloat16), except
+      ``num_batches_tracked``, int64 as in torch.
 
     Raises:
       TypeError: ``params`` (or ``state``) is not a nested dict, or a leaf is not a
@@ -100,12 +116,23 @@ def state_dict(params: Params, state: State | None = None, *, model: Module | No
       >>> sd = funcnn.state_dict(nn.Linear(3, 2).init(jax.random.key(0)))
       >>> {k: (v.shape, str(v.dtype)) for k, v in sd.items()}
       {'weight': ((2, 3), 'float32'), 'bias': ((2,), 'float32')}
+      >>> model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+      >>> trained = jax.jit(lambda p: p)(model.init(jax.random.key(0)))  # sorted keys
+      >>> list(funcnn.state_dict(trained, model.init_state(), model=model))[:4]
+      ['0.weight', '0.bias', '1.weight', '1.bias']
     """
     _check_state_dict_args(params, state)
     if model is not None:
         params = expand_tied(model, params)
-    merged = _merge(params, state or {})
-    return {k: to_numpy(v) for k, v in flatten_dict(merged).items()}
+    flat = flatten_dict(_merge(params, state or {}))
+    if model is not None:
+        order = _torch_order(model)
+        flat = {**{k: flat[k] for k in order if k in flat}, **flat}
+    out = {k: to_numpy(v) for k, v in flat.items()}
+    for k, v in out.items():
+        if k.rpartition(".")[2] == "num_batches_tracked" and np.issubdtype(v.dtype, np.integer):
+            out[k] = v.astype(np.int64)  # torch's dtype; JAX without x64 has int32
+    return out
 
 
 def _loadable_value(value: Any, spec: Any) -> tuple[Any, str | None]:
@@ -176,9 +203,17 @@ def _accept_tied(model: Module, state_dict: Mapping[str, Any]) -> Mapping[str, A
 
 
 def _expected(model: Module) -> tuple[dict[str, Any], dict[str, Any]]:
-    p = jax.eval_shape(model.init, jax.random.key(0))
-    s = jax.eval_shape(model.init_state)
-    return flatten_dict(p), flatten_dict(s)
+    """Flat ``{key: ShapeDtypeStruct}`` of params and state, in ``init``'s key order."""
+    flat: dict[str, dict[str, Any]] = {}
+
+    def trace() -> Any:  # records the trees' insertion order, which eval_shape's sorted output loses
+        params, state = model.init(jax.random.key(0)), model.init_state()
+        for name, tree in (("params", params), ("state", state)):
+            flat[name] = {k: jax.ShapeDtypeStruct(jnp.shape(v), jnp.result_type(v)) for k, v in flatten_dict(tree).items()}
+        return params, state
+
+    jax.eval_shape(trace)
+    return flat["params"], flat["state"]
 
 
 def load_state_dict(

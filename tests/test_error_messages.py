@@ -778,6 +778,81 @@ def test_utils_error_message(fn: Callable[..., Any], args: tuple[Any, ...], kwar
         fn(*args, **kwargs)
 
 
+# ------------------------------------------------------------- the Module core
+class _ForgotHasState(nn.Module):
+    """Keeps a counter buffer but does not declare ``has_state``."""
+
+    def init_state(self) -> dict[str, Any]:
+        return {"count": jnp.zeros((), jnp.int32)}
+
+    def apply_with_state(self, params, state, x, *, key=None, train=False):
+        return x, {"count": state["count"] + 1}
+
+
+def _fit_with_foreign_params() -> Any:
+    model = nn.Sequential(nn.Linear(4, 2))
+    data = [(jnp.ones((3, 4)), jnp.zeros(3, jnp.int32))]
+    foreign = nn.Sequential(nn.Linear(4, 3)).init(_KEY)
+    return train.fit(model, optax.sgd(0.1), data, loss=F.cross_entropy, key=_KEY, params=foreign, progress=False)
+
+
+_PARAMS_FIX = r"; pass the params of this model \(`model.init\(key\)`, or `funcnn.load_state_dict"
+_LINEAR34 = r"Linear\(in_features=3, out_features=4, bias=True\): params do not match this model: "
+
+CORE_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any], type[Exception], str]] = [
+    ("params-of-another-linear", nn.Linear(3, 4).apply, (nn.Linear(3, 7).init(_KEY), jnp.ones((2, 3))), {},
+     ValueError, _LINEAR34 + r"at 'weight': expected shape \(4, 3\), got shape \(7, 3\)" + _PARAMS_FIX),
+    ("params-bias-for-no-bias", nn.Linear(3, 4, bias=False).apply, (nn.Linear(3, 4).init(_KEY), jnp.ones((2, 3))), {},
+     ValueError, r"bias=False\): params do not match this model: unexpected key 'bias' \(shape \(4,\)\); "
+                 r"expected keys \['weight'\]"),
+    ("params-missing-bias", nn.Linear(3, 4).apply, ({"weight": jnp.ones((4, 3))}, jnp.ones((2, 3))), {},
+     ValueError, _LINEAR34 + r"missing key 'bias' \(expected shape \(4,\)\)"),
+    ("params-bias-shape", nn.Linear(3, 4).apply, ({"weight": jnp.ones((4, 3)), "bias": jnp.ones(5)}, jnp.ones((2, 3))),
+     {}, ValueError, _LINEAR34 + r"at 'bias': expected shape \(4,\), got shape \(5,\)"),
+    ("params-conv-kernel", nn.Conv2d(3, 8, 3).apply, (nn.Conv2d(3, 8, 5).init(_KEY), jnp.ones((1, 3, 6, 6))), {},
+     ValueError, r"Conv2d\(3, 8, kernel_size=\(3, 3\).*at 'weight': expected shape \(8, 3, 3, 3\), got shape \(8, 3, 5, 5\)"),
+    ("params-lstm-hidden", nn.LSTM(4, 5).apply, (nn.LSTM(4, 6).init(_KEY), jnp.ones((2, 1, 4))), {},
+     ValueError, r"LSTM\(4, 5\): params do not match this model: at 'weight_ih_l0': expected shape \(20, 4\), got shape \(24, 4\)"),
+    ("params-embedding-rows", nn.Embedding(10, 3).apply, (nn.Embedding(20, 3).init(_KEY), jnp.array([15])), {},
+     ValueError, r"Embedding\(10, 3\): params do not match this model: at 'weight': expected shape \(10, 3\), "
+                 r"got shape \(20, 3\)"),
+    ("params-empty", nn.Linear(3, 4).apply, ({}, jnp.ones((2, 3))), {},
+     ValueError, _LINEAR34 + r"missing key 'weight' \(expected shape \(4, 3\)\)"),
+    ("params-none", nn.Linear(3, 4).apply, (None, jnp.ones((2, 3))), {},
+     TypeError, r"Linear\(in_features=3, out_features=4, bias=True\): expected params as a dict of arrays, got None; "
+                r"create them with `params = model.init\(jax.random.key\(0\)\)`"),
+    ("params-nested-path", nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3)).apply,
+     (nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 5)).init(_KEY), jnp.ones((1, 2))), {},
+     ValueError, r"Sequential: params do not match this model: at '2.weight': expected shape \(3, 2\), got shape \(5, 2\)"),
+    ("params-fit-foreign", _fit_with_foreign_params, (), {},
+     ValueError, r"Sequential: params do not match this model: at '0.weight': expected shape \(2, 4\), got shape \(3, 4\)"),
+    ("key-int", nn.Dropout(0.5).apply, ({}, jnp.ones(3)), {"key": 3, "train": True},
+     TypeError, r"Dropout\(p=0.5, inplace=False\): `key` must be a PRNG key, got int 3; pass key=jax.random.key\(3\)"),
+    ("input-list", nn.Linear(3, 4).apply, (nn.Linear(3, 4).init(_KEY), [[1.0, 2.0, 3.0]]), {},
+     TypeError, r"Linear\(in_features=3, out_features=4, bias=True\): expected an array as input, got a Python list; "
+                r"pass an array, e.g. jnp.asarray\(x\)"),
+    ("input-none", nn.ReLU().apply, ({}, None), {},
+     TypeError, r"ReLU\(\): expected an array as input, got None"),
+    ("forgot-has-state", _ForgotHasState().apply, ({}, jnp.ones(2)), {},
+     TypeError, r"_ForgotHasState implements apply_with_state\(\) and has buffers \['count'\], but its `has_state` is "
+                r"False, so `apply` cannot know whether they change: add `has_state = True`"),
+    ("holder-forward", nn.ModuleList([nn.ReLU()]).apply, ({}, jnp.ones(2)), {},
+     TypeError, r"ModuleList holds children for a custom model and has no forward of its own: call them from the "
+                r"model's `forward\(self, run, x\)` as `run.layers\[0\]\(x\)`"),
+    ("parameter-no-shape", nn.Parameter, (init.normal,), {},
+     ValueError, r"Parameter: an initializer needs the shape to draw, got shape=None; pass it, e.g. "
+                 r"nn.Parameter\(normal, \(1, 16\)\)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fn", "args", "kwargs", "exc", "match"), [c[1:] for c in CORE_CASES],
+                         ids=[c[0] for c in CORE_CASES])
+def test_core_error_message(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+                            exc: type[Exception], match: str) -> None:
+    with pytest.raises(exc, match=match):
+        fn(*args, **kwargs)
+
+
 # ------------------------------------------------------- resampling and distances
 _R3 = jnp.ones((1, 2, 4))
 _R4 = jnp.ones((1, 2, 4, 4))
@@ -905,3 +980,11 @@ def test_utils_case_ids_are_unique() -> None:
 def test_resampling_case_ids_are_unique() -> None:
     ids = [c[0] for c in CASES + RESAMPLING_CASES]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_a_module_without_has_state_and_without_buffers_runs_through_apply() -> None:
+    class OnlyApplyWithState(nn.Module):
+        def apply_with_state(self, params, state, x, *, key=None, train=False):
+            return x * 2, state
+
+    np.testing.assert_array_equal(OnlyApplyWithState().apply({}, jnp.ones(2)), [2.0, 2.0])

@@ -56,6 +56,7 @@ SMOKE_ARGS = {
     "torch_weights": ["--epochs", "1", "--out", str(SMOKE_OUT / "torch_weights")],
     "lr_finder": ["--epochs", "1", "--steps", "12", "--out", str(SMOKE_OUT / "lr_finder")],
     "dcgan": ["--epochs", "1", "--batch-size", "128", "--nz", "8", "--ngf", "8", "--ndf", "8"],
+    "resnet": ["--width", "4", "--image-size", "32", "--out", str(SMOKE_OUT / "resnet")],
 }
 
 
@@ -369,7 +370,7 @@ def test_torch_weights_gives_the_same_predictions():
     assert diff < 1e-4
     assert "predicted classes agree: 100.0%" in out
     assert re.search(r"^  1\.num_batches_tracked +\(\) +int64$", out, re.MULTILINE)  # torch's buffer, as saved
-    assert "state:  1.num_batches_tracked (), 1.running_mean (8,), 1.running_var (8,)" in out
+    assert "state:  1.running_mean (8,), 1.running_var (8,), 1.num_batches_tracked ()" in out  # torch's order
     assert re.search(r"\(strict\): max difference \S+, classes agree 100\.0%$", out, re.MULTILINE)
 
 
@@ -563,3 +564,11 @@ def test_dcgan_trains_both_models_and_updates_batchnorm_as_pytorch():
     params = dcgan.weights_init(dcgan.Discriminator(8).init(jax.random.key(0)), jax.random.key(1))
     assert abs(float(params["main"]["0"]["weight"].std()) - 0.02) < 0.005
     np.testing.assert_array_equal(params["main"]["3"]["bias"], 0.0)
+
+
+def test_resnet_example_writes_torchvision_keys_and_classifies():
+    out = output_of("resnet")
+    assert "122 state_dict keys, in torchvision's order" in out and "  layer1.0.conv1.weight" not in out
+    assert "  conv1.weight\n  bn1.weight\n" in out and "  fc.bias\n" in out
+    assert re.search(r"logits \(4, 10\); predicted classes \[\d, \d, \d, \d\]", out)
+    assert (SMOKE_OUT / "resnet" / "resnet18.safetensors").is_file()

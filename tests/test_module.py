@@ -76,14 +76,14 @@ def test_apply_with_state_passes_state_through_for_stateless_modules() -> None:
 
 def test_apply_on_a_module_with_buffers_names_apply_with_state() -> None:
     msg = re.escape(
-        "_Buffered has buffers (running statistics), so `apply` cannot return them: use "
+        "_Buffered has buffers that change as it runs, so `apply` cannot return them: use "
         "`y, state = model.apply_with_state(params, state, x, train=True)` with `state = model.init_state()`"
     )
     with pytest.raises(TypeError, match=msg):
         _Buffered().apply({}, jnp.ones(2), train=True)
     model = nn.Sequential(nn.Linear(2, 2), _Buffered())
     assert model.has_state
-    with pytest.raises(TypeError, match=r"^Sequential has buffers .* use `y, state = model\.apply_with_state\("):
+    with pytest.raises(TypeError, match=r"^Sequential has buffers that change as it runs \(in '1'\), .* use `y, state = model\.apply_with_state\("):
         model.apply(model.init(KEY), jnp.ones((1, 2)))
     y, state = model.apply_with_state(model.init(KEY), model.init_state(), jnp.ones((1, 2)), train=True)
     assert set(state) == {"1"} and int(state["1"]["count"]) == 1
@@ -341,3 +341,54 @@ def test_unflatten_errors() -> None:
         nn.Unflatten(1, (5, -1)).apply({}, jnp.zeros((2, 12)))
     with pytest.raises(ValueError, match=r"Unflatten\(dim=3, unflattened_size=\(2, 2\)\): `dim` \(=3\) is out of range for an input of shape \(2, 4\)"):
         nn.Unflatten(3, (2, 2)).apply({}, jnp.zeros((2, 4)))
+
+
+# ------------------------------------------------------------- attribute children
+
+
+def test_children_are_the_module_attributes_in_assignment_order() -> None:
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            self.b = nn.Linear(2, 2)
+            self._private = nn.Linear(2, 2)  # not a child
+            self.nothing = None  # like torch's `downsample = None`
+            self.a = nn.BatchNorm1d(2)
+            self.size = 3
+
+        def forward(self, run, x):
+            return run.a(run.b(x))
+
+    model = Model()
+    assert list(model.children()) == ["b", "a"] and list(model.init(KEY)) == ["b", "a"]
+    assert model.has_state and list(model.init_state()) == ["a"]
+    y, state = model.apply_with_state(model.init(KEY), model.init_state(), jnp.ones((3, 2)), train=True)
+    assert y.shape == (3, 2) and int(state["a"]["num_batches_tracked"]) == 1
+    assert "(b): Linear(in_features=2, out_features=2, bias=True)" in repr(model) and "_private" not in repr(model)
+
+
+def test_attribute_children_with_an_explicit_params_forward() -> None:
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            self.fc = nn.Linear(3, 2)
+
+        def forward(self, params, x, *, key=None, train=False):
+            return self.fc.apply(params["fc"], x) * 2
+
+    model = Model()
+    params = model.init(KEY)
+    np.testing.assert_allclose(model.apply(params, jnp.ones((1, 3))), 2 * nn.Linear(3, 2).apply(params["fc"], jnp.ones((1, 3))))
+
+
+def test_init_matches_sequential_for_the_same_children() -> None:
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            self.hidden, self.relu, self.output = nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1)
+
+        def forward(self, run, x):
+            return run.output(run.relu(run.hidden(x)))
+
+    seq = nn.Sequential(hidden=nn.Linear(3, 4), relu=nn.ReLU(), output=nn.Linear(4, 1))
+    a, b = Model().init(KEY), seq.init(KEY)
+    assert jax.tree.structure(a) == jax.tree.structure(b)
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+        np.testing.assert_array_equal(x, y)

@@ -236,3 +236,16 @@ def test_to_numpy() -> None:
     j = jnp.arange(3.0)
     np.testing.assert_array_equal(to_numpy(j), [0.0, 1.0, 2.0])
     assert to_numpy(torch.ones(2, dtype=torch.bfloat16)).dtype == np.float32
+
+
+def test_load_state_dict_and_state_dict_keep_torch_key_order() -> None:
+    import torch
+
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4, affine=False), torch.nn.Linear(4, 2))
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, affine=False), nn.Linear(4, 2))
+    params, state = funcnn.load_state_dict(model, tmodel.state_dict())
+    assert list(funcnn.state_dict(params, state, model=model)) == list(tmodel.state_dict())
+    assert list(params["0"]) == ["weight", "bias"]  # init's order, not sorted
+    trained = jax.jit(lambda p: p)(params)  # jax returns sorted dicts
+    assert list(funcnn.state_dict(trained, state, model=model)) == list(tmodel.state_dict())
+    assert funcnn.state_dict(params, state)["1.num_batches_tracked"].dtype == np.int64

@@ -157,3 +157,17 @@ def test_summary_leaves_no_hooks_behind_even_on_error() -> None:
 def test_summary_rejects_non_modules() -> None:
     with pytest.raises(TypeError, match=r"summary: expected a funcnn.nn.Module, got Linear; call nn.summary\(model"):
         nn.summary(torch.nn.Linear(2, 2), jnp.zeros((1, 2)))
+
+
+def test_summary_displays_as_the_table_in_notebooks_and_prints_in_scripts() -> None:
+    model = nn.Sequential(nn.Linear(3, 2))
+    table = nn.summary(model, jnp.zeros((4, 3)))
+    assert isinstance(table, str) and repr(table) == str(table) and table.startswith("Module")
+    shown: list[str] = []
+
+    class _Printer:  # IPython's pretty printer protocol
+        def text(self, s: str) -> None:
+            shown.append(s)
+
+    table._repr_pretty_(_Printer(), False)
+    assert shown == [str(table)]

@@ -41,6 +41,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._version import __version__
 from . import safetensors
 from ._json import JSONLimitError, bounded_loads
 
@@ -140,8 +141,6 @@ def save(path: str | os.PathLike[str], tree: Any, *, metadata: Mapping[str, str]
       >>> out["w"].shape, out["w"].dtype, out["step"]
       ((2, 3), dtype('float32'), 7)
     """
-    from .. import __version__
-
     owner = "save"
     flat, _ = jax.tree_util.tree_flatten_with_path(tree)
     names = [jax.tree_util.keystr(p) for p, _ in flat]

@@ -5,6 +5,7 @@ Every layer is a `Module`: ``params = layer.init(key)``, ``y = layer.apply(param
 from . import functional as functional
 from . import init as init
 from . import utils as utils
+from ._params_check import check_params as check_params
 from .activation import ELU as ELU
 from .activation import GELU as GELU
 from .activation import GLU as GLU
@@ -76,6 +77,8 @@ from .fold import Fold as Fold
 from .fold import Unfold as Unfold
 from .fractional_pooling import FractionalMaxPool2d as FractionalMaxPool2d
 from .fractional_pooling import FractionalMaxPool3d as FractionalMaxPool3d
+from .holders import ParameterDict as ParameterDict
+from .holders import ParameterList as ParameterList
 from .linear import Identity as Identity
 from .linear import Linear as Linear
 from .linear_cross_entropy import LinearCrossEntropyLoss as LinearCrossEntropyLoss
@@ -103,6 +106,8 @@ from .loss_margin import SoftMarginLoss as SoftMarginLoss
 from .loss_margin import TripletMarginLoss as TripletMarginLoss
 from .loss_margin import TripletMarginWithDistanceLoss as TripletMarginWithDistanceLoss
 from .module import Module as Module
+from .module import Params as Params  # type aliases (dict[str, Any]) for annotations; not in __all__
+from .module import State as State
 from .normalization import CrossMapLRN2d as CrossMapLRN2d
 from .normalization import GroupNorm as GroupNorm
 from .normalization import InstanceNorm1d as InstanceNorm1d
@@ -126,6 +131,8 @@ from .padding import ReplicationPad3d as ReplicationPad3d
 from .padding import ZeroPad1d as ZeroPad1d
 from .padding import ZeroPad2d as ZeroPad2d
 from .padding import ZeroPad3d as ZeroPad3d
+from .parameter import Buffer as Buffer
+from .parameter import Parameter as Parameter
 from .pixelshuffle import PixelShuffle as PixelShuffle
 from .pixelshuffle import PixelUnshuffle as PixelUnshuffle
 from .pooling import AvgPool1d as AvgPool1d
@@ -183,6 +190,7 @@ __all__ = [
     "BatchNorm2d",
     "BatchNorm3d",
     "Bilinear",
+    "Buffer",
     "CELU",
     "CTCLoss",
     "ChannelShuffle",
@@ -269,6 +277,9 @@ __all__ = [
     "PReLU",
     "PairwiseDistance",
     "Parallel",
+    "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "PixelShuffle",
     "PixelUnshuffle",
     "PoissonNLLLoss",
@@ -320,6 +331,7 @@ __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
+    "check_params",
     "functional",
     "generate_square_subsequent_mask",
     "init",

@@ -126,13 +126,10 @@ class MixedPrecision(Module):
         self, params: Params, state: State, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any
     ) -> tuple[Any, State]:
         p = self.policy
-        out, new_state = self.module.apply_with_state(
-            p.cast_to_compute(params),
-            state,
-            *p.cast_to_compute(inputs),
-            key=key,
-            train=train,
-            **p.cast_to_compute(kwargs),
+        # The wrapped module runs as a child (no second params check), in its own scope.
+        out, new_state = self.module._run(
+            p.cast_to_compute(params), state, p.cast_to_compute(inputs), p.cast_to_compute(kwargs), key, train,
+            type(self.module).__name__,
         )
         # Buffers keep their own dtype whatever the compute dtype was.
         new_state = jax.tree.map(lambda new, old: new.astype(old.dtype), new_state, state) if state else new_state

@@ -120,7 +120,26 @@ def _is_array(x: Any) -> bool:
     return isinstance(x, (jax.Array, np.ndarray, jax.ShapeDtypeStruct))
 
 
-def summary(model: Module, *example_inputs: Any, params: Any = None, **kwargs: Any) -> str:
+class Summary(str):
+    """The table `summary` returns: a string that shows itself as the table.
+
+    ``print(nn.summary(model, x))`` prints it in a script; as the last expression of a
+    notebook cell (or at the REPL) it displays as the table too, not as a quoted string.
+
+    Examples:
+      >>> from funcnn.nn.summary import Summary
+      >>> Summary("a | b")
+      a | b
+    """
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython
+        printer.text(str(self))
+
+
+def summary(model: Module, *example_inputs: Any, params: Any = None, **kwargs: Any) -> Summary:
     """The module tree of ``model`` with output shapes and parameter counts, as a string.
 
     One row per module, indented like ``print(torch_model)``: the module (with its
@@ -138,7 +157,8 @@ def summary(model: Module, *example_inputs: Any, params: Any = None, **kwargs: A
         ``train=True``, ``key=...``).
 
     Returns:
-      The table as a string (``print`` it).
+      The table, a `Summary`: a ``str`` that displays as the table when it is the
+      value of a notebook cell, and that a script prints with ``print``.
 
     Raises:
       TypeError: ``model`` is not a funcnn module.
@@ -196,7 +216,7 @@ def summary(model: Module, *example_inputs: Any, params: Any = None, **kwargs: A
         title = f"{type(module).__name__}({extra})" if extra or not module.children() else type(module).__name__
         label = "  " * depth + (f"({path.rsplit('.', 1)[-1]}): " if path else "") + title
         rows.append((label, shape, f"{_count(flat_p, path)[0]:,}", f"{_count(flat_s, path)[0]:,}"))
-    return _table(rows, _count(flat_p, ""), _count(flat_s, ""))
+    return Summary(_table(rows, _count(flat_p, ""), _count(flat_s, "")))
 
 
 def _bytes(b: int) -> str:

@@ -24,7 +24,7 @@ Examples:
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -33,10 +33,11 @@ from jax.typing import ArrayLike
 from . import functional as F
 from ._checks import check_positive, check_probability, shape_of
 from .attention import MultiheadAttention
-from .container import ChildRunner, ModuleList, init_children, init_children_state
+from .holders import ModuleList
 from .dropout import Dropout
 from .linear import Linear
-from .module import Module, Params, State
+from .module import Module, Params
+from .runner import ChildRunner
 from .normalization import LayerNorm
 
 _ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {"relu": F.relu, "gelu": F.gelu}
@@ -147,11 +148,8 @@ class TransformerEncoderLayer(Module):
             children["activation"] = activation
         self._children = children
 
-    def children(self) -> Mapping[str, Module]:
-        return self._children
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self._children, key)
+    def _members(self) -> dict[str, Any]:
+        return self._children  # `activation` (a module) last, whatever the attribute order
 
     def forward(
         self,
@@ -171,7 +169,7 @@ class TransformerEncoderLayer(Module):
                 f"{self._owner}: expected src of shape {layout} or unbatched (S, E) with E = {self.d_model}, "
                 f"got shape {shape}"
             )
-        run = ChildRunner(self._children, params, {}, key=key, train=train)
+        run = ChildRunner(self, params, {}, key=key, train=train)
 
         def self_attention(x: jax.Array) -> jax.Array:
             y, _ = run(
@@ -246,57 +244,25 @@ class TransformerEncoder(Module):
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers, self.norm = num_layers, norm
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
-        self._children: dict[str, Module] = {"layers": self.layers}
-        if norm is not None:
-            self._children["norm"] = norm
-
-    def children(self) -> Mapping[str, Module]:
-        return self._children
-
-    @property
-    def has_state(self) -> bool:
-        return any(c.has_state for c in self._children.values())
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self._children, key)
-
-    def init_state(self) -> State:
-        return init_children_state(self._children)
 
     def forward(
         self,
-        params: Params,
+        run: ChildRunner,
         src: ArrayLike,
         mask: ArrayLike | None = None,
         src_key_padding_mask: ArrayLike | None = None,
         is_causal: bool | None = None,
-        *,
-        key: jax.Array | None = None,
-        train: bool = False,
     ) -> jax.Array:
-        return self.apply_with_state(
-            params, {}, src, mask, src_key_padding_mask, is_causal, key=key, train=train
-        )[0]
+        """Each layer in turn, then ``norm``; see the class docstring.
 
-    def apply_with_state(
-        self,
-        params: Params,
-        state: State,
-        src: ArrayLike,
-        mask: ArrayLike | None = None,
-        src_key_padding_mask: ArrayLike | None = None,
-        is_causal: bool | None = None,
-        *,
-        key: jax.Array | None = None,
-        train: bool = False,
-    ) -> tuple[jax.Array, State]:
-        run = ChildRunner(self._children, params, state, key=key, train=train)
+        Examples:
+          >>> import jax, jax.numpy as jnp
+          >>> from funcnn import nn
+          >>> enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8), num_layers=1)
+          >>> enc.apply(enc.init(jax.random.key(0)), jnp.ones((3, 2, 4))).shape
+          (3, 2, 4)
+        """
         x = src
-        for i in range(self.num_layers):
-            x = run(
-                f"layers.{i}", x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal)
-            )
-        if self.norm is not None:
-            x = run("norm", x)
-        return x, run.state
-
+        for layer in run.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+        return x if self.norm is None else run.norm(x)

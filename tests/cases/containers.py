@@ -1,10 +1,11 @@
 """Cases for Residual, Parallel, ModuleList/ModuleDict and hand-written models.
 
-The hand-written models here are the recommended way to write a custom funcnn model: a
-plain `nn.Module` subclass whose ``children()`` use PyTorch's attribute names (so the
-``state_dict`` keys match the torch module next to it), ``init``/``init_state``/
-``has_state`` from those children, and an ``apply_with_state`` (or ``forward`` when no
-child has buffers) that calls the children through `nn.ChildRunner`.
+The hand-written models here use the explicit form, which stays supported next to the
+attribute style (``cases/attribute_models.py``): a plain `nn.Module` subclass whose
+``children()`` use PyTorch's attribute names (so the ``state_dict`` keys match the torch
+module next to it), ``init``/``init_state``/``has_state`` from those children, and an
+``apply_with_state`` (or ``forward`` when no child has buffers) that calls the children
+through `nn.ChildRunner`.
 """
 
 from __future__ import annotations
