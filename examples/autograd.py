@@ -122,7 +122,7 @@ def gradients_of_trees() -> dict[str, jax.Array]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.autograd", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.autograd", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: 0)")
     return parser
 

@@ -104,7 +104,7 @@ def _on_host(tree: Any) -> Any:
         if not isinstance(a, jax.Array):
             return a
         local = a.addressable_data(0)
-        return local if jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key) else np.asarray(local)
+        return local if jnp.issubdtype(a.dtype, jax.dtypes.prng_key) else np.asarray(local)
 
     return jax.tree.map(one, tree)
 
@@ -181,7 +181,7 @@ def restore_state(path: str | os.PathLike[str], *, seed: int = 0, lr: float = 2e
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.data_parallel", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.data_parallel", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--epochs", type=positive_int, default=10, help="training epochs (default: 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, weights and batch order (default: 0)")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="global batch size, all devices together (default: 64)")

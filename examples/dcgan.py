@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence, cast
 
 import jax
 import jax.numpy as jnp
@@ -117,7 +117,7 @@ def make_step(netG: nn.Module, netD: nn.Module, opt_g: Any, opt_d: Any, nz: int)
 
         (err_d, (d_state, d_x, d_g_z1)), grads = jax.value_and_grad(d_loss, has_aux=True)(gan.d_params)
         updates, d_opt = opt_d.update(grads, gan.d_opt, gan.d_params)
-        d_params = optax.apply_updates(gan.d_params, updates)
+        d_params = cast(Params, optax.apply_updates(gan.d_params, updates))
 
         # (2) Update G: maximize log(D(G(z))), with the D just updated.
         def g_loss(g_params: Params) -> tuple[jax.Array, Any]:
@@ -129,7 +129,7 @@ def make_step(netG: nn.Module, netD: nn.Module, opt_g: Any, opt_d: Any, nz: int)
 
         (err_g, (d_state, d_g_z2)), grads = jax.value_and_grad(g_loss, has_aux=True)(gan.g_params)
         updates, g_opt = opt_g.update(grads, gan.g_opt, gan.g_params)
-        g_params = optax.apply_updates(gan.g_params, updates)
+        g_params = cast(Params, optax.apply_updates(gan.g_params, updates))
         stats = {"Loss_D": err_d, "Loss_G": err_g, "D(x)": d_x, "D(G(z))_before": d_g_z1, "D(G(z))_after": d_g_z2}
         return GAN(g_params, g_state, g_opt, d_params, d_state, d_opt), stats
 
@@ -177,7 +177,7 @@ def ascii_digits(images: np.ndarray) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.dcgan", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.dcgan", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--epochs", type=positive_int, default=10, help="training epochs (default: 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights, noise and batch order (default: 0)")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default: 64)")

@@ -183,7 +183,7 @@ def train_digits(
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.digits_cnn", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.digits_cnn", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--epochs", type=positive_int, default=15, help="training epochs (default: 15)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, weights and batch order (default: 0)")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="training batch size (default: 32)")

@@ -116,7 +116,7 @@ def show_custom(params: Params, x: jax.Array, y: jax.Array, seed: int = 0) -> ja
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.feedforward", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.feedforward", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and inputs (default: 0)")
     parser.add_argument("--batch", type=positive_int, default=4, help="number of example inputs (default: 4)")
     return parser

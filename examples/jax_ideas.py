@@ -172,7 +172,7 @@ def async_dispatch(size: int = 512, repeats: int = 4) -> tuple[float, float]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.jax_ideas", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.jax_ideas", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--size", type=positive_int, default=512, help="matrix side for the async demo (default: 512)")
     return parser
 

@@ -112,7 +112,7 @@ def per_length_accuracy(
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.sequence_rnn", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.sequence_rnn", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--epochs", type=positive_int, default=12, help="training epochs (default: 12)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, weights and batch order (default: 0)")
     parser.add_argument("--cell", choices=sorted(CELLS), default="lstm", help="recurrent layer (default: lstm)")

@@ -67,7 +67,7 @@ def dtypes() -> jax.Array:
     print(f"ints.astype(jnp.float32) = {cast}  (torch: x.float() or x.to(torch.float32))")
     print(f"jnp.array([1, 2], dtype=jnp.bfloat16).dtype = {jnp.array([1, 2], dtype=jnp.bfloat16).dtype}")
     print(f"promotion: int32 + float32 -> {(ints + floats).dtype}; int32 / 2 -> {(ints / 2).dtype}")
-    print(f"jax_enable_x64 is {'on' if jax.config.jax_enable_x64 else 'off'}")
+    print(f"jax_enable_x64 is {'on' if jax.config.read('jax_enable_x64') else 'off'}")
     return cast
 
 
@@ -121,7 +121,7 @@ def immutability() -> jax.Array:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example (no options besides ``--help``)."""
-    return argparse.ArgumentParser(prog="python -m examples.tensors", description=__doc__.splitlines()[0])
+    return argparse.ArgumentParser(prog="python -m examples.tensors", description=(__doc__ or "").partition("\n")[0])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -120,7 +120,7 @@ def compare(torch_logits: np.ndarray, funcnn_logits: np.ndarray) -> tuple[float,
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.torch_weights", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.torch_weights", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--epochs", type=positive_int, default=5, help="PyTorch training epochs (default: 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and of torch (default: 0)")
     parser.add_argument(

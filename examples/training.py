@@ -117,7 +117,7 @@ def make_fused_train(step: Step, epochs: int) -> Callable[..., tuple[Params, Any
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.training", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.training", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--epochs", type=positive_int, default=100, help="number of training epochs (default: 100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and initial weights (default: 0)")
     parser.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default: 0.01)")

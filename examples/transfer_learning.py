@@ -76,7 +76,7 @@ def few_shots(split: Split, per_class: int, seed: int) -> Split:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.transfer_learning", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m examples.transfer_learning", description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--epochs", type=positive_int, default=30, help="fine-tuning epochs of each run (default: 30)")
     parser.add_argument("--pretrain-epochs", type=positive_int, default=10, help="pretraining epochs on 0-4 (default: 10)")
     parser.add_argument("--shots", type=positive_int, default=10, help="training images per class of 5-9 (default: 10)")

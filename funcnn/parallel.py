@@ -254,8 +254,10 @@ def make_train_step(
     `global_batch`. Outputs keep the same placement, so the step compiles once.
 
     Args:
-      loss_fn, optimizer, **kwargs: as for `funcnn.train.make_train_step` (``has_aux``,
-        ``stateful``, ``donate``).
+      loss_fn: as for `funcnn.train.make_train_step`.
+      optimizer: as for `funcnn.train.make_train_step`.
+      **kwargs: as for `funcnn.train.make_train_step` (``has_aux``, ``stateful``,
+        ``donate``).
       mesh: the device mesh, e.g. `data_mesh()`.
       axis_name: the mesh axis the batch is split along.
       fsdp: keep parameters and optimizer state sharded along ``axis_name`` (see

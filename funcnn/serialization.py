@@ -239,7 +239,8 @@ def load_state_dict(
       strict: when False, missing keys keep the values of ``params``/``state`` (or a
         fresh ``model.init(jax.random.key(0))``) and unexpected keys are ignored.
         Mis-shaped keys are an error either way.
-      params, state: the values that missing keys keep when ``strict=False``.
+      params: the parameter values that missing keys keep when ``strict=False``.
+      state: the state values that missing keys keep when ``strict=False``.
 
     Returns:
       ``(params, state)`` trees for ``model.apply_with_state``: each leaf has the shape

@@ -83,9 +83,9 @@ class DataLoader:
       start: a position from `state` to resume from (see `load_state`).
 
     Yields:
-      batches with the structure of ``arrays`` (tuple or dict) holding JAX arrays of
-      shape ``(batch_size, *rest)`` (the last one smaller unless ``drop_last``), with the
-      dtypes of the inputs.
+      batch (tuple | dict | jax.Array): batches with the structure of ``arrays`` (a tuple,
+        a dict, or one array) holding JAX arrays of shape ``(batch_size, *rest)`` (the
+        last one smaller unless ``drop_last``), with the dtypes of the inputs.
 
     Raises:
       ValueError: arrays of different lengths, an empty data set, ``batch_size <= 0``,

@@ -177,7 +177,8 @@ class Conv1d(_Conv):
     """1-D convolution over ``(N, C_in, L)`` (or ``(C_in, L)``), as ``torch.nn.Conv1d``.
 
     Args:
-      in_channels, out_channels: channel counts, both divisible by ``groups``.
+      in_channels: input channel count, divisible by ``groups``.
+      out_channels: output channel count, divisible by ``groups``.
       kernel_size: int or 1-tuple.
       stride: int or 1-tuple, > 0.
       padding: int or 1-tuple, or 'same' (stride 1 only; the odd element goes right) or 'valid'.
@@ -207,7 +208,8 @@ class Conv2d(_Conv):
     """2-D convolution over ``(N, C_in, H, W)`` (or ``(C_in, H, W)``), as ``torch.nn.Conv2d``.
 
     Args:
-      in_channels, out_channels: channel counts, both divisible by ``groups``.
+      in_channels: input channel count, divisible by ``groups``.
+      out_channels: output channel count, divisible by ``groups``.
       kernel_size: int or ``(kH, kW)``.
       stride: int or 2-tuple, > 0.
       padding: int or 2-tuple, or 'same' (stride 1 only; the odd element goes right) or 'valid'.
@@ -238,7 +240,8 @@ class Conv3d(_Conv):
     """3-D convolution over ``(N, C_in, D, H, W)`` (or unbatched), as ``torch.nn.Conv3d``.
 
     Args:
-      in_channels, out_channels: channel counts, both divisible by ``groups``.
+      in_channels: input channel count, divisible by ``groups``.
+      out_channels: output channel count, divisible by ``groups``.
       kernel_size: int or ``(kD, kH, kW)``.
       stride: int or 3-tuple, > 0.
       padding: int or 3-tuple, or 'same' (stride 1 only) or 'valid'.
@@ -363,7 +366,8 @@ class ConvTranspose1d(_ConvTranspose):
     """1-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose1d``.
 
     Args:
-      in_channels, out_channels: channel counts, both divisible by ``groups``.
+      in_channels: input channel count, divisible by ``groups``.
+      out_channels: output channel count, divisible by ``groups``.
       kernel_size: int or 1-tuple.
       stride: int or 1-tuple, > 0.
       padding: ``dilation * (k - 1) - padding`` zeros pad both sides of the input.
@@ -396,7 +400,8 @@ class ConvTranspose2d(_ConvTranspose):
     """2-D transposed convolution ("deconvolution"), as ``torch.nn.ConvTranspose2d``.
 
     Args:
-      in_channels, out_channels: channel counts, both divisible by ``groups``.
+      in_channels: input channel count, divisible by ``groups``.
+      out_channels: output channel count, divisible by ``groups``.
       kernel_size: int or ``(kH, kW)``.
       stride: int or 2-tuple, > 0.
       padding: int or 2-tuple; ``dilation * (k - 1) - padding`` zeros pad the input.

@@ -154,7 +154,8 @@ def uniform(key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, a: floa
       key: a PRNG key, ``jax.random.key(seed)`` or a raw ``uint32[2]`` key.
       shape: the output shape.
       dtype: a floating dtype (float64 needs ``jax_enable_x64``).
-      a, b: the bounds, ``a <= b``.
+      a: the lower bound, ``a <= b``.
+      b: the upper bound.
 
     Returns:
       An array of ``shape`` and ``dtype``.
@@ -180,7 +181,8 @@ def normal(key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, mean: fl
       key: a PRNG key, ``jax.random.key(seed)`` or a raw ``uint32[2]`` key.
       shape: the output shape.
       dtype: a floating dtype (float64 needs ``jax_enable_x64``).
-      mean, std: the law's mean and standard deviation (``std >= 0``).
+      mean: the law's mean.
+      std: the law's standard deviation (``std >= 0``).
 
     Returns:
       An array of ``shape`` and ``dtype``.
@@ -215,8 +217,10 @@ def trunc_normal(
       key: a PRNG key, ``jax.random.key(seed)`` or a raw ``uint32[2]`` key.
       shape: the output shape.
       dtype: a floating dtype (float64 needs ``jax_enable_x64``).
-      mean, std: the untruncated law's mean and standard deviation.
-      a, b: the cut-off values (absolute, not in stds), ``a < b``.
+      mean: the untruncated law's mean.
+      std: the untruncated law's standard deviation.
+      a: the lower cut-off value (absolute, not in stds), ``a < b``.
+      b: the upper cut-off value (absolute, not in stds).
 
     Returns:
       An array of ``shape`` and ``dtype``.

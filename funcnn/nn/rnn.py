@@ -215,8 +215,14 @@ class LSTM(RNNBase):
     """Multi-layer long short-term memory, PyTorch's gates ``i, f, g, o``.
 
     Args:
-      input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-        dtype: as in `RNN`.
+      input_size: as in `RNN`.
+      hidden_size: as in `RNN`.
+      num_layers: as in `RNN`.
+      bias: as in `RNN`.
+      batch_first: as in `RNN`.
+      dropout: as in `RNN`.
+      bidirectional: as in `RNN`.
+      dtype: as in `RNN`.
       proj_size: when > 0 (and < hidden_size), an LSTM with projections: the hidden
         state is ``h_t = W_hr (o_t * tanh(c_t))`` of size ``P = proj_size``.
 
@@ -275,8 +281,14 @@ class GRU(RNNBase):
     ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) * n + z * h``.
 
     Args:
-      input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-        dtype: as in `RNN`.
+      input_size: as in `RNN`.
+      hidden_size: as in `RNN`.
+      num_layers: as in `RNN`.
+      bias: as in `RNN`.
+      batch_first: as in `RNN`.
+      dropout: as in `RNN`.
+      bidirectional: as in `RNN`.
+      dtype: as in `RNN`.
 
     Params: as `RNN` with ``3 * H`` rows. ``apply`` returns ``(output, h_n)`` with the
     shapes of `RNN`.
@@ -374,7 +386,10 @@ class LSTMCell(RNNCellBase):
     """One LSTM step (gates ``i, f, g, o``).
 
     Args:
-      input_size, hidden_size, bias, dtype: as in `RNNCell`.
+      input_size: as in `RNNCell`.
+      hidden_size: as in `RNNCell`.
+      bias: as in `RNNCell`.
+      dtype: as in `RNNCell`.
 
     Params: ``weight_ih (4H, H_in)``, ``weight_hh (4H, H)``, ``bias_ih (4H,)``, ``bias_hh (4H,)``.
 
@@ -397,7 +412,10 @@ class GRUCell(RNNCellBase):
     """One GRU step (gates ``r, z, n``).
 
     Args:
-      input_size, hidden_size, bias, dtype: as in `RNNCell`.
+      input_size: as in `RNNCell`.
+      hidden_size: as in `RNNCell`.
+      bias: as in `RNNCell`.
+      dtype: as in `RNNCell`.
 
     Params: ``weight_ih (3H, H_in)``, ``weight_hh (3H, H)``, ``bias_ih (3H,)``, ``bias_hh (3H,)``.
 

@@ -211,8 +211,10 @@ class TransformerEncoder(Module):
         its ``apply`` signature); the copies get independent parameters.
       num_layers: number of layers (> 0).
       norm: applied to the output of the last layer (e.g. ``LayerNorm(d_model)``).
-      enable_nested_tensor, mask_check: PyTorch's switches for its nested-tensor fast
-        path; accepted for compatibility, with no effect (the meaning is the same).
+      enable_nested_tensor: PyTorch's switch for its nested-tensor fast path; accepted
+        for compatibility, with no effect (the meaning is the same).
+      mask_check: PyTorch's other switch for that fast path; accepted for
+        compatibility, with no effect.
 
     Params: ``layers.<i>.*`` for each layer and ``norm.*``, as in PyTorch. Layer ``i``
     receives key ``fold_in(fold_in(key, 0), i)`` and the norm ``fold_in(key, 1)``.

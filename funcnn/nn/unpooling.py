@@ -58,8 +58,9 @@ class MaxUnpool1d(_MaxUnpoolNd):
     """1-D max unpooling, as ``torch.nn.MaxUnpool1d``.
 
     Args:
-      kernel_size, stride, padding: those of the max pooling it inverts (``stride``
-        defaults to ``kernel_size``).
+      kernel_size: that of the max pooling it inverts.
+      stride: that of the max pooling it inverts (defaults to ``kernel_size``).
+      padding: that of the max pooling it inverts.
 
     Shapes: ``(N, C, L) -> (N, C, L_out)`` (or unbatched); by default per dim
     ``out = (size - 1) * stride + kernel_size - 2 * padding``.
@@ -78,8 +79,9 @@ class MaxUnpool2d(_MaxUnpoolNd):
     """2-D max unpooling, as ``torch.nn.MaxUnpool2d``.
 
     Args:
-      kernel_size, stride, padding: those of the max pooling it inverts (``stride``
-        defaults to ``kernel_size``).
+      kernel_size: that of the max pooling it inverts.
+      stride: that of the max pooling it inverts (defaults to ``kernel_size``).
+      padding: that of the max pooling it inverts.
 
     Shapes: ``(N, C, H, W) -> (N, C, H_out, W_out)`` (or unbatched); by default per dim
     ``out = (size - 1) * stride + kernel_size - 2 * padding``.
@@ -98,8 +100,9 @@ class MaxUnpool3d(_MaxUnpoolNd):
     """3-D max unpooling, as ``torch.nn.MaxUnpool3d``.
 
     Args:
-      kernel_size, stride, padding: those of the max pooling it inverts (``stride``
-        defaults to ``kernel_size``).
+      kernel_size: that of the max pooling it inverts.
+      stride: that of the max pooling it inverts (defaults to ``kernel_size``).
+      padding: that of the max pooling it inverts.
 
     Shapes: ``(N, C, D, H, W) -> (N, C, D_out, H_out, W_out)`` (or unbatched); by default per dim
     ``out = (size - 1) * stride + kernel_size - 2 * padding``.

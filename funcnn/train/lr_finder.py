@@ -154,7 +154,8 @@ def lr_find(
       train_loader: as for `fit`; it is cycled when ``steps`` exceeds one epoch.
       loss: as for `fit`.
       key: PRNG key for the fresh weights and dropout.
-      min_lr, max_lr: the rate of the first and of the last step (0 < min < max).
+      min_lr: the rate of the first step (``0 < min_lr < max_lr``).
+      max_lr: the rate of the last step.
       steps: the number of steps (the test stops earlier when the loss diverges).
       diverge: stop once the smoothed loss exceeds this many times its best.
       **fit_kwargs: more arguments for `fit` (``params``, ``trainable``, ...).

@@ -345,8 +345,10 @@ def multi_head_attention_forward(
       in_proj_weight: packed ``(3E, E)`` q/k/v projection (when not
         ``use_separate_proj_weight``).
       in_proj_bias: ``(3E,)`` or None.
-      bias_k, bias_v: ``(1, 1, E)`` key and value appended to every sequence after the
-        projection (both or neither); masks get a column that keeps them.
+      bias_k: ``(1, 1, E)`` key appended to every sequence after the projection
+        (``bias_k`` and ``bias_v`` both or neither); masks get a column that keeps it.
+      bias_v: ``(1, 1, E)`` value appended to every sequence after the projection
+        (both or neither, with ``bias_k``).
       add_zero_attn: append an all-zero key and value per head (after ``bias_k``).
       dropout_p: dropout on the attention weights, active when ``training``.
       out_proj_weight: ``(E, E)``.
@@ -359,8 +361,11 @@ def multi_head_attention_forward(
         not allowed to attend, or float added to the scores.
       use_separate_proj_weight: use ``q_proj_weight (E, E)``, ``k_proj_weight (E, kdim)``,
         ``v_proj_weight (E, vdim)`` instead of ``in_proj_weight``.
-      q_proj_weight, k_proj_weight, v_proj_weight: see above.
-      static_k, static_v: unsupported; None.
+      q_proj_weight: ``(E, E)``, with ``use_separate_proj_weight``.
+      k_proj_weight: ``(E, kdim)``, with ``use_separate_proj_weight``.
+      v_proj_weight: ``(E, vdim)``, with ``use_separate_proj_weight``.
+      static_k: unsupported; None.
+      static_v: unsupported; None.
       average_attn_weights: average the returned weights over heads.
       is_causal: a hint that ``attn_mask`` is the causal mask; the mask is required
         and is what is used.

@@ -243,8 +243,12 @@ def fractional_max_pool2d_with_indices(
     """`fractional_max_pool2d` returning ``(values, indices)`` whatever ``return_indices`` says.
 
     Args:
-      input, kernel_size, output_size, output_ratio, _random_samples, key: as in
-        `fractional_max_pool2d`.
+      input: as in `fractional_max_pool2d`.
+      kernel_size: as in `fractional_max_pool2d`.
+      output_size: as in `fractional_max_pool2d`.
+      output_ratio: as in `fractional_max_pool2d`.
+      _random_samples: as in `fractional_max_pool2d`.
+      key: as in `fractional_max_pool2d`.
       return_indices: ignored (PyTorch accepts it too).
 
     Returns:
@@ -284,8 +288,12 @@ def fractional_max_pool3d_with_indices(
     """`fractional_max_pool3d` returning ``(values, indices)`` whatever ``return_indices`` says.
 
     Args:
-      input, kernel_size, output_size, output_ratio, _random_samples, key: as in
-        `fractional_max_pool3d`.
+      input: as in `fractional_max_pool3d`.
+      kernel_size: as in `fractional_max_pool3d`.
+      output_size: as in `fractional_max_pool3d`.
+      output_ratio: as in `fractional_max_pool3d`.
+      _random_samples: as in `fractional_max_pool3d`.
+      key: as in `fractional_max_pool3d`.
       return_indices: ignored (PyTorch accepts it too).
 
     Returns:

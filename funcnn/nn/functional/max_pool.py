@@ -203,7 +203,11 @@ def max_pool1d_with_indices(
 
     Args:
       input: ``(N, C, L)`` or ``(C, L)``, floating.
-      kernel_size, stride, padding, dilation, ceil_mode: as in `max_pool1d`.
+      kernel_size: as in `max_pool1d`.
+      stride: as in `max_pool1d`.
+      padding: as in `max_pool1d`.
+      dilation: as in `max_pool1d`.
+      ceil_mode: as in `max_pool1d`.
       return_indices: ignored (PyTorch accepts it too).
 
     Returns:
@@ -232,7 +236,11 @@ def max_pool2d_with_indices(
 
     Args:
       input: ``(N, C, H, W)`` or ``(C, H, W)``, floating.
-      kernel_size, stride, padding, dilation, ceil_mode: as in `max_pool2d`.
+      kernel_size: as in `max_pool2d`.
+      stride: as in `max_pool2d`.
+      padding: as in `max_pool2d`.
+      dilation: as in `max_pool2d`.
+      ceil_mode: as in `max_pool2d`.
       return_indices: ignored (PyTorch accepts it too).
 
     Returns:
@@ -261,7 +269,11 @@ def max_pool3d_with_indices(
 
     Args:
       input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``, floating.
-      kernel_size, stride, padding, dilation, ceil_mode: as in `max_pool3d`.
+      kernel_size: as in `max_pool3d`.
+      stride: as in `max_pool3d`.
+      padding: as in `max_pool3d`.
+      dilation: as in `max_pool3d`.
+      ceil_mode: as in `max_pool3d`.
       return_indices: ignored (PyTorch accepts it too).
 
     Returns:

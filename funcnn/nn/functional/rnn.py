@@ -303,8 +303,17 @@ def rnn_relu(
     """Elman RNN ``h_t = relu(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, as ``torch.nn.RNN(nonlinearity='relu')``.
 
     Args:
-      input, params, hx, num_layers, bidirectional, batch_first, dropout, training,
-        lengths, key, precision: as in `rnn_tanh`.
+      input: as in `rnn_tanh`.
+      params: as in `rnn_tanh`.
+      hx: as in `rnn_tanh`.
+      num_layers: as in `rnn_tanh`.
+      bidirectional: as in `rnn_tanh`.
+      batch_first: as in `rnn_tanh`.
+      dropout: as in `rnn_tanh`.
+      training: as in `rnn_tanh`.
+      lengths: as in `rnn_tanh`.
+      key: as in `rnn_tanh`.
+      precision: as in `rnn_tanh`.
 
     Returns:
       ``(output, h_n)`` with the shapes of `rnn_tanh`.
@@ -347,8 +356,14 @@ def lstm(
         "bias_hh_l0": (4H,), ...}`` as made by `funcnn.nn.LSTM`.
       hx: ``(h_0, c_0)``, each ``(D * num_layers, N, H)`` (``(D * num_layers, H)``
         unbatched); zeros when None.
-      num_layers, bidirectional, batch_first, dropout, training, lengths, key,
-        precision: as in `rnn_tanh`.
+      num_layers: as in `rnn_tanh`.
+      bidirectional: as in `rnn_tanh`.
+      batch_first: as in `rnn_tanh`.
+      dropout: as in `rnn_tanh`.
+      training: as in `rnn_tanh`.
+      lengths: as in `rnn_tanh`.
+      key: as in `rnn_tanh`.
+      precision: as in `rnn_tanh`.
 
     Returns:
       ``(output, (h_n, c_n))``: ``output (L, N, D * H)`` (batch-first or unbatched like
@@ -394,8 +409,14 @@ def gru(
       params: ``{"weight_ih_l0": (3H, H_in), "weight_hh_l0": (3H, H), "bias_ih_l0": (3H,),
         "bias_hh_l0": (3H,), ...}`` as made by `funcnn.nn.GRU`.
       hx: ``(D * num_layers, N, H)`` (``(D * num_layers, H)`` unbatched); zeros when None.
-      num_layers, bidirectional, batch_first, dropout, training, lengths, key,
-        precision: as in `rnn_tanh`.
+      num_layers: as in `rnn_tanh`.
+      bidirectional: as in `rnn_tanh`.
+      batch_first: as in `rnn_tanh`.
+      dropout: as in `rnn_tanh`.
+      training: as in `rnn_tanh`.
+      lengths: as in `rnn_tanh`.
+      key: as in `rnn_tanh`.
+      precision: as in `rnn_tanh`.
 
     Returns:
       ``(output, h_n)``: ``output (L, N, D * H)``, ``h_n (D * num_layers, N, H)``; input dtype.

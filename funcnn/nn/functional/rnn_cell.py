@@ -89,8 +89,10 @@ def rnn_tanh_cell(
     Args:
       input: floating ``(N, H_in)`` or unbatched ``(H_in,)``.
       hx: ``(N, H)`` (``(H,)`` unbatched) or None for zeros.
-      weight_ih: ``(H, H_in)``; weight_hh: ``(H, H)``.
-      bias_ih, bias_hh: ``(H,)`` each, or both None.
+      weight_ih: ``(H, H_in)``.
+      weight_hh: ``(H, H)``.
+      bias_ih: ``(H,)``, or None (with ``bias_hh``).
+      bias_hh: ``(H,)``, or None (with ``bias_ih``).
       precision: ``lax`` matmul precision (None: JAX's default).
 
     Returns:
@@ -118,7 +120,13 @@ def rnn_relu_cell(
     """One Elman RNN step ``h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)``, as ``torch.nn.RNNCell(nonlinearity='relu')``.
 
     Args:
-      input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision: as in `rnn_tanh_cell`.
+      input: as in `rnn_tanh_cell`.
+      hx: as in `rnn_tanh_cell`.
+      weight_ih: as in `rnn_tanh_cell`.
+      weight_hh: as in `rnn_tanh_cell`.
+      bias_ih: as in `rnn_tanh_cell`.
+      bias_hh: as in `rnn_tanh_cell`.
+      precision: as in `rnn_tanh_cell`.
 
     Returns:
       ``h' (N, H)`` (``(H,)`` unbatched), the input's dtype.
@@ -147,8 +155,10 @@ def lstm_cell(
     Args:
       input: floating ``(N, H_in)`` or unbatched ``(H_in,)``.
       hx: ``(h, c)``, each ``(N, H)`` (``(H,)`` unbatched), or None for zeros.
-      weight_ih: ``(4H, H_in)``; weight_hh: ``(4H, H)``.
-      bias_ih, bias_hh: ``(4H,)`` each, or both None.
+      weight_ih: ``(4H, H_in)``.
+      weight_hh: ``(4H, H)``.
+      bias_ih: ``(4H,)``, or None (with ``bias_hh``).
+      bias_hh: ``(4H,)``, or None (with ``bias_ih``).
       precision: ``lax`` matmul precision (None: JAX's default).
 
     Returns:
@@ -179,8 +189,10 @@ def gru_cell(
     Args:
       input: floating ``(N, H_in)`` or unbatched ``(H_in,)``.
       hx: ``(N, H)`` (``(H,)`` unbatched) or None for zeros.
-      weight_ih: ``(3H, H_in)``; weight_hh: ``(3H, H)``.
-      bias_ih, bias_hh: ``(3H,)`` each, or both None.
+      weight_ih: ``(3H, H_in)``.
+      weight_hh: ``(3H, H)``.
+      bias_ih: ``(3H,)``, or None (with ``bias_hh``).
+      bias_hh: ``(3H,)``, or None (with ``bias_ih``).
       precision: ``lax`` matmul precision (None: JAX's default).
 
     Returns:

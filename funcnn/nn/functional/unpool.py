@@ -133,7 +133,9 @@ def max_unpool1d(
     Args:
       input: ``(N, C, L)`` or ``(C, L)``, floating: pooled values.
       indices: integer, the input's shape: their positions along ``L_out``.
-      kernel_size, stride, padding: those of the max pooling (``stride`` defaults to ``kernel_size``).
+      kernel_size: that of the max pooling.
+      stride: that of the max pooling (defaults to ``kernel_size``).
+      padding: that of the max pooling.
       output_size: ``L_out`` (or ``(N, C, L_out)``), needed when the pooled length was ambiguous.
 
     Returns:
@@ -162,7 +164,9 @@ def max_unpool2d(
     Args:
       input: ``(N, C, H, W)`` or ``(C, H, W)``, floating: pooled values.
       indices: integer, the input's shape: flat positions ``h * W_out + w``.
-      kernel_size, stride, padding: those of the max pooling (``stride`` defaults to ``kernel_size``).
+      kernel_size: that of the max pooling.
+      stride: that of the max pooling (defaults to ``kernel_size``).
+      padding: that of the max pooling.
       output_size: ``(H_out, W_out)`` (or with ``N, C`` in front).
 
     Returns:
@@ -193,7 +197,9 @@ def max_unpool3d(
     Args:
       input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``, floating: pooled values.
       indices: integer, the input's shape: flat positions ``(d * H_out + h) * W_out + w``.
-      kernel_size, stride, padding: those of the max pooling (``stride`` defaults to ``kernel_size``).
+      kernel_size: that of the max pooling.
+      stride: that of the max pooling (defaults to ``kernel_size``).
+      padding: that of the max pooling.
       output_size: ``(D_out, H_out, W_out)`` (or with ``N, C`` in front).
 
     Returns:
