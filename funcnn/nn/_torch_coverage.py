@@ -18,14 +18,6 @@ _LOW_PRECISION = (
 
 NOT_PROVIDED: dict[str, str] = {
     "torch.nn.Container": "deprecated alias of torch.nn.Module (it warns on construction); subclass funcnn.nn.Module",
-    "torch.nn.ParameterDict": (
-        "funcnn parameters are plain arrays in the nested dict that init returns; a module holding a dict "
-        "of parameters returns {'name': array, ...} from its init, with ParameterDict's state_dict keys"
-    ),
-    "torch.nn.ParameterList": (
-        "funcnn parameters are plain arrays in the nested dict that init returns; a module holding a list "
-        "of parameters returns {'0': w0, '1': w1, ...} from its init, ParameterList's state_dict keys"
-    ),
     "torch.nn.functional.scaled_grouped_mm": _LOW_PRECISION,
     "torch.nn.functional.scaled_mm": _LOW_PRECISION,
 }
