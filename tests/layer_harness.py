@@ -7,9 +7,10 @@ configuration and says how to make inputs. `tests/test_layers.py` runs every cas
 * ``init`` gives exactly torch's ``state_dict`` keys and shapes;
 * forward parity on torch's weights (and buffers after the step, for stateful layers);
 * gradients with respect to every float input and every parameter, against torch;
-* ``jit`` == eager, ``vmap`` over an extra batch axis == a loop;
-* finite gradients that agree with ``jax.test_util.check_grads`` in float64;
-* no recompilation on a second call with new values;
+* ``jit`` == eager, and no recompilation on a second call with new values;
+* ``vmap`` over an extra batch axis == a loop, and finite gradients that agree with
+  ``jax.test_util.check_grads`` in float64: on one case per layer class (these check
+  JAX's transformations of the same code, so more configurations add only compile time);
 * torch loads funcnn's ``state_dict`` and agrees on the output.
 
 Tolerances are data (`TOLERANCES`), each loosening with its reason.
@@ -56,6 +57,8 @@ class LayerCase:
       vmap: run the vmap check.
       grad_check: run the float64 ``check_grads`` check.
       steps: train-mode forward passes before comparing buffers (stateful layers).
+      full: run the vmap and float64 ``check_grads`` checks on this case even when it is
+        not its layer class's first case (those checks run once per class otherwise).
     """
 
     id: str
@@ -71,6 +74,7 @@ class LayerCase:
     vmap: bool = True
     grad_check: bool = True
     steps: int = 1
+    full: bool = False
 
 
 def is_float(x: Any) -> bool:

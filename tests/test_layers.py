@@ -1,4 +1,13 @@
-"""Generic checks run on every registered layer case (see `tests/layer_harness.py`)."""
+"""Generic checks run on every registered layer case (see `tests/layer_harness.py`).
+
+Every case goes through `test_layer_matches_torch`: ``state_dict`` keys and shapes,
+forward and buffer parity with torch, gradient parity with torch, ``jit`` == eager with
+one trace for two calls, and torch loading funcnn's weights (and funcnn reloading its
+own bit for bit). The two checks that only exercise JAX's transformations of the same
+code, ``vmap`` == loop and the float64 ``check_grads``, run on one case per layer class
+(the first registered, or any case marked ``full=True``): a second configuration of the
+same layer adds compile time, not coverage of a different code path in funcnn.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +52,22 @@ CASES = _collect()
 KEY = jax.random.key(42)
 
 
+def _representatives(eligible: list[LayerCase]) -> list[LayerCase]:
+    """The first eligible case of each layer class, plus every case marked ``full``."""
+    seen: set[type] = set()
+    out = []
+    for case in eligible:
+        kind = type(case.make())
+        if case.full or kind not in seen:
+            out.append(case)
+        seen.add(kind)
+    return out
+
+
+VMAP_CASES = _representatives([c for c in CASES if c.vmap])
+GRAD_CHECK_CASES = _representatives([c for c in CASES if c.grad_check and not c.random])
+
+
 def _setup(case: LayerCase):
     torch.manual_seed(0)
     tmod = case.make_torch()
@@ -56,18 +81,16 @@ def _jnp_inputs(inputs):
     return [None if x is None else jnp.asarray(x) for x in inputs]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_init_matches_torch_state_dict(case: LayerCase) -> None:
+def _check_keys(case: LayerCase) -> None:
     torch.manual_seed(0)
     expected = {k: tuple(v.shape) for k, v in case.make_torch().state_dict().items()}
     model = case.make()
     got = {k: tuple(v.shape) for k, v in funcnn.state_dict(model.init(KEY), model.init_state()).items()}
-    assert got == expected
+    assert got == expected, f"{case.id}: state_dict keys/shapes differ from torch's"
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_forward_and_state_match_torch(case: LayerCase) -> None:
-    model, tmod, params, state, inputs = _setup(case)
+def _check_forward(case: LayerCase, model, tmod, params, state, inputs) -> list:
+    """Eager forward (and buffers after ``case.steps`` passes) against torch; returns the outputs."""
     f = funcnn_fn(case, model)
     for _ in range(case.steps):
         leaves, state = f(params, state, KEY, *_jnp_inputs(inputs))
@@ -75,23 +98,38 @@ def test_forward_and_state_match_torch(case: LayerCase) -> None:
             _, tleaves = run_torch(case, tmod, inputs)
     assert len(leaves) == len(tleaves)
     tol = TOLERANCES[case.tol]
-    if not case.random:
-        for i, (a, e) in enumerate(zip(leaves, tleaves)):
-            assert_close(a, e.detach().numpy(), tol, f"{case.id} output {i}")
-    else:
-        for a, e in zip(leaves, tleaves):
+    for i, (a, e) in enumerate(zip(leaves, tleaves)):
+        if case.random:
             assert a.shape == tuple(e.shape)
+        else:
+            assert_close(a, e.detach().numpy(), tol, f"{case.id} output {i}")
     for k, v in funcnn.state_dict({}, state).items():
         assert_close(v, tmod.state_dict()[k].numpy(), tol, f"{case.id} buffer {k}")
+    return leaves
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if not c.random], ids=lambda c: c.id)
-def test_gradients_match_torch(case: LayerCase) -> None:
-    model, tmod, params, state, inputs = _setup(case)
+def _check_jit(case: LayerCase, model, params, state, inputs, eager) -> None:
+    """``jit`` == eager, and a second call with new values (and a new key) does not retrace."""
+    f = funcnn_fn(case, model)
+    traces = []
+
+    def counted(*args):
+        traces.append(1)
+        return f(*args)
+
+    jf = jax.jit(counted)
+    jitted, _ = jf(params, state, KEY, *_jnp_inputs(inputs))
+    for a, e in zip(jitted, eager):
+        assert_close(a, e, TOLERANCES["accum"], f"{case.id} jit vs eager")
+    fresh = case.inputs(np.random.default_rng(1))
+    jf(params, state, jax.random.key(7), *_jnp_inputs(fresh))
+    assert len(traces) == 1, f"{case.id}: second call with same shapes retraced"
+
+
+def _check_gradients(case: LayerCase, model, tmod, params, state, inputs, leaves) -> None:
     f = funcnn_fn(case, model)
     argnums = diff_argnums(case, inputs)
     jin = _jnp_inputs(inputs)
-    leaves, _ = f(params, state, KEY, *jin)
     cts = cotangents(leaves)
 
     def scalar(p, *diff):
@@ -115,27 +153,42 @@ def test_gradients_match_torch(case: LayerCase) -> None:
         assert_close(g, targs[i].grad.numpy(), tol, f"{case.id} d/dinput{i}")
 
 
+def _check_torch_loads(case: LayerCase, model) -> None:
+    """torch loads funcnn's freshly initialised weights and agrees; funcnn reloads them bit for bit."""
+    params, state = model.init(jax.random.key(3)), model.init_state()
+    torch.manual_seed(1)
+    tmod = case.make_torch()
+    tmod.load_state_dict({k: torch.from_numpy(v) for k, v in funcnn.state_dict(params, state).items()})
+    inputs = case.inputs(np.random.default_rng(0))
+    leaves, _ = funcnn_fn(case, model)(params, state, KEY, *_jnp_inputs(inputs))
+    with torch.no_grad():
+        _, tleaves = run_torch(case, tmod, inputs)
+    if not case.random:
+        for a, e in zip(leaves, tleaves):
+            assert_close(a, e.numpy(), TOLERANCES[case.tol], f"{case.id} torch-loaded")
+    p2, s2 = funcnn.load_state_dict(model, funcnn.state_dict(params, state))
+    for a, b in zip(jax.tree.leaves((params, state)), jax.tree.leaves((p2, s2))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_jit_matches_eager_and_compiles_once(case: LayerCase) -> None:
-    model, _, params, state, inputs = _setup(case)
-    f = funcnn_fn(case, model)
-    traces = []
-
-    def counted(*args):
-        traces.append(1)
-        return f(*args)
-
-    jf = jax.jit(counted)
-    eager, _ = f(params, state, KEY, *_jnp_inputs(inputs))
-    jitted, _ = jf(params, state, KEY, *_jnp_inputs(inputs))
-    for a, e in zip(jitted, eager):
-        assert_close(a, e, TOLERANCES["accum"], f"{case.id} jit vs eager")
-    fresh = case.inputs(np.random.default_rng(1))
-    jf(params, state, jax.random.key(7), *_jnp_inputs(fresh))
-    assert len(traces) == 1, "second call with same shapes retraced"
+def test_layer_matches_torch(case: LayerCase) -> None:
+    _check_keys(case)
+    model, tmod, params, state, inputs = _setup(case)
+    leaves = _check_forward(case, model, tmod, params, state, inputs)
+    # the forward above may have advanced torch's buffers: compare jit and gradients from the start
+    model, tmod, params, state, inputs = _setup(case)
+    _check_jit(case, model, params, state, inputs, leaves if case.steps == 1 else _eager(case, model, params, state, inputs))
+    if not case.random:
+        _check_gradients(case, model, tmod, params, state, inputs, leaves)
+    _check_torch_loads(case, model)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.vmap], ids=lambda c: c.id)
+def _eager(case: LayerCase, model, params, state, inputs) -> list:
+    return funcnn_fn(case, model)(params, state, KEY, *_jnp_inputs(inputs))[0]
+
+
+@pytest.mark.parametrize("case", VMAP_CASES, ids=lambda c: c.id)
 def test_vmap_matches_loop(case: LayerCase) -> None:
     model, _, params, state, inputs = _setup(case)
     f = funcnn_fn(case, model)
@@ -151,7 +204,7 @@ def test_vmap_matches_loop(case: LayerCase) -> None:
             assert_close(a[b], e, TOLERANCES["accum"], f"{case.id} vmap[{b}]")
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.grad_check and not c.random], ids=lambda c: c.id)
+@pytest.mark.parametrize("case", GRAD_CHECK_CASES, ids=lambda c: c.id)
 def test_check_grads_float64(case: LayerCase) -> None:
     model, _, params, state, inputs = _setup(case)
     f = funcnn_fn(case, model)
@@ -176,27 +229,17 @@ def test_check_grads_float64(case: LayerCase) -> None:
         check_grads(fn, args, order=1, modes=["rev"], atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_torch_loads_funcnn_weights(case: LayerCase) -> None:
-    model = case.make()
-    params, state = model.init(jax.random.key(3)), model.init_state()
-    torch.manual_seed(1)
-    tmod = case.make_torch()
-    tmod.load_state_dict({k: torch.from_numpy(v) for k, v in funcnn.state_dict(params, state).items()})
-    inputs = case.inputs(np.random.default_rng(0))
-    leaves, _ = funcnn_fn(case, model)(params, state, KEY, *_jnp_inputs(inputs))
-    with torch.no_grad():
-        _, tleaves = run_torch(case, tmod, inputs)
-    if not case.random:
-        for a, e in zip(leaves, tleaves):
-            assert_close(a, e.numpy(), TOLERANCES[case.tol], f"{case.id} torch-loaded")
-    # the reverse direction: funcnn reloads its own state_dict bit for bit
-    p2, s2 = funcnn.load_state_dict(model, funcnn.state_dict(params, state))
-    for a, b in zip(jax.tree.leaves((params, state)), jax.tree.leaves((p2, s2))):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-
-
 def test_registry_is_not_empty() -> None:
     assert len(CASES) >= 10
     assert all(isinstance(c.make(), funcnn.nn.Module) for c in CASES)
 
+
+def test_every_layer_class_gets_every_generic_check() -> None:
+    # Each layer class appears among the vmap and float64-gradient cases unless every one of
+    # its cases opts out (random layers have no finite-difference gradient to check).
+    kinds = {type(c.make()) for c in CASES}
+    vmapped = {type(c.make()) for c in VMAP_CASES}
+    checked = {type(c.make()) for c in GRAD_CHECK_CASES}
+    assert {type(c.make()) for c in CASES if c.vmap} == vmapped
+    assert {type(c.make()) for c in CASES if c.grad_check and not c.random} == checked
+    assert len(vmapped) > 0.8 * len(kinds) and len(checked) > 0.7 * len(kinds), (len(kinds), len(vmapped), len(checked))
