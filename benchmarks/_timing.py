@@ -98,7 +98,9 @@ def print_table(
     ref = summary[reference]["median_s"]
     width = max(len(n) for n in summary)
     print(f"\n{title}", file=file)
-    print(f"  {'case':<{width}}  {'median':>10}  {'min':>10}  {'speed vs ' + reference:>{12 + len(reference)}}", file=file)
+    print(
+        f"  {'case':<{width}}  {'median':>10}  {'min':>10}  {'speed vs ' + reference:>{12 + len(reference)}}", file=file
+    )
     for name, row in summary.items():
         ratio = ref / row["median_s"] if row["median_s"] > 0 else float("inf")
         note = f"  {notes[name]}" if name in notes else ""

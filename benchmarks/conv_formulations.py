@@ -270,8 +270,10 @@ def part_cases(steps: int) -> dict[str, Callable[[], None]]:
     g1 = rng.standard_normal((16, 128, 16, 16), np.float32)
     cases["1x1 torch"] = torch_case(torch.nn.functional.conv2d, (x1, w1, b1), g1)
     cases["1x1 nchw"] = jax_case(
-        lambda x, w, b: lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW"))
-        + b[:, None, None],
+        lambda x, w, b: (
+            lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW"))
+            + b[:, None, None]
+        ),
         (x1, w1, b1),
         g1,
     )
@@ -283,8 +285,17 @@ def part_cases(steps: int) -> dict[str, Callable[[], None]]:
 
 # N, C_in, H (= W), C_out of a 3 x 3 convolution without padding: from batches of small
 # images (patch matrices under 1 MB) to larger maps (tens of MB).
-SWEEP = ((128, 1, 8, 32), (128, 32, 6, 64), (256, 1, 28, 32), (128, 32, 8, 64), (16, 3, 64, 32),
-         (8, 128, 16, 128), (64, 32, 16, 64), (64, 16, 28, 32), (32, 64, 32, 64))
+SWEEP = (
+    (128, 1, 8, 32),
+    (128, 32, 6, 64),
+    (256, 1, 28, 32),
+    (128, 32, 8, 64),
+    (16, 3, 64, 32),
+    (8, 128, 16, 128),
+    (64, 32, 16, 64),
+    (64, 16, 28, 32),
+    (32, 64, 32, 64),
+)
 
 
 def shape_cases(steps: int) -> tuple[dict[str, Callable[[], None]], dict[str, float]]:
@@ -305,7 +316,9 @@ def shape_cases(steps: int) -> tuple[dict[str, Callable[[], None]], dict[str, fl
         dn = ("NCHW", "OIHW", "NCHW")
         hi = lax.Precision.HIGHEST
         forms = {
-            "xla-conv": lambda x, w: lax.conv_general_dilated(x, w, (1, 1), "VALID", dimension_numbers=dn, precision=hi),
+            "xla-conv": lambda x, w, dn=dn, hi=hi: lax.conv_general_dilated(
+                x, w, (1, 1), "VALID", dimension_numbers=dn, precision=hi
+            ),
             "im2col": lambda x, w: _im2col(x, w, (1, 1), ((0, 0), (0, 0)), (1, 1)),
         }
         for name, fn in forms.items():
@@ -429,8 +442,12 @@ def shape_sweep(args: argparse.Namespace) -> int:
     steps, repeats = args.steps or 2, args.repeats or (3 if args.quick else 7)
     cases, sizes = shape_cases(steps)
     summary = summarize({k: [t / steps for t in v] for k, v in measure(cases, repeats=repeats, warmup=1).items()})
-    print(f"3 x 3 convolution, forward + backward, medians of {repeats} (jax {jax.__version__}, torch {torch.__version__})")
-    print(f"  {'shape (N x C x H x W -> C_out)':30s} {'patches':>9s} {'xla-conv':>10s} {'im2col':>10s} {'torch':>10s}  im2col speed-up")
+    print(
+        f"3 x 3 convolution, forward + backward, medians of {repeats} (jax {jax.__version__}, torch {torch.__version__})"
+    )
+    print(
+        f"  {'shape (N x C x H x W -> C_out)':30s} {'patches':>9s} {'xla-conv':>10s} {'im2col':>10s} {'torch':>10s}  im2col speed-up"
+    )
     for tag, mb in sizes.items():
         t = {k: summary[f"{tag} {k}"]["median_s"] * 1e3 for k in ("xla-conv", "im2col", "torch")}
         print(

@@ -144,8 +144,19 @@ def variants(unrolls: Sequence[int]) -> dict[str, Callable[[Any, jax.Array], jax
     out["funcnn"] = lambda p, x: lstm.apply(p, x)[0]
     for k in unrolls:
         out[f"funcnn-unroll{k}"] = lambda p, x, k=k: R._rnn_impl(
-            "lstm", "lstm", x, p, None, num_layers=1, bidirectional=False, batch_first=False,
-            dropout=0.0, training=False, lengths=None, key=None, unroll=k,
+            "lstm",
+            "lstm",
+            x,
+            p,
+            None,
+            num_layers=1,
+            bidirectional=False,
+            batch_first=False,
+            dropout=0.0,
+            training=False,
+            lengths=None,
+            key=None,
+            unroll=k,
         )[0]
     for kind in ("step-proj", "concat-xh", "hoisted", "hoisted-split", "hoisted-pergate", "hoisted-wT"):
         out[kind] = lstm_variant(kind)

@@ -156,7 +156,10 @@ def measure(
 
 def _spawn(workload: str, impl: str, mode: str, device: str, cache_dir: str | None, timeout: float) -> dict[str, Any]:
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    }
     if device == "cpu":
         env.update(JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="")
     cmd = [sys.executable, "-m", "benchmarks.memory", workload, impl, "--mode", mode, "--device", device]

@@ -57,7 +57,9 @@ def _counts(text: str) -> list[int]:
     try:
         counts = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated device counts such as 1,2,4,8, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated device counts such as 1,2,4,8, got {text!r}"
+        ) from None
     if not counts or min(counts) < 1:
         raise argparse.ArgumentTypeError(f"expected device counts >= 1, got {text!r}")
     return counts
@@ -66,7 +68,9 @@ def _counts(text: str) -> list[int]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.parallel_scaling", description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=_counts, default=[1, 2, 4, 8], help="device counts (default: 1,2,4,8)")
-    parser.add_argument("--batch", type=int, default=512, help="global batch size, the same for every count (default: 512)")
+    parser.add_argument(
+        "--batch", type=int, default=512, help="global batch size, the same for every count (default: 512)"
+    )
     parser.add_argument("--width", type=int, default=512, help="hidden width of the MLP (default: 512)")
     parser.add_argument("--steps", type=int, default=20, help="timed steps per subprocess and round (default: 20)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds over the device counts (default: 3)")
@@ -80,7 +84,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             parser.error(f"argument --{name}: expected a whole number >= 1, got {getattr(args, name)}")
     bad = [n for n in args.devices if args.batch % n]
     if bad:
-        parser.error(f"argument --batch: {args.batch} is not divisible by the device counts {bad}; pick a multiple of each")
+        parser.error(
+            f"argument --batch: {args.batch} is not divisible by the device counts {bad}; pick a multiple of each"
+        )
     return args
 
 
@@ -100,8 +106,12 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     mesh = parallel.data_mesh(devices[:count])
     features, classes = 256, 10
     model = nn.Sequential(
-        nn.Linear(features, args.width), nn.BatchNorm1d(args.width), nn.ReLU(),
-        nn.Linear(args.width, args.width), nn.ReLU(), nn.Linear(args.width, classes),
+        nn.Linear(features, args.width),
+        nn.BatchNorm1d(args.width),
+        nn.ReLU(),
+        nn.Linear(args.width, args.width),
+        nn.ReLU(),
+        nn.Linear(args.width, classes),
     )
     opt = optax.adam(1e-3)
     g = np.random.default_rng(0)
@@ -126,7 +136,9 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
     out: dict[str, Any] = {"devices": count, "platform": jax.default_backend(), "device_kind": devices[0].device_kind}
     step = parallel.make_train_step(loss_fn, opt, mesh, stateful=True, has_aux=True)
-    out["parallel_s"], out["parallel_loss"] = timed(step, parallel.replicate(fresh(), mesh), parallel.shard_batch((x, y), mesh))
+    out["parallel_s"], out["parallel_loss"] = timed(
+        step, parallel.replicate(fresh(), mesh), parallel.shard_batch((x, y), mesh)
+    )
     if count == 1:
         plain = train.make_train_step(loss_fn, opt, stateful=True, has_aux=True)
         placed = jax.device_put((fresh(), (x, y)), devices[0])
@@ -149,14 +161,29 @@ def _env(count: int, platform: str) -> dict[str, str]:
 
 def _run_worker(count: int, args: argparse.Namespace) -> dict[str, Any]:
     command = [
-        sys.executable, "-m", "benchmarks.parallel_scaling", "--worker", str(count), "--batch", str(args.batch),
-        "--width", str(args.width), "--steps", str(args.steps), "--platform", args.platform, "--devices", str(count),
+        sys.executable,
+        "-m",
+        "benchmarks.parallel_scaling",
+        "--worker",
+        str(count),
+        "--batch",
+        str(args.batch),
+        "--width",
+        str(args.width),
+        "--steps",
+        str(args.steps),
+        "--platform",
+        args.platform,
+        "--devices",
+        str(count),
     ]
     proc = subprocess.run(
         command, cwd=ROOT, env=_env(count, args.platform), capture_output=True, text=True, timeout=args.timeout
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"parallel_scaling: the {count}-device run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"parallel_scaling: the {count}-device run failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -180,11 +207,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, kind in rows:
                 times.setdefault(name, []).extend(got[f"{kind}_s"])
                 losses.setdefault(name, []).append(got[f"{kind}_loss"])
-            print(f"round {r + 1}/{args.rounds}: {count} device(s): median step "
-                  f"{statistics.median(got['parallel_s']) * 1e3:.2f} ms", flush=True)
+            print(
+                f"round {r + 1}/{args.rounds}: {count} device(s): median step "
+                f"{statistics.median(got['parallel_s']) * 1e3:.2f} ms",
+                flush=True,
+            )
     order = sorted(times, key=lambda n: (int(n.split()[0]), "mesh" not in n))
     summary = {
-        n: {"median_s": statistics.median(times[n]), "min_s": min(times[n]), "max_s": max(times[n]), "times_s": times[n]}
+        n: {
+            "median_s": statistics.median(times[n]),
+            "min_s": min(times[n]),
+            "max_s": max(times[n]),
+            "times_s": times[n],
+        }
         for n in order
     }
     reference = "1 device, no mesh" if "1 device, no mesh" in summary else order[0]

@@ -135,7 +135,9 @@ def print_report(title: str, wall_us: float, report: dict[str, Any], top: int) -
     print(f"\ntop {top} operations")
     print(f"  {'us/step':>9s} {'calls':>6s} {'us/call':>8s}  operation")
     for op in report["ops"][:top]:
-        print(f"  {op['us_per_step']:9,.1f} {op['calls_per_step']:6.1f} {op['us_per_call']:8.1f}  {op['name']}: {op['hlo']}")
+        print(
+            f"  {op['us_per_step']:9,.1f} {op['calls_per_step']:6.1f} {op['us_per_call']:8.1f}  {op['name']}: {op['hlo']}"
+        )
         if op["op_name"]:
             print(f"  {'':26s}  from {op['op_name']}")
 
@@ -143,7 +145,9 @@ def print_report(title: str, wall_us: float, report: dict[str, Any], top: int) -
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.splitlines()[0])
     parser.add_argument("workload", help="W1, W2, W3 or W4")
-    parser.add_argument("--impl", choices=("funcnn", "jax"), default="funcnn", help="which XLA version (default funcnn)")
+    parser.add_argument(
+        "--impl", choices=("funcnn", "jax"), default="funcnn", help="which XLA version (default funcnn)"
+    )
     parser.add_argument("--variant", default="step", help="the workload's variant (W1 also has 'fused')")
     parser.add_argument("--mode", choices=("smoke", "quick", "full"), default="quick", help="sizes (default quick)")
     parser.add_argument("--calls", type=int, default=3, help="traced calls of the workload's loop (default 3)")
@@ -189,7 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         jax.profiler.stop_trace()
         steps = args.calls * bench.steps
         report = summarize(read_trace(trace), read_hlo(dump), steps)
-        report.update(workload=args.workload, impl=args.impl, variant=args.variant, mode=args.mode, wall_us_per_step=wall / steps * 1e6)
+        report.update(
+            workload=args.workload,
+            impl=args.impl,
+            variant=args.variant,
+            mode=args.mode,
+            wall_us_per_step=wall / steps * 1e6,
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     title = f"{args.workload} {args.variant} ({args.impl}, {args.mode} sizes): {module.TITLE}"

@@ -65,9 +65,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     modes = parser.add_mutually_exclusive_group()
     modes.add_argument("--quick", action="store_true", help="fewer repetitions: a few minutes on 2 CPU cores")
-    modes.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition: checks the plumbing in seconds")
-    parser.add_argument("--gpu", action="store_true", help="larger batches, PyTorch on CUDA (skipped without it), FLOP/s")
-    parser.add_argument("--only", metavar="W1,W3", help=f"comma-separated workloads to run (default: all of {','.join(ALL)})")
+    modes.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, one repetition: checks the plumbing in seconds"
+    )
+    parser.add_argument(
+        "--gpu", action="store_true", help="larger batches, PyTorch on CUDA (skipped without it), FLOP/s"
+    )
+    parser.add_argument(
+        "--only", metavar="W1,W3", help=f"comma-separated workloads to run (default: all of {','.join(ALL)})"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     parser.add_argument(
@@ -76,12 +82,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run JAX CPU computations on the calling thread (jax_cpu_enable_async_dispatch=False), for jax and funcnn",
     )
     parser.add_argument(
-        "--torch-threads", type=int, metavar="N", help="torch.set_num_threads(N) for the timed runs (default: torch's own)"
+        "--torch-threads",
+        type=int,
+        metavar="N",
+        help="torch.set_num_threads(N) for the timed runs (default: torch's own)",
     )
-    parser.add_argument("--cache-dir", metavar="DIR", help="persistent compilation cache directory (default: ~/.cache/funcnn/jax-cache)")
+    parser.add_argument(
+        "--cache-dir", metavar="DIR", help="persistent compilation cache directory (default: ~/.cache/funcnn/jax-cache)"
+    )
     parser.add_argument("--no-cache", action="store_true", help="turn the persistent compilation cache off")
     parser.add_argument(
-        "--peak-flops", metavar="NAME=FLOPS,...", help="device peaks to report FLOP/s against, e.g. fp32=67e12,bf16=989e12"
+        "--peak-flops",
+        metavar="NAME=FLOPS,...",
+        help="device peaks to report FLOP/s against, e.g. fp32=67e12,bf16=989e12",
     )
     args = parser.parse_args(argv)
     if args.torch_threads is not None and args.torch_threads < 1:
@@ -316,10 +329,14 @@ def summary_table(results: dict[str, Any]) -> str:
             "\nPeak memory (RSS) above the post-import baseline, MB: measured training steps / whole run incl. "
             "compilation"
         )
-        lines.append(f"  {'workload':<10} {'torch':>15} {'raw jax':>15} {'funcnn':>15}  funcnn <= torch: steps / whole run")
+        lines.append(
+            f"  {'workload':<10} {'torch':>15} {'raw jax':>15} {'funcnn':>15}  funcnn <= torch: steps / whole run"
+        )
         for name, m in mem.items():
             cell = {i: f"{_mb(m[i]['steady_mb'])} / {_mb(m[i]['peak_mb'])}" for i in IMPLS if i in m}
-            met = " / ".join({True: "met", False: "NOT met", None: "-"}[m.get(k)] for k in ("met", "met_including_compilation"))
+            met = " / ".join(
+                {True: "met", False: "NOT met", None: "-"}[m.get(k)] for k in ("met", "met_including_compilation")
+            )
             lines.append(f"  {name:<10} {cell.get('torch', '-'):>15} {cell['jax']:>15} {cell['funcnn']:>15}  {met}")
     w5 = results["workloads"].get("W5")
     if w5:
@@ -346,7 +363,9 @@ def flops_table(results: dict[str, Any], peaks: dict[str, float]) -> str:
         for variant, row in wl.get("variants", {}).items():
             cells = []
             for impl, f in row["flops_per_s"].items():
-                frac = "".join(f" {100 * x:.2f}% of {p}" for p, x in row.get("fraction_of_peak", {}).get(impl, {}).items())
+                frac = "".join(
+                    f" {100 * x:.2f}% of {p}" for p, x in row.get("fraction_of_peak", {}).get(impl, {}).items()
+                )
                 cells.append(f"{impl} {f / 1e9:.2f} GFLOP/s{frac}")
             lines.append(f"  {name} {variant}: " + "; ".join(cells))
     if not peaks:

@@ -61,7 +61,7 @@ def rank_env(rank: int, num_processes: int, coordinator: str, base: Mapping[str,
     return env
 
 
-def _pump(rank: int, stream: IO[str], lines: "queue.Queue[tuple[int, str | None]]") -> None:
+def _pump(rank: int, stream: IO[str], lines: queue.Queue[tuple[int, str | None]]) -> None:
     for line in stream:
         lines.put((rank, line.rstrip("\n")))
     lines.put((rank, None))
@@ -127,8 +127,13 @@ def launch(
     try:
         for rank in range(num_processes):
             p = subprocess.Popen(
-                list(command), env=rank_env(rank, num_processes, coordinator, env), cwd=cwd,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                list(command),
+                env=rank_env(rank, num_processes, coordinator, env),
+                cwd=cwd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
             )
             procs.append(p)
             assert p.stdout is not None
@@ -154,12 +159,20 @@ def launch(
                     if text is not None:
                         print(f"[{r}] {text}", file=out, flush=True)
                 others = sum(p.poll() is None for p in procs)
-                print(f"launch: process {rank} exited with status {code}; stopping the other {others} process(es)", file=out, flush=True)
+                print(
+                    f"launch: process {rank} exited with status {code}; stopping the other {others} process(es)",
+                    file=out,
+                    flush=True,
+                )
                 status = code if code > 0 else 1
             elif open_streams == 0 and all(p.poll() is not None for p in procs):
                 status = 0
             elif time.monotonic() > deadline:
-                print(f"launch: timed out after {timeout:g} s; stopping all {num_processes} process(es)", file=out, flush=True)
+                print(
+                    f"launch: timed out after {timeout:g} s; stopping all {num_processes} process(es)",
+                    file=out,
+                    flush=True,
+                )
                 status = TIMED_OUT
     finally:
         _stop(procs)

@@ -142,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", default=None, help=f"compilation cache directory (default: {default_cache_dir()})")
     launch = commands.add_parser("launch", help="run one example as N local processes of a distributed job")
     launch.add_argument("-n", "--num-processes", type=positive_int, default=2, help="number of processes (default: 2)")
-    launch.add_argument("--timeout", type=float, default=300.0, help="seconds before every process is stopped (default: 300)")
+    launch.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds before every process is stopped (default: 300)"
+    )
     launch.add_argument("name", metavar="NAME", help="the example to run (see `python -m examples list`)")
     launch.add_argument("example_args", nargs=argparse.REMAINDER, metavar="ARGS", help="arguments for the example")
     return parser

@@ -101,8 +101,12 @@ def per_example_gradients(seed: int = 0, batch: int = 8) -> jax.Array:
     batch_grad = jax.jit(jax.grad(mean_loss))(w, xs, ys)
     print(f"weights (3,), data ({batch}, 3) -> per-example gradients {per_example.shape}")
     print(per_example)
-    print(f"their mean equals the gradient of the mean loss: {bool(jnp.allclose(per_example.mean(0), batch_grad, atol=1e-6))}")
-    print("(in PyTorch, loss.backward() gives one gradient for the whole batch; per-example ones need torch.func or a loop)")
+    print(
+        f"their mean equals the gradient of the mean loss: {bool(jnp.allclose(per_example.mean(0), batch_grad, atol=1e-6))}"
+    )
+    print(
+        "(in PyTorch, loss.backward() gives one gradient for the whole batch; per-example ones need torch.func or a loop)"
+    )
     return per_example
 
 

@@ -89,8 +89,13 @@ def _rerun_with_devices(count: int, argv: Sequence[str]) -> int:
     env = forced_devices_env(count)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     command = [sys.executable, "-m", "examples.data_parallel", *argv]
-    print(f"(devices are fixed when JAX starts: re-running with XLA_FLAGS={env['XLA_FLAGS']} JAX_PLATFORMS=cpu)", flush=True)
-    with subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+    print(
+        f"(devices are fixed when JAX starts: re-running with XLA_FLAGS={env['XLA_FLAGS']} JAX_PLATFORMS=cpu)",
+        flush=True,
+    )
+    with subprocess.Popen(
+        command, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:  # line by line, so a launcher or a captured stdout sees it as it comes
             print(line, end="", flush=True)
@@ -181,14 +186,22 @@ def restore_state(path: str | os.PathLike[str], *, seed: int = 0, lr: float = 2e
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.data_parallel", description=(__doc__ or "").partition("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.data_parallel", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument("--epochs", type=positive_int, default=10, help="training epochs (default: 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, weights and batch order (default: 0)")
-    parser.add_argument("--batch-size", type=positive_int, default=64, help="global batch size, all devices together (default: 64)")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=64, help="global batch size, all devices together (default: 64)"
+    )
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: 0.002)")
     parser.add_argument("--devices", type=positive_int, default=None, help="run on this many forced host (CPU) devices")
-    parser.add_argument("--save", default=None, metavar="PATH", help="write the training state here at the end (process 0)")
-    parser.add_argument("--restore", default=None, metavar="PATH", help="continue from a training state written by --save")
+    parser.add_argument(
+        "--save", default=None, metavar="PATH", help="write the training state here at the end (process 0)"
+    )
+    parser.add_argument(
+        "--restore", default=None, metavar="PATH", help="continue from a training state written by --save"
+    )
     return parser
 
 
@@ -219,8 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if lead:
             test_set = load_split(args.seed)[2]
             acc = accuracy(DigitsCNN(), initial.params, initial.state, *test_set)
-            print(f"restored {args.restore} at step {int(initial.step)}: test accuracy {acc:.4f} "
-                  f"({round(acc * len(test_set[1]))}/{len(test_set[1])} images)")
+            print(
+                f"restored {args.restore} at step {int(initial.step)}: test accuracy {acc:.4f} "
+                f"({round(acc * len(test_set[1]))}/{len(test_set[1])} images)"
+            )
     start = time.perf_counter()
     model, ts, _ = train_data_parallel(
         args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr, initial=initial

@@ -183,16 +183,24 @@ def train_digits(
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.digits_cnn", description=(__doc__ or "").partition("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.digits_cnn", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument("--epochs", type=positive_int, default=15, help="training epochs (default: 15)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, weights and batch order (default: 0)")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="training batch size (default: 32)")
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default: 0.002)")
-    parser.add_argument("--dropout", type=float, default=0.25, help="dropout probability in the classifier (default: 0.25)")
-    parser.add_argument("--no-batchnorm", dest="batchnorm", action="store_false", help="leave out the BatchNorm2d layers")
+    parser.add_argument(
+        "--dropout", type=float, default=0.25, help="dropout probability in the classifier (default: 0.25)"
+    )
+    parser.add_argument(
+        "--no-batchnorm", dest="batchnorm", action="store_false", help="leave out the BatchNorm2d layers"
+    )
     parser.add_argument("--fused", action="store_true", help="run each epoch as one compiled lax.scan (same result)")
     parser.add_argument(
-        "--out", default=os.path.join("runs", "digits_cnn"), help="where the weights and plot go (default: runs/digits_cnn)"
+        "--out",
+        default=os.path.join("runs", "digits_cnn"),
+        help="where the weights and plot go (default: runs/digits_cnn)",
     )
     return parser
 
@@ -217,8 +225,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     section(f"Training with funcnn.train.fit: {args.epochs} epochs, Adam lr={args.lr}, {mode}")
     start = time.perf_counter()
     model, result, (train_set, val_set, test_set) = train_digits(
-        args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr,
-        batchnorm=args.batchnorm, dropout=args.dropout, fused=args.fused,
+        args.epochs,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        batchnorm=args.batchnorm,
+        dropout=args.dropout,
+        fused=args.fused,
     )
     print(f"trained in {time.perf_counter() - start:.2f} s (including compilation)")
 

@@ -107,7 +107,9 @@ def show_custom(params: Params, x: jax.Array, y: jax.Array, seed: int = 0) -> ja
     print(custom)
     custom_params = custom.init(jax.random.key(seed))
     same_tree = jax.tree.structure(custom_params) == jax.tree.structure(params)
-    same_values = all(bool(jnp.array_equal(a, b)) for a, b in zip(jax.tree.leaves(custom_params), jax.tree.leaves(params)))
+    same_values = all(
+        bool(jnp.array_equal(a, b)) for a, b in zip(jax.tree.leaves(custom_params), jax.tree.leaves(params))
+    )
     print(f"same keys as the Sequential version: {same_tree}; same initial values: {same_values}")
     out = custom.apply(params, x)  # the Sequential's weights, run by the hand-written forward
     print(f"custom.apply(sequential_params, x) equals the Sequential's output: {bool(jnp.allclose(out, y, atol=1e-6))}")
@@ -116,7 +118,9 @@ def show_custom(params: Params, x: jax.Array, y: jax.Array, seed: int = 0) -> ja
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.feedforward", description=(__doc__ or "").partition("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.feedforward", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and inputs (default: 0)")
     parser.add_argument("--batch", type=positive_int, default=4, help="number of example inputs (default: 4)")
     return parser

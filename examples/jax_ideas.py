@@ -114,7 +114,9 @@ def loops(steps: int = 50) -> tuple[int, int]:
     n_unrolled = len(jax.make_jaxpr(unrolled)(x).eqns)
     n_rolled = len(jax.make_jaxpr(rolled)(x).eqns)
     same = bool(jnp.allclose(jax.jit(unrolled)(x), jax.jit(rolled)(x)))
-    print(f"{steps} x sin: Python for loop -> {n_unrolled} equations; lax.fori_loop -> {n_rolled} equation(s); same result: {same}")
+    print(
+        f"{steps} x sin: Python for loop -> {n_unrolled} equations; lax.fori_loop -> {n_rolled} equation(s); same result: {same}"
+    )
     print("(lax.scan is the loop that also collects per-step outputs: see the training example)")
     return n_unrolled, n_rolled
 
@@ -122,7 +124,9 @@ def loops(steps: int = 50) -> tuple[int, int]:
 def devices() -> jax.Array:
     """Devices, the default backend and ``jax.device_put``; returns the array placed there."""
     section("Devices: where arrays live")
-    print(f"JAX {jax.__version__}, default backend {jax.default_backend()!r}, {jax.device_count()} device(s): {jax.devices()}")
+    print(
+        f"JAX {jax.__version__}, default backend {jax.default_backend()!r}, {jax.device_count()} device(s): {jax.devices()}"
+    )
     x = jnp.arange(4.0)
     print(f"jnp.arange(4.0) was created on {x.devices()} (the default device; torch would use the CPU)")
     placed = jax.device_put(x, jax.devices()[0])  # torch: x.to(device)
@@ -172,7 +176,9 @@ def async_dispatch(size: int = 512, repeats: int = 4) -> tuple[float, float]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.jax_ideas", description=(__doc__ or "").partition("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.jax_ideas", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument("--size", type=positive_int, default=512, help="matrix side for the async demo (default: 512)")
     return parser
 

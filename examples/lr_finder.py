@@ -49,7 +49,9 @@ def curve_table(found: train.LRFinderResult, rows: int = 12) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.lr_finder", description=(__doc__ or "").partition("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.lr_finder", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument("--epochs", type=positive_int, default=3, help="epochs of each comparison run (default: 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, weights and batch order (default: 0)")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default: 64)")
@@ -99,7 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     val = data.DataLoader(val_set, batch_size=len(val_set[1]))
     results = {}
-    for name, lr in (("suggested", found.suggestion), ("100x lower", found.suggestion / 100), ("10x higher", found.suggestion * 10)):
+    for name, lr in (
+        ("suggested", found.suggestion),
+        ("100x lower", found.suggestion / 100),
+        ("10x higher", found.suggestion * 10),
+    ):
         callbacks = [train.CSVLogger(out / "steps.csv")] if name == "suggested" else []
         try:
             result = train.fit(

@@ -115,9 +115,15 @@ class ResNet18(nn.Module):
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
     parser = argparse.ArgumentParser(prog="python -m examples.resnet", description=(__doc__ or "").partition("\n")[0])
-    parser.add_argument("--width", type=positive_int, default=16, help="channels of the first stage (torchvision: 64; default: 16)")
-    parser.add_argument("--classes", type=positive_int, default=10, help="outputs of fc (torchvision: 1000; default: 10)")
-    parser.add_argument("--image-size", type=positive_int, default=64, help="side of the random test images (default: 64)")
+    parser.add_argument(
+        "--width", type=positive_int, default=16, help="channels of the first stage (torchvision: 64; default: 16)"
+    )
+    parser.add_argument(
+        "--classes", type=positive_int, default=10, help="outputs of fc (torchvision: 1000; default: 10)"
+    )
+    parser.add_argument(
+        "--image-size", type=positive_int, default=64, help="side of the random test images (default: 64)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and images (default: 0)")
     parser.add_argument("--weights", type=Path, default=None, help="a torchvision-layout safetensors file to load")
     parser.add_argument("--out", type=Path, default=Path("runs") / "resnet", help="where the weights file is written")

@@ -112,13 +112,19 @@ def per_length_accuracy(
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.sequence_rnn", description=(__doc__ or "").partition("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.sequence_rnn", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument("--epochs", type=positive_int, default=12, help="training epochs (default: 12)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data, weights and batch order (default: 0)")
     parser.add_argument("--cell", choices=sorted(CELLS), default="lstm", help="recurrent layer (default: lstm)")
     parser.add_argument("--samples", type=positive_int, default=4000, help="sequences generated (default: 4000)")
-    parser.add_argument("--max-len", type=positive_int, default=20, help="longest sequence; the shortest is 5 (default: 20)")
-    parser.add_argument("--vocab", type=positive_int, default=8, help="distinct tokens, so chance is 1/vocab (default: 8)")
+    parser.add_argument(
+        "--max-len", type=positive_int, default=20, help="longest sequence; the shortest is 5 (default: 20)"
+    )
+    parser.add_argument(
+        "--vocab", type=positive_int, default=8, help="distinct tokens, so chance is 1/vocab (default: 8)"
+    )
     parser.add_argument("--hidden", type=positive_int, default=64, help="recurrent state size (default: 64)")
     parser.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default: 0.003)")
     parser.add_argument(
@@ -136,7 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"argument --max-len: expected at least {min_len}, got {args.max_len}")
 
     section(f"The task: recall the first of {min_len}-{args.max_len} tokens")
-    tokens, labels = make_sequences(args.samples, vocab=args.vocab, min_len=min_len, max_len=args.max_len, seed=args.seed)
+    tokens, labels = make_sequences(
+        args.samples, vocab=args.vocab, min_len=min_len, max_len=args.max_len, seed=args.seed
+    )
     train_set, val_set, test_set = data.random_split((tokens, labels), [0.7, 0.1, 0.2], key=jax.random.key(args.seed))
     print(f"tokens {tokens.shape} int32 (0 = padding), labels {labels.shape} in 0..{args.vocab - 1}")
     for row, label in zip(tokens[:3], labels[:3]):
@@ -177,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  length {span:>5s}: {acc:.4f} of {count}")
 
     section("Curves")
-    written = plot_curves({args.cell.upper(): result.history}, Path(args.out) / "curves.png", title="Recall the first token")
+    written = plot_curves(
+        {args.cell.upper(): result.history}, Path(args.out) / "curves.png", title="Recall the first token"
+    )
     if written is not None:
         print(f"wrote {written}")
     return 0

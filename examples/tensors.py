@@ -99,7 +99,9 @@ def numpy_round_trip() -> np.ndarray:
     back = np.asarray(x)  # read-only when it shares JAX's buffer
     print(f"np.asarray(x) -> numpy.ndarray {back.dtype} {back.shape}, writeable={back.flags.writeable}")
     copy = np.array(x)  # an ordinary, writable NumPy array
-    print(f"np.array(x) -> writeable={copy.flags.writeable}; equal to the original: {bool((copy == np.asarray(x)).all())}")
+    print(
+        f"np.array(x) -> writeable={copy.flags.writeable}; equal to the original: {bool((copy == np.asarray(x)).all())}"
+    )
     print(f"NumPy float64 input becomes {jnp.array(np.zeros(2)).dtype} while jax_enable_x64 is off")
     return copy
 

@@ -120,11 +120,15 @@ def compare(torch_logits: np.ndarray, funcnn_logits: np.ndarray) -> tuple[float,
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.torch_weights", description=(__doc__ or "").partition("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.torch_weights", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument("--epochs", type=positive_int, default=5, help="PyTorch training epochs (default: 5)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and of torch (default: 0)")
     parser.add_argument(
-        "--out", default=os.path.join("runs", "torch_weights"), help="where the weight files go (default: runs/torch_weights)"
+        "--out",
+        default=os.path.join("runs", "torch_weights"),
+        help="where the weight files go (default: runs/torch_weights)",
     )
     return parser
 
@@ -170,13 +174,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     section(f"4. The same predictions on {len(test_labels)} test images")
     with torch.no_grad():
         torch_logits = reference(torch.from_numpy(test_images)).numpy()
-    logits, _ = jax.jit(lambda p, s, x: model.apply_with_state(p, s, x, train=False))(params, state, jnp.asarray(test_images))
+    logits, _ = jax.jit(lambda p, s, x: model.apply_with_state(p, s, x, train=False))(
+        params, state, jnp.asarray(test_images)
+    )
     funcnn_logits = np.asarray(logits)
     diff, agree = compare(torch_logits, funcnn_logits)
     print(f"max |torch - funcnn| logit difference: {diff:.2e}")
     print(f"predicted classes agree: {100 * agree:.1f}%")
-    print(f"test accuracy: torch {np.mean(torch_logits.argmax(1) == test_labels):.4f}, "
-          f"funcnn {np.mean(funcnn_logits.argmax(1) == test_labels):.4f}")
+    print(
+        f"test accuracy: torch {np.mean(torch_logits.argmax(1) == test_labels):.4f}, "
+        f"funcnn {np.mean(funcnn_logits.argmax(1) == test_labels):.4f}"
+    )
 
     section("5. And back: funcnn.checkpoint.save_weights -> torch load_state_dict")
     back = out / "funcnn_cnn.safetensors"

@@ -55,7 +55,9 @@ def make_data(seed: int = 0) -> tuple[jax.Array, jax.Array, jax.Array]:
     return input_data, target_data, model_key
 
 
-def setup(model_key: jax.Array, lr: float = 0.01) -> tuple[nn.Sequential, Params, optax.GradientTransformation, Any, Step]:
+def setup(
+    model_key: jax.Array, lr: float = 0.01
+) -> tuple[nn.Sequential, Params, optax.GradientTransformation, Any, Step]:
     """The model, its parameters, the optimizer, its state and the compiled step.
 
     Returns:

@@ -76,14 +76,20 @@ def few_shots(split: Split, per_class: int, seed: int) -> Split:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this example."""
-    parser = argparse.ArgumentParser(prog="python -m examples.transfer_learning", description=(__doc__ or "").partition("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m examples.transfer_learning", description=(__doc__ or "").partition("\n")[0]
+    )
     parser.add_argument("--epochs", type=positive_int, default=30, help="fine-tuning epochs of each run (default: 30)")
-    parser.add_argument("--pretrain-epochs", type=positive_int, default=10, help="pretraining epochs on 0-4 (default: 10)")
+    parser.add_argument(
+        "--pretrain-epochs", type=positive_int, default=10, help="pretraining epochs on 0-4 (default: 10)"
+    )
     parser.add_argument("--shots", type=positive_int, default=10, help="training images per class of 5-9 (default: 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, the shots and the weights (default: 0)")
     parser.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate of every run (default: 0.003)")
     parser.add_argument(
-        "--out", default=os.path.join("runs", "transfer_learning"), help="where the plot goes (default: runs/transfer_learning)"
+        "--out",
+        default=os.path.join("runs", "transfer_learning"),
+        help="where the plot goes (default: runs/transfer_learning)",
     )
     return parser
 
@@ -99,21 +105,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     target_val, target_test = digits_between(val_set, 5, 9), digits_between(test_set, 5, 9)
     shots = few_shots(digits_between(train_set, 5, 9), args.shots, args.seed)
     print(f"pretraining on {len(source_train[1])} images of 0-4 (validation {len(source_val[1])})")
-    print(f"fine-tuning on {len(shots[1])} images of 5-9 ({args.shots} per class); "
-          f"validation {len(target_val[1])}, test {len(target_test[1])} images of 5-9")
+    print(
+        f"fine-tuning on {len(shots[1])} images of 5-9 ({args.shots} per class); "
+        f"validation {len(target_val[1])}, test {len(target_test[1])} images of 5-9"
+    )
 
     section(f"1. Pretraining DigitsCNN(5) on 0-4: {args.pretrain_epochs} epochs")
     model = DigitsCNN(5, batchnorm=False)
     start = time.perf_counter()
     pretrained = train.fit(
-        model, optax.adam(args.lr),
+        model,
+        optax.adam(args.lr),
         data.DataLoader(source_train, batch_size=32, shuffle=True, key=keys[0], drop_last=True),
-        loss=nn.CrossEntropyLoss(), epochs=args.pretrain_epochs, key=keys[1],
-        val_loader=data.DataLoader(source_val, batch_size=512), progress=False,
+        loss=nn.CrossEntropyLoss(),
+        epochs=args.pretrain_epochs,
+        key=keys[1],
+        val_loader=data.DataLoader(source_val, batch_size=512),
+        progress=False,
         callbacks=[EpochPrinter(args.pretrain_epochs, every=max(1, args.pretrain_epochs // 5))],
     )
-    print(f"pretrained in {time.perf_counter() - start:.2f} s; "
-          f"0-4 validation accuracy {pretrained.history[-1]['val_accuracy']:.4f}")
+    print(
+        f"pretrained in {time.perf_counter() - start:.2f} s; "
+        f"0-4 validation accuracy {pretrained.history[-1]['val_accuracy']:.4f}"
+    )
 
     section(f"2. A new head for 5-9: load_pretrained(..., exclude={HEAD!r})")
     weights = funcnn.state_dict(pretrained.params)  # what torch.save(model.state_dict()) would hold
@@ -126,12 +140,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     loader = data.DataLoader(shots, batch_size=args.shots, shuffle=True, key=keys[3])  # 5 batches an epoch
     val_loader = data.DataLoader(target_val, batch_size=512)
 
-    def run(title: str, optimizer: optax.GradientTransformation, params: Params | None, trainable: Any) -> train.FitResult:
+    def run(
+        title: str, optimizer: optax.GradientTransformation, params: Params | None, trainable: Any
+    ) -> train.FitResult:
         section(title)
         started = time.perf_counter()
         result = train.fit(
-            model, optimizer, loader, loss=nn.CrossEntropyLoss(), epochs=args.epochs, key=keys[4],
-            params=params, trainable=trainable, val_loader=val_loader, progress=False,
+            model,
+            optimizer,
+            loader,
+            loss=nn.CrossEntropyLoss(),
+            epochs=args.epochs,
+            key=keys[4],
+            params=params,
+            trainable=trainable,
+            val_loader=val_loader,
+            progress=False,
             callbacks=[EpochPrinter(args.epochs, every=max(1, args.epochs // 5))],
         )
         print(f"done in {time.perf_counter() - started:.2f} s")
@@ -140,11 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = {
         "head only": run(
             f"3. Fine-tuning the classifier only, frozen features: {args.epochs} epochs",
-            optax.adam(args.lr), start_params, mask,
+            optax.adam(args.lr),
+            start_params,
+            mask,
         ),
         "scratch": run(
             f"4. The same architecture from scratch on the same {len(shots[1])} images",
-            optax.adam(args.lr), None, None,
+            optax.adam(args.lr),
+            None,
+            None,
         ),
         "everything": run(
             f"5. Fine-tuning everything, the pretrained features at {BODY_LR_FACTOR}x the rate",
@@ -152,7 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {"head": optax.adam(args.lr), "body": optax.adam(args.lr * BODY_LR_FACTOR)},
                 train.param_labels(start_params, {"classifier": "head"}, default="body"),
             ),
-            start_params, None,
+            start_params,
+            None,
         ),
     }
 
@@ -170,12 +199,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     best = max(scores, key=scores.__getitem__)
     gain = scores["head only"] - scores["scratch"]
     verdict = "beat" if gain > 0 else "did not beat"
-    print(f"best: {best}; with {args.shots} images per class the frozen pretrained features {verdict} "
-          f"training from scratch ({100 * gain:+.1f} points)")
+    print(
+        f"best: {best}; with {args.shots} images per class the frozen pretrained features {verdict} "
+        f"training from scratch ({100 * gain:+.1f} points)"
+    )
 
     section("Curves")
     written = plot_curves(
-        {name: r.history for name, r in runs.items()}, Path(args.out) / "curves.png",
+        {name: r.history for name, r in runs.items()},
+        Path(args.out) / "curves.png",
         title=f"Digits 5-9 from {args.shots} images per class",
     )
     if written is not None:

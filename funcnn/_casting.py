@@ -25,7 +25,12 @@ _WHAT = {"U": "strings", "S": "bytes", "O": "Python objects (e.g. None)", "M": "
 
 
 def _kind(dtype: Any) -> str:
-    for kind, base in (("bool", jnp.bool_), ("int", jnp.integer), ("float", jnp.floating), ("complex", jnp.complexfloating)):
+    for kind, base in (
+        ("bool", jnp.bool_),
+        ("int", jnp.integer),
+        ("float", jnp.floating),
+        ("complex", jnp.complexfloating),
+    ):
         if jnp.issubdtype(dtype, base):
             return kind
     return "other"

@@ -78,7 +78,9 @@ def generator(words: np.ndarray) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(_entropy(words))))
 
 
-def draw(key: Any, shape: tuple[int, ...], dtype: Any, sample: Callable[[np.random.Generator], np.ndarray]) -> jax.Array:
+def draw(
+    key: Any, shape: tuple[int, ...], dtype: Any, sample: Callable[[np.random.Generator], np.ndarray]
+) -> jax.Array:
     """Run ``sample(generator(key))`` on the host and return it as a JAX array.
 
     ``sample`` must return an array of ``shape``; under a transformation it runs in a

@@ -38,7 +38,8 @@ from typing import Any, Callable, Sequence
 import jax
 import numpy as np
 import optax
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from .train.step import make_train_step as _make_train_step
 

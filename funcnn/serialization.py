@@ -193,7 +193,11 @@ def _accept_tied(model: Module, state_dict: Mapping[str, Any]) -> Mapping[str, A
             continue
         a, s = to_numpy(value), to_numpy(out[source])
         if a.shape != s.shape or not np.array_equal(a, s, equal_nan=True):
-            diff = f"shapes {a.shape} and {s.shape}" if a.shape != s.shape else f"largest difference {np.max(np.abs(a - s))}"
+            diff = (
+                f"shapes {a.shape} and {s.shape}"
+                if a.shape != s.shape
+                else f"largest difference {np.max(np.abs(a - s))}"
+            )
             raise ValueError(
                 f"load_state_dict for {type(model).__name__}: {alias!r} is tied to {source!r} (stored once), "
                 f"but the state_dict holds different values under the two keys ({diff}); load weights saved "
@@ -209,7 +213,9 @@ def _expected(model: Module) -> tuple[dict[str, Any], dict[str, Any]]:
     def trace() -> Any:  # records the trees' insertion order, which eval_shape's sorted output loses
         params, state = model.init(jax.random.key(0)), model.init_state()
         for name, tree in (("params", params), ("state", state)):
-            flat[name] = {k: jax.ShapeDtypeStruct(jnp.shape(v), jnp.result_type(v)) for k, v in flatten_dict(tree).items()}
+            flat[name] = {
+                k: jax.ShapeDtypeStruct(jnp.shape(v), jnp.result_type(v)) for k, v in flatten_dict(tree).items()
+            }
         return params, state
 
     jax.eval_shape(trace)
@@ -294,9 +300,8 @@ def load_state_dict(
     if strict and unexpected:
         problems.append("unexpected keys: " + ", ".join(repr(k) for k in unexpected))
     if problems:
-        fix = (
-            "fix: load weights saved from the same architecture"
-            + ("" if not strict else ", or pass strict=False to keep missing entries and skip unexpected ones")
+        fix = "fix: load weights saved from the same architecture" + (
+            "" if not strict else ", or pass strict=False to keep missing entries and skip unexpected ones"
         )
         raise ValueError(
             f"load_state_dict for {type(model).__name__}: expected the {len(want)} keys of the model, "

@@ -64,20 +64,74 @@ _P = _ASM.init(jax.random.key(0))
 @pytest.mark.parametrize(
     "call, err, match",
     [
-        (lambda: nn.AdaptiveLogSoftmaxWithLoss(16, 6, cutoffs=[]), ValueError, r"AdaptiveLogSoftmaxWithLoss: `cutoffs` must be a non-empty sequence of unique, increasing integers in \[1, n_classes - 1\] = \[1, 5\], got \[\]"),
-        (lambda: nn.AdaptiveLogSoftmaxWithLoss(16, 6, cutoffs=[3, 2]), ValueError, r"`cutoffs` must be .* got \[3, 2\]"),
+        (
+            lambda: nn.AdaptiveLogSoftmaxWithLoss(16, 6, cutoffs=[]),
+            ValueError,
+            r"AdaptiveLogSoftmaxWithLoss: `cutoffs` must be a non-empty sequence of unique, increasing integers in \[1, n_classes - 1\] = \[1, 5\], got \[\]",
+        ),
+        (
+            lambda: nn.AdaptiveLogSoftmaxWithLoss(16, 6, cutoffs=[3, 2]),
+            ValueError,
+            r"`cutoffs` must be .* got \[3, 2\]",
+        ),
         (lambda: nn.AdaptiveLogSoftmaxWithLoss(16, 6, cutoffs=[6]), ValueError, r"`cutoffs` must be .* got \[6\]"),
         (lambda: nn.AdaptiveLogSoftmaxWithLoss(16, 6, cutoffs=[2.5]), ValueError, r"`cutoffs` must be .* got \[2.5\]"),
-        (lambda: nn.AdaptiveLogSoftmaxWithLoss(16, 6, cutoffs=[2], div_value=0), ValueError, r"AdaptiveLogSoftmaxWithLoss: `div_value` must be a positive number, got 0"),
-        (lambda: nn.AdaptiveLogSoftmaxWithLoss(4, 6, cutoffs=[2, 4]), ValueError, r"AdaptiveLogSoftmaxWithLoss: cluster 1 gets hidden size in_features // div_value\*\*2 = 0; use a smaller div_value or fewer cutoffs"),
-        (lambda: _ASM.apply(_P, jnp.ones((3, 16)), jnp.array([0, 1])), ValueError, _OWNER + r"expected a target of shape \(3,\) \(one class per input row\), got shape \(2,\)"),
-        (lambda: _ASM.apply(_P, jnp.ones((3, 8)), jnp.array([0, 1, 2])), ValueError, _OWNER + r"expected an input of shape \(in_features,\) or \(N, in_features\) with in_features=16, got shape \(3, 8\)"),
-        (lambda: _ASM.apply(_P, jnp.ones((3, 16)), jnp.array([0.0, 1.0, 2.0])), TypeError, _OWNER + r"expected integer class indices as target, got dtype float32"),
-        (lambda: _ASM.apply(_P, jnp.ones((2, 16)), jnp.array([0, 6])), ValueError, _OWNER + r"target values must lie in \[0, 5\], got values in \[0, 6\]"),
-        (lambda: _ASM.log_prob(_P, jnp.ones(16)), ValueError, _OWNER + r"expected an input of shape \(N, in_features\) with in_features=16, got shape \(16,\)"),
-        (lambda: _ASM.predict(_P, jnp.ones((2, 16), jnp.int32)), TypeError, _OWNER + r"expected a floating-point input, got dtype int32"),
+        (
+            lambda: nn.AdaptiveLogSoftmaxWithLoss(16, 6, cutoffs=[2], div_value=0),
+            ValueError,
+            r"AdaptiveLogSoftmaxWithLoss: `div_value` must be a positive number, got 0",
+        ),
+        (
+            lambda: nn.AdaptiveLogSoftmaxWithLoss(4, 6, cutoffs=[2, 4]),
+            ValueError,
+            r"AdaptiveLogSoftmaxWithLoss: cluster 1 gets hidden size in_features // div_value\*\*2 = 0; use a smaller div_value or fewer cutoffs",
+        ),
+        (
+            lambda: _ASM.apply(_P, jnp.ones((3, 16)), jnp.array([0, 1])),
+            ValueError,
+            _OWNER + r"expected a target of shape \(3,\) \(one class per input row\), got shape \(2,\)",
+        ),
+        (
+            lambda: _ASM.apply(_P, jnp.ones((3, 8)), jnp.array([0, 1, 2])),
+            ValueError,
+            _OWNER
+            + r"expected an input of shape \(in_features,\) or \(N, in_features\) with in_features=16, got shape \(3, 8\)",
+        ),
+        (
+            lambda: _ASM.apply(_P, jnp.ones((3, 16)), jnp.array([0.0, 1.0, 2.0])),
+            TypeError,
+            _OWNER + r"expected integer class indices as target, got dtype float32",
+        ),
+        (
+            lambda: _ASM.apply(_P, jnp.ones((2, 16)), jnp.array([0, 6])),
+            ValueError,
+            _OWNER + r"target values must lie in \[0, 5\], got values in \[0, 6\]",
+        ),
+        (
+            lambda: _ASM.log_prob(_P, jnp.ones(16)),
+            ValueError,
+            _OWNER + r"expected an input of shape \(N, in_features\) with in_features=16, got shape \(16,\)",
+        ),
+        (
+            lambda: _ASM.predict(_P, jnp.ones((2, 16), jnp.int32)),
+            TypeError,
+            _OWNER + r"expected a floating-point input, got dtype int32",
+        ),
     ],
-    ids=["empty", "unsorted", "too-big", "float-cutoff", "div", "zero-hidden", "target-shape", "input-shape", "float-target", "range", "log_prob-rank", "predict-int"],
+    ids=[
+        "empty",
+        "unsorted",
+        "too-big",
+        "float-cutoff",
+        "div",
+        "zero-hidden",
+        "target-shape",
+        "input-shape",
+        "float-target",
+        "range",
+        "log_prob-rank",
+        "predict-int",
+    ],
 )
 def test_errors(call, err, match) -> None:
     with pytest.raises(err, match=match):

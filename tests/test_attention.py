@@ -104,11 +104,21 @@ def test_sdpa_under_jit_and_vmap(rng: np.random.Generator) -> None:
 @pytest.mark.parametrize(
     "kwargs, shapes, error, match",
     [
-        (dict(is_causal=True, attn_mask=np.ones((3, 3), bool)), None, ValueError, "either is_causal=True or an explicit"),
+        (
+            dict(is_causal=True, attn_mask=np.ones((3, 3), bool)),
+            None,
+            ValueError,
+            "either is_causal=True or an explicit",
+        ),
         (dict(dropout_p=0.1), None, ValueError, r"dropout_p=0.1 .* needs a PRNG key, got dropout_key=None"),
         (dict(dropout_p=1.5, dropout_key=jax.random.key(0)), None, ValueError, r"`dropout_p` must be a probability"),
         (dict(attn_mask=np.ones((3, 3), np.int32)), None, TypeError, "only boolean and floating-point `attn_mask`"),
-        (dict(attn_mask=np.ones((4, 3), bool)), None, ValueError, r"attn_mask broadcastable to \(\*, L, S\) = \(\*, 3, 3\)"),
+        (
+            dict(attn_mask=np.ones((4, 3), bool)),
+            None,
+            ValueError,
+            r"attn_mask broadcastable to \(\*, L, S\) = \(\*, 3, 3\)",
+        ),
         (dict(), ((2, 3, 4), (2, 3, 5), (2, 3, 4)), ValueError, "matching E and S"),
         (dict(), ((3,), (3,), (3,)), ValueError, "at least 2 dimensions"),
         (dict(enable_gqa=True), ((2, 3, 3, 4), (2, 2, 3, 4), (2, 2, 3, 4)), ValueError, "multiple of key/value heads"),
@@ -151,7 +161,10 @@ def test_functional_mha_matches_torch(rng: np.random.Generator, separate: bool) 
     "override, match",
     [
         (dict(bias_k=jnp.zeros((1, 1, 4))), "pass both `bias_k` and `bias_v` or neither, got only one"),
-        (dict(bias_k=jnp.zeros((1, 4)), bias_v=jnp.zeros((1, 4))), r"expected `bias_k` of shape \(1, 1, 4\), got \(1, 4\)"),
+        (
+            dict(bias_k=jnp.zeros((1, 4)), bias_v=jnp.zeros((1, 4))),
+            r"expected `bias_k` of shape \(1, 1, 4\), got \(1, 4\)",
+        ),
         (dict(static_k=jnp.zeros((4, 3, 2))), "`static_k` is not supported, got an array; pass static_k=None"),
         (dict(in_proj_weight=jnp.ones((8, 4))), r"in_proj_weight of shape \(3 \* E, E\) = \(12, 4\), got \(8, 4\)"),
         (dict(use_separate_proj_weight=True), "needs q_proj_weight, k_proj_weight and v_proj_weight"),
@@ -162,8 +175,16 @@ def test_functional_mha_matches_torch(rng: np.random.Generator, separate: bool) 
 def test_functional_mha_errors(override, match) -> None:
     x = jnp.ones((3, 2, 4))
     args = dict(
-        embed_dim_to_check=4, num_heads=2, in_proj_weight=jnp.ones((12, 4)), in_proj_bias=None, bias_k=None,
-        bias_v=None, add_zero_attn=False, dropout_p=0.0, out_proj_weight=jnp.eye(4), out_proj_bias=None,
+        embed_dim_to_check=4,
+        num_heads=2,
+        in_proj_weight=jnp.ones((12, 4)),
+        in_proj_bias=None,
+        bias_k=None,
+        bias_v=None,
+        add_zero_attn=False,
+        dropout_p=0.0,
+        out_proj_weight=jnp.eye(4),
+        out_proj_bias=None,
     )
     args.update(override)
     with pytest.raises(ValueError, match=match):
@@ -282,26 +303,59 @@ OWNER = r"MultiheadAttention\(embed_dim=8, num_heads=2\): "
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda m, p, x: m.apply(p, x, key=x, value=x), TypeError,
-         "the keyword `key=` is the PRNG key, got an array of dtype float32"),
+        (
+            lambda m, p, x: m.apply(p, x, key=x, value=x),
+            TypeError,
+            "the keyword `key=` is the PRNG key, got an array of dtype float32",
+        ),
         (lambda m, p, x: m.apply(p, x, x), TypeError, r"expected query, key and value, got only \['query', 'key'\]"),
-        (lambda m, p, x: m.apply(p, x[0, 0], x[0, 0], x[0, 0]), ValueError,
-         r"expected a 3-D query \(L, N, E\) or an unbatched"),
+        (
+            lambda m, p, x: m.apply(p, x[0, 0], x[0, 0], x[0, 0]),
+            ValueError,
+            r"expected a 3-D query \(L, N, E\) or an unbatched",
+        ),
         (lambda m, p, x: m.apply(p, x, x[0], x), ValueError, "expected key and value with the query's 3 dimensions"),
-        (lambda m, p, x: m.apply(p, x[..., :4], x, x), ValueError, r"last dimensions 8, 8, 8 \(embed_dim, kdim, vdim\)"),
+        (
+            lambda m, p, x: m.apply(p, x[..., :4], x, x),
+            ValueError,
+            r"last dimensions 8, 8, 8 \(embed_dim, kdim, vdim\)",
+        ),
         (lambda m, p, x: m.apply(p, x, x[:, :1], x[:, :1]), ValueError, "same batch size"),
-        (lambda m, p, x: m.apply(p, x, x, x, key_padding_mask=np.zeros((3, 5), bool)), ValueError,
-         r"key_padding_mask of shape \(N, S\) = \(2, 3\), got \(3, 5\)"),
-        (lambda m, p, x: m.apply(p, x, x, x, attn_mask=np.zeros((2, 3, 3), bool)), ValueError,
-         r"3-D one of shape \(N \* num_heads, L, S\) = \(4, 3, 3\), got \(2, 3, 3\)"),
-        (lambda m, p, x: m.apply(p, x, x, x, attn_mask=np.zeros((3, 3), np.int32)), TypeError,
-         "only boolean and floating-point `attn_mask`"),
-        (lambda m, p, x: m.apply(p, x, x, x, is_causal=True), ValueError,
-         r"is_causal=True is a hint .* pass attn_mask=nn.generate_square_subsequent_mask\(L\)"),
+        (
+            lambda m, p, x: m.apply(p, x, x, x, key_padding_mask=np.zeros((3, 5), bool)),
+            ValueError,
+            r"key_padding_mask of shape \(N, S\) = \(2, 3\), got \(3, 5\)",
+        ),
+        (
+            lambda m, p, x: m.apply(p, x, x, x, attn_mask=np.zeros((2, 3, 3), bool)),
+            ValueError,
+            r"3-D one of shape \(N \* num_heads, L, S\) = \(4, 3, 3\), got \(2, 3, 3\)",
+        ),
+        (
+            lambda m, p, x: m.apply(p, x, x, x, attn_mask=np.zeros((3, 3), np.int32)),
+            TypeError,
+            "only boolean and floating-point `attn_mask`",
+        ),
+        (
+            lambda m, p, x: m.apply(p, x, x, x, is_causal=True),
+            ValueError,
+            r"is_causal=True is a hint .* pass attn_mask=nn.generate_square_subsequent_mask\(L\)",
+        ),
         (lambda m, p, x: m.apply(p, x.astype(np.int32), x, x), TypeError, "expected a floating-point query"),
     ],
-    ids=["key-kwarg", "missing-value", "rank", "key-rank", "embed", "batch", "kpm", "mask-3d", "int-mask", "causal",
-         "int-query"],
+    ids=[
+        "key-kwarg",
+        "missing-value",
+        "rank",
+        "key-rank",
+        "embed",
+        "batch",
+        "kpm",
+        "mask-3d",
+        "int-mask",
+        "causal",
+        "int-query",
+    ],
 )
 def test_mha_call_errors(call, error, match) -> None:
     m = nn.MultiheadAttention(8, 2)
@@ -373,14 +427,29 @@ def test_encoder_is_causal_without_mask_is_an_error() -> None:
 @pytest.mark.parametrize(
     "make, error, match",
     [
-        (lambda: nn.TransformerEncoderLayer(8, 2, activation="tanh"), ValueError,
-         r"`activation` must be 'relu', 'gelu', a function or a module, got 'tanh'"),
+        (
+            lambda: nn.TransformerEncoderLayer(8, 2, activation="tanh"),
+            ValueError,
+            r"`activation` must be 'relu', 'gelu', a function or a module, got 'tanh'",
+        ),
         (lambda: nn.TransformerEncoderLayer(8, 2, activation=3), TypeError, "got a int"),
-        (lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=0), ValueError, "`dim_feedforward` must be a positive"),
+        (
+            lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=0),
+            ValueError,
+            "`dim_feedforward` must be a positive",
+        ),
         (lambda: nn.TransformerEncoderLayer(8, 2, dropout=-0.1), ValueError, r"`dropout` must be a probability"),
         (lambda: nn.TransformerEncoderLayer(8, 3), ValueError, r"`embed_dim` \(=8\) must be divisible by `num_heads`"),
-        (lambda: nn.TransformerEncoder(torch.nn.Linear(2, 2), 2), TypeError, "`encoder_layer` must be a funcnn.nn.Module"),
-        (lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2), 0), ValueError, "`num_layers` must be a positive"),
+        (
+            lambda: nn.TransformerEncoder(torch.nn.Linear(2, 2), 2),
+            TypeError,
+            "`encoder_layer` must be a funcnn.nn.Module",
+        ),
+        (
+            lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2), 0),
+            ValueError,
+            "`num_layers` must be a positive",
+        ),
         (lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2), 1, norm="ln"), TypeError, "`norm` must be"),
     ],
     ids=["activation-name", "activation-type", "ff", "dropout", "heads", "layer-type", "num-layers", "norm"],
@@ -392,8 +461,11 @@ def test_transformer_constructor_errors(make, error, match) -> None:
 
 def test_encoder_layer_input_shape_error() -> None:
     layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
-    with pytest.raises(ValueError, match=r"TransformerEncoderLayer\(d_model=8, nhead=2\): expected src of shape "
-                       r"\(N, S, E\) or unbatched \(S, E\) with E = 8, got shape \(2, 5, 6\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"TransformerEncoderLayer\(d_model=8, nhead=2\): expected src of shape "
+        r"\(N, S, E\) or unbatched \(S, E\) with E = 8, got shape \(2, 5, 6\)",
+    ):
         layer.apply(layer.init(jax.random.key(0)), jnp.ones((2, 5, 6)))
 
 
@@ -425,7 +497,9 @@ def test_mha_add_zero_attn_lets_a_fully_padded_query_attend_to_the_zero_key() ->
 def test_decoder_state_dict_keys_match_torch_in_order() -> None:
     dec = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16), 2, norm=nn.LayerNorm(8))
     params = dec.init(jax.random.key(0))
-    torch_keys = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(8, 2, 16), 2, torch.nn.LayerNorm(8)).state_dict()
+    torch_keys = torch.nn.TransformerDecoder(
+        torch.nn.TransformerDecoderLayer(8, 2, 16), 2, torch.nn.LayerNorm(8)
+    ).state_dict()
     assert list(funcnn.state_dict(params)) == list(torch_keys)
     w = [params["layers"][str(i)]["multihead_attn"]["in_proj_weight"] for i in range(2)]
     assert not np.allclose(w[0], w[1])  # independent copies
@@ -493,21 +567,89 @@ _TR = nn.Transformer(8, 2, 1, 1, 16)
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda: nn.TransformerDecoderLayer(8, 2, activation="tanh"), ValueError, _DEC_OWNER + r"`activation` must be 'relu', 'gelu', a function or a module, got 'tanh'"),
-        (lambda: nn.TransformerDecoderLayer(8, 2, dropout=2.0), ValueError, _DEC_OWNER + r"`dropout` must be a probability in \[0, 1\], got 2.0"),
-        (lambda: nn.TransformerDecoderLayer(0, 2), ValueError, r"TransformerDecoderLayer: `d_model` must be a positive integer, got 0"),
-        (lambda: nn.TransformerDecoder(torch.nn.Linear(2, 2), 2), TypeError, r"TransformerDecoder: `decoder_layer` must be a funcnn.nn.Module such as nn.TransformerDecoderLayer\(...\), got Linear"),
-        (lambda: nn.TransformerDecoder(_DEC, 0), ValueError, r"TransformerDecoder: `num_layers` must be a positive integer, got 0"),
-        (lambda: nn.TransformerDecoder(_DEC, 1, norm="ln"), TypeError, r"TransformerDecoder: `norm` must be a funcnn.nn.Module such as nn.LayerNorm\(d_model\) or None, got str"),
-        (lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 6)), jnp.ones((2, 5, 8))), ValueError, _DEC_OWNER + r"expected tgt of shape \(N, T, E\) or unbatched \(T, E\) with E = 8, got shape \(2, 4, 6\)"),
-        (lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 8)), jnp.ones(8)), ValueError, _DEC_OWNER + r"expected memory of shape \(N, S, E\) or unbatched \(S, E\) with E = 8, got shape \(8,\)"),
-        (lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 8)), jnp.ones((5, 8))), ValueError, _DEC_OWNER + r"expected tgt and memory both batched \(3-D\) or both unbatched \(2-D\), got shapes \(2, 4, 8\) and \(5, 8\)"),
-        (lambda: nn.Transformer(8, 2, custom_encoder="enc"), TypeError, r"Transformer: `custom_encoder` must be a funcnn.nn.Module or None, got str"),
-        (lambda: nn.Transformer(8, 2, num_decoder_layers=0), ValueError, r"Transformer: `num_decoder_layers` must be a positive integer, got 0"),
-        (lambda: _TR.apply(_TR.init(jax.random.key(0)), jnp.ones((5, 2, 8)), jnp.ones((4, 3, 8))), ValueError, _TR_OWNER + r"expected src and tgt with the same batch size at dimension 1, got shapes \(5, 2, 8\) and \(4, 3, 8\)"),
-        (lambda: _TR.apply(_TR.init(jax.random.key(0)), jnp.ones((5, 2, 8)), jnp.ones((4, 2, 6))), ValueError, _TR_OWNER + r"expected src and tgt with last dimension d_model=8, got shapes \(5, 2, 8\) and \(4, 2, 6\)"),
+        (
+            lambda: nn.TransformerDecoderLayer(8, 2, activation="tanh"),
+            ValueError,
+            _DEC_OWNER + r"`activation` must be 'relu', 'gelu', a function or a module, got 'tanh'",
+        ),
+        (
+            lambda: nn.TransformerDecoderLayer(8, 2, dropout=2.0),
+            ValueError,
+            _DEC_OWNER + r"`dropout` must be a probability in \[0, 1\], got 2.0",
+        ),
+        (
+            lambda: nn.TransformerDecoderLayer(0, 2),
+            ValueError,
+            r"TransformerDecoderLayer: `d_model` must be a positive integer, got 0",
+        ),
+        (
+            lambda: nn.TransformerDecoder(torch.nn.Linear(2, 2), 2),
+            TypeError,
+            r"TransformerDecoder: `decoder_layer` must be a funcnn.nn.Module such as nn.TransformerDecoderLayer\(...\), got Linear",
+        ),
+        (
+            lambda: nn.TransformerDecoder(_DEC, 0),
+            ValueError,
+            r"TransformerDecoder: `num_layers` must be a positive integer, got 0",
+        ),
+        (
+            lambda: nn.TransformerDecoder(_DEC, 1, norm="ln"),
+            TypeError,
+            r"TransformerDecoder: `norm` must be a funcnn.nn.Module such as nn.LayerNorm\(d_model\) or None, got str",
+        ),
+        (
+            lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 6)), jnp.ones((2, 5, 8))),
+            ValueError,
+            _DEC_OWNER + r"expected tgt of shape \(N, T, E\) or unbatched \(T, E\) with E = 8, got shape \(2, 4, 6\)",
+        ),
+        (
+            lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 8)), jnp.ones(8)),
+            ValueError,
+            _DEC_OWNER + r"expected memory of shape \(N, S, E\) or unbatched \(S, E\) with E = 8, got shape \(8,\)",
+        ),
+        (
+            lambda: _DEC.apply(_DEC.init(jax.random.key(0)), jnp.ones((2, 4, 8)), jnp.ones((5, 8))),
+            ValueError,
+            _DEC_OWNER
+            + r"expected tgt and memory both batched \(3-D\) or both unbatched \(2-D\), got shapes \(2, 4, 8\) and \(5, 8\)",
+        ),
+        (
+            lambda: nn.Transformer(8, 2, custom_encoder="enc"),
+            TypeError,
+            r"Transformer: `custom_encoder` must be a funcnn.nn.Module or None, got str",
+        ),
+        (
+            lambda: nn.Transformer(8, 2, num_decoder_layers=0),
+            ValueError,
+            r"Transformer: `num_decoder_layers` must be a positive integer, got 0",
+        ),
+        (
+            lambda: _TR.apply(_TR.init(jax.random.key(0)), jnp.ones((5, 2, 8)), jnp.ones((4, 3, 8))),
+            ValueError,
+            _TR_OWNER
+            + r"expected src and tgt with the same batch size at dimension 1, got shapes \(5, 2, 8\) and \(4, 3, 8\)",
+        ),
+        (
+            lambda: _TR.apply(_TR.init(jax.random.key(0)), jnp.ones((5, 2, 8)), jnp.ones((4, 2, 6))),
+            ValueError,
+            _TR_OWNER + r"expected src and tgt with last dimension d_model=8, got shapes \(5, 2, 8\) and \(4, 2, 6\)",
+        ),
     ],
-    ids=["activation", "dropout", "d_model", "layer-type", "num-layers", "norm", "tgt-shape", "memory-shape", "batched-mix", "custom-type", "dec-layers", "batch", "features"],
+    ids=[
+        "activation",
+        "dropout",
+        "d_model",
+        "layer-type",
+        "num-layers",
+        "norm",
+        "tgt-shape",
+        "memory-shape",
+        "batched-mix",
+        "custom-type",
+        "dec-layers",
+        "batch",
+        "features",
+    ],
 )
 def test_decoder_and_transformer_errors(call, error, match) -> None:
     with pytest.raises(error, match=match):

@@ -25,10 +25,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from examples.resnet import ResNet18  # noqa: E402
 from cases.attribute_models import (  # noqa: E402
-    ResidualMLP, TokenModel, TorchBasicBlock, TorchResidualMLP, TorchTokenModel, TorchTransformerLM, TransformerLM,
+    ResidualMLP,
+    TokenModel,
+    TorchBasicBlock,
+    TorchResidualMLP,
+    TorchTokenModel,
+    TorchTransformerLM,
+    TransformerLM,
 )
+
+from examples.resnet import ResNet18  # noqa: E402
 
 KEY = jax.random.key(0)
 
@@ -118,8 +125,11 @@ def test_resnet18_loads_torch_weights_and_matches_logits(resnet_pair, rng: np.ra
 
 def test_resnet18_apply_refuses_and_names_a_running_statistic(resnet_pair) -> None:
     model, _ = resnet_pair
-    with pytest.raises(TypeError, match=r"^ResNet18 has buffers that change as it runs \(in 'bn1', "
-                                        r"'layer1\.0\.bn1', 'layer1\.0\.bn2', \.\.\.\), so `apply` cannot"):
+    with pytest.raises(
+        TypeError,
+        match=r"^ResNet18 has buffers that change as it runs \(in 'bn1', "
+        r"'layer1\.0\.bn1', 'layer1\.0\.bn2', \.\.\.\), so `apply` cannot",
+    ):
         model.apply(model.init(KEY), jnp.ones((1, 3, 32, 32)))
 
 
@@ -192,8 +202,9 @@ def test_init_gives_every_member_its_own_key_in_attribute_order() -> None:
     params = model.init(KEY)
     keys = funcnn._rng.split(KEY, 4)
     np.testing.assert_array_equal(params["out"]["weight"], nn.Linear(6, 4).init(keys[3])["weight"])
-    np.testing.assert_array_equal(params["blocks"]["0"]["1"]["weight"],
-                                  nn.ModuleList(model.blocks).init(keys[1])["0"]["1"]["weight"])
+    np.testing.assert_array_equal(
+        params["blocks"]["0"]["1"]["weight"], nn.ModuleList(model.blocks).init(keys[1])["0"]["1"]["weight"]
+    )
 
 
 def test_plain_lists_and_dicts_of_modules_are_holders_with_torch_keys() -> None:
@@ -209,8 +220,14 @@ def test_plain_lists_and_dicts_of_modules_are_holders_with_torch_keys() -> None:
 
     model = Heads()
     params = model.init(KEY)
-    assert list(funcnn.state_dict(params)) == ["trunk.0.weight", "trunk.0.bias", "heads.cls.weight",
-                                               "heads.cls.bias", "heads.box.weight", "heads.box.bias"]
+    assert list(funcnn.state_dict(params)) == [
+        "trunk.0.weight",
+        "trunk.0.bias",
+        "heads.cls.weight",
+        "heads.cls.bias",
+        "heads.box.weight",
+        "heads.box.bias",
+    ]
     cls, box = model.apply(params, jnp.ones((2, 3)))
     assert cls.shape == (2, 2) and box.shape == (2, 4)
     assert model.children()["trunk"] is model.children()["trunk"]  # one holder while the list is unchanged

@@ -23,8 +23,17 @@ import torch
 
 import funcnn
 from funcnn import nn
-from funcnn.checkpoint import CheckpointManager, load_file, load_metadata, load_weights, restore, save, save_file, save_weights
-from funcnn.checkpoint import _io
+from funcnn.checkpoint import (
+    CheckpointManager,
+    _io,
+    load_file,
+    load_metadata,
+    load_weights,
+    restore,
+    save,
+    save_file,
+    save_weights,
+)
 from funcnn.checkpoint import safetensors as st
 from funcnn.data import DataLoader
 
@@ -114,7 +123,10 @@ def test_save_file_reads_back_with_the_safetensors_package(tmp_path: Path) -> No
     tensors = _mixed_tensors()
     path = tmp_path / "mixed.safetensors"
     save_file(tensors, path, metadata={"note": "x"})
-    for theirs in (safetensors.numpy.load_file(path), {k: v.numpy() for k, v in safetensors.torch.load_file(path).items()}):
+    for theirs in (
+        safetensors.numpy.load_file(path),
+        {k: v.numpy() for k, v in safetensors.torch.load_file(path).items()},
+    ):
         assert set(theirs) == set(tensors)
         for name, value in tensors.items():
             assert theirs[name].dtype == value.dtype and theirs[name].shape == value.shape, name
@@ -156,7 +168,9 @@ def test_save_weights_loads_into_torch_and_gives_the_same_outputs(tmp_path: Path
     module = _torch_mlp()
     module.load_state_dict(safetensors.torch.load_file(path))  # strict
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
-    np.testing.assert_allclose(module(torch.from_numpy(x)).detach().numpy(), model.apply(params, x), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        module(torch.from_numpy(x)).detach().numpy(), model.apply(params, x), rtol=1e-6, atol=1e-6
+    )
     assert load_metadata(path)["arch"] == "mlp"
 
 
@@ -169,7 +183,9 @@ def test_load_weights_reads_a_torch_file_and_gives_the_same_outputs(tmp_path: Pa
     params, state = load_weights(path, model)
     assert state == {}
     x = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
-    np.testing.assert_allclose(model.apply(params, x), module(torch.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        model.apply(params, x), module(torch.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6
+    )
     # round trip through funcnn is exact
     save_weights(tmp_path / "again.safetensors", params)
     again = load_file(tmp_path / "again.safetensors")
@@ -181,8 +197,11 @@ def test_load_weights_for_another_model_names_the_mismatched_keys(tmp_path: Path
     path = tmp_path / "mlp.safetensors"
     save_weights(path, _mlp().init(jax.random.key(0)))
     other = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2), nn.Linear(2, 1))
-    with pytest.raises(ValueError, match=r"(?s)load_weights: the weights in .*mlp.safetensors' do not fit the model: .*"
-                       r"0.weight: expected shape \(5, 3\), got \(4, 3\).*missing keys: '3.weight', '3.bias'"):
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)load_weights: the weights in .*mlp.safetensors' do not fit the model: .*"
+        r"0.weight: expected shape \(5, 3\), got \(4, 3\).*missing keys: '3.weight', '3.bias'",
+    ):
         load_weights(path, other)
     params, _ = load_weights(path, _mlp(hidden=4), strict=False)
     assert params["0"]["weight"].shape == (4, 3)
@@ -190,7 +209,10 @@ def test_load_weights_for_another_model_names_the_mismatched_keys(tmp_path: Path
 
 def test_load_weights_refuses_a_full_checkpoint(tmp_path: Path) -> None:
     path = _small_file(tmp_path)
-    with pytest.raises(ValueError, match=r"is a full training checkpoint written by funcnn.checkpoint.save, not a weights file; read it with funcnn.checkpoint.restore"):
+    with pytest.raises(
+        ValueError,
+        match=r"is a full training checkpoint written by funcnn.checkpoint.save, not a weights file; read it with funcnn.checkpoint.restore",
+    ):
         load_weights(path, _mlp())
 
 
@@ -235,7 +257,10 @@ def test_restored_state_continues_training_identically(tmp_path: Path) -> None:
 def test_restore_for_another_model_names_every_mismatched_path(tmp_path: Path) -> None:
     tree = {"params": _mlp().init(jax.random.key(0)), "step": 1}
     save(tmp_path / "m.safetensors", tree)
-    other = {"params": nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2), nn.Linear(2, 1)).init(jax.random.key(0)), "step": 1}
+    other = {
+        "params": nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2), nn.Linear(2, 1)).init(jax.random.key(0)),
+        "step": 1,
+    }
     with pytest.raises(ValueError) as info:
         restore(tmp_path / "m.safetensors", like=other)
     msg = str(info.value)
@@ -262,7 +287,10 @@ def test_restore_refuses_dtype_and_key_mismatches(tmp_path: Path) -> None:
     assert "['w']: the checkpoint has float32[2, 3], `like` expects bfloat16[2, 3]" in msg
     assert "['step']: the checkpoint has int64[], `like` expects float64[]" in msg
     assert "['key']: the checkpoint has PRNG key (threefry2x32) with data uint32[2], `like` expects uint32[2]" in msg
-    with pytest.raises(ValueError, match=r"PRNG key \(threefry2x32\) with data uint32\[2\], `like` expects PRNG key \(rbg\) with data uint32\[4\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"PRNG key \(threefry2x32\) with data uint32\[2\], `like` expects PRNG key \(rbg\) with data uint32\[4\]",
+    ):
         restore(path, like={**LIKE_SMALL, "key": jax.random.key(0, impl="rbg")})
 
 
@@ -272,7 +300,9 @@ def test_every_truncation_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.safetensors"
     for n in range(len(data)):
         bad.write_bytes(data[:n])
-        with pytest.raises(ValueError, match=r"bad.safetensors' is not a valid safetensors file \(.*\); nothing was loaded"):
+        with pytest.raises(
+            ValueError, match=r"bad.safetensors' is not a valid safetensors file \(.*\); nothing was loaded"
+        ):
             restore(bad, like=LIKE_SMALL)
 
 
@@ -294,7 +324,10 @@ def test_trailing_bytes_and_a_bad_checksum_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"the header describes 40 bytes of tensor data, the file holds 41"):
         restore(path, like=LIKE_SMALL)
     path.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
-    with pytest.raises(ValueError, match=r"its SHA-256 checksum does not match the contents\); nothing was loaded. The file is truncated or corrupted"):
+    with pytest.raises(
+        ValueError,
+        match=r"its SHA-256 checksum does not match the contents\); nothing was loaded. The file is truncated or corrupted",
+    ):
         restore(path, like=LIKE_SMALL)
 
 
@@ -302,24 +335,34 @@ def test_truncated_torch_written_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "t.safetensors"
     safetensors.torch.save_file(_torch_mlp().state_dict(), path)
     path.write_bytes(path.read_bytes()[:-4])
-    with pytest.raises(ValueError, match=r"load_weights: .* is not a valid safetensors file \(the header describes \d+ bytes of tensor data, the file holds \d+\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"load_weights: .* is not a valid safetensors file \(the header describes \d+ bytes of tensor data, the file holds \d+\)",
+    ):
         load_weights(path, _mlp())
 
 
 def test_a_torch_pickle_is_refused_with_the_conversion_fix(tmp_path: Path) -> None:
     path = tmp_path / "model.pt"
     torch.save(_torch_mlp().state_dict(), path)
-    with pytest.raises(ValueError, match=r"looks like a torch.save pickle, which funcnn never loads .* safetensors.torch.save_file\(module.state_dict\(\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"looks like a torch.save pickle, which funcnn never loads .* safetensors.torch.save_file\(module.state_dict\(\)",
+    ):
         load_weights(path, _mlp())
 
 
 def test_reading_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"load_file: no file at .*nope.safetensors'; check the path"):
         load_file(tmp_path / "nope.safetensors")
-    with pytest.raises(IsADirectoryError, match=r"load_metadata: .* is a directory; pass the path of a .safetensors file"):
+    with pytest.raises(
+        IsADirectoryError, match=r"load_metadata: .* is a directory; pass the path of a .safetensors file"
+    ):
         load_metadata(tmp_path)
     save_file({"w": np.zeros(2)}, tmp_path / "plain.safetensors")
-    with pytest.raises(ValueError, match=r"has no funcnn manifest, so it is a plain safetensors file, not a checkpoint"):
+    with pytest.raises(
+        ValueError, match=r"has no funcnn manifest, so it is a plain safetensors file, not a checkpoint"
+    ):
         restore(tmp_path / "plain.safetensors", like={"w": np.zeros(2)})
 
 
@@ -330,14 +373,21 @@ def _write_with_manifest(path: Path, tensors: dict, manifest: Any) -> None:
 def test_manifest_errors(tmp_path: Path) -> None:
     path = tmp_path / "m.safetensors"
     leaves = [{"path": "['w']", "shape": [2], "dtype": "float64"}]
-    _write_with_manifest(path, {"['w']": np.zeros(2)}, {"format": "funcnn.checkpoint", "version": 2, "funcnn": "9.0", "leaves": leaves})
-    with pytest.raises(ValueError, match=r"uses checkpoint format version 2, newer than this funcnn reads \(1\); upgrade funcnn \(it was written by funcnn 9.0\)"):
+    _write_with_manifest(
+        path, {"['w']": np.zeros(2)}, {"format": "funcnn.checkpoint", "version": 2, "funcnn": "9.0", "leaves": leaves}
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"uses checkpoint format version 2, newer than this funcnn reads \(1\); upgrade funcnn \(it was written by funcnn 9.0\)",
+    ):
         restore(path, like={"w": np.zeros(2)})
     _write_with_manifest(path, {"['w']": np.zeros(2)}, {"format": "other"})
     with pytest.raises(ValueError, match=r"has a malformed manifest \(.*\); it was not written by funcnn"):
         restore(path, like={"w": np.zeros(2)})
     _write_with_manifest(path, {"['w']": np.zeros(3)}, {"format": "funcnn.checkpoint", "version": 1, "leaves": leaves})
-    with pytest.raises(ValueError, match=r"has a manifest that disagrees with its tensors; it was not written by funcnn"):
+    with pytest.raises(
+        ValueError, match=r"has a manifest that disagrees with its tensors; it was not written by funcnn"
+    ):
         restore(path, like={"w": np.zeros(2)})
 
 
@@ -369,7 +419,9 @@ def test_a_process_killed_mid_save_leaves_the_previous_checkpoint_loadable(tmp_p
     old = {"w": np.full(1_000_000, 1.0, np.float32), "step": 1}
     manager.save(1, old)
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path)], cwd=ROOT, env=env, capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(tmp_path)], cwd=ROOT, env=env, capture_output=True, timeout=120
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert len(leftovers) == 1 and leftovers[0].startswith(".step_00000001.safetensors.")
@@ -380,7 +432,9 @@ def test_a_process_killed_mid_save_leaves_the_previous_checkpoint_loadable(tmp_p
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_a_write_failing_halfway_keeps_the_old_file_and_removes_the_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_failing_halfway_keeps_the_old_file_and_removes_the_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _small_file(tmp_path)
     before = path.read_bytes()
 
@@ -389,7 +443,10 @@ def test_a_write_failing_halfway_keeps_the_old_file_and_removes_the_temporary(tm
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(_io, "_write_all", fail_halfway)
-    with pytest.raises(OSError, match=r"save: writing .*small.safetensors' failed \(No space left on device\); the previous file at that path, if any, is unchanged"):
+    with pytest.raises(
+        OSError,
+        match=r"save: writing .*small.safetensors' failed \(No space left on device\); the previous file at that path, if any, is unchanged",
+    ):
         save(path, {"w": jnp.ones((2, 3)), "step": 4, "key": jax.random.key(2)})
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["small.safetensors"]
 
@@ -405,7 +462,10 @@ def test_a_write_failing_halfway_keeps_the_old_file_and_removes_the_temporary(tm
 def test_unwritable_directory_errors_name_the_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(OSError, match=r"save: cannot write to directory .*file' \(.*\); choose a writable directory, or make this one writable"):
+    with pytest.raises(
+        OSError,
+        match=r"save: cannot write to directory .*file' \(.*\); choose a writable directory, or make this one writable",
+    ):
         save(blocker / "ckpt.safetensors", {"w": jnp.zeros(2)})
 
     real_open = os.open
@@ -416,7 +476,10 @@ def test_unwritable_directory_errors_name_the_directory(tmp_path: Path, monkeypa
         return real_open(path, flags, mode)
 
     monkeypatch.setattr(os, "open", denied)
-    with pytest.raises(PermissionError, match=rf"save_weights: cannot write to directory '{tmp_path}' \(Permission denied\); .* `chmod u\+w {tmp_path}`"):
+    with pytest.raises(
+        PermissionError,
+        match=rf"save_weights: cannot write to directory '{tmp_path}' \(Permission denied\); .* `chmod u\+w {tmp_path}`",
+    ):
         save_weights(tmp_path / "w.safetensors", _mlp().init(jax.random.key(0)))
 
 
@@ -436,7 +499,9 @@ def test_save_and_restore_type_errors(tmp_path: Path) -> None:
         save(out, {"z": np.zeros(2, np.complex128)})
     with pytest.raises(TypeError, match=r"save: `metadata` must map strings to strings, got \{'epoch': 3\}"):
         save(out, {}, metadata={"epoch": 3})
-    with pytest.raises(ValueError, match=r"save: metadata keys starting with 'funcnn.' are reserved, got \['funcnn.manifest'\]"):
+    with pytest.raises(
+        ValueError, match=r"save: metadata keys starting with 'funcnn.' are reserved, got \['funcnn.manifest'\]"
+    ):
         save(out, {}, metadata={"funcnn.manifest": "{}"})
     assert not out.exists()
     with pytest.raises(TypeError, match=r"restore: `like` leaf \['w'\] is a str; leaves must be arrays"):
@@ -446,11 +511,15 @@ def test_save_and_restore_type_errors(tmp_path: Path) -> None:
 def test_save_file_and_save_weights_errors(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match=r"save_file: expected a mapping of names to arrays, got list"):
         save_file([np.zeros(2)], tmp_path / "x.safetensors")
-    with pytest.raises(ValueError, match=r"save_file: tensor names must be strings other than '__metadata__', got '__metadata__'"):
+    with pytest.raises(
+        ValueError, match=r"save_file: tensor names must be strings other than '__metadata__', got '__metadata__'"
+    ):
         save_file({"__metadata__": np.zeros(2)}, tmp_path / "x.safetensors")
     with pytest.raises(TypeError, match=r"save_file: tensor 'z' has dtype complex128, which safetensors cannot store"):
         save_file({"z": np.zeros(2, np.complex128)}, tmp_path / "x.safetensors")
-    with pytest.raises(TypeError, match=r"save_weights: `params` must be the nested dict from model.init/init_state, got list"):
+    with pytest.raises(
+        TypeError, match=r"save_weights: `params` must be the nested dict from model.init/init_state, got list"
+    ):
         save_weights(tmp_path / "x.safetensors", [np.zeros(2)])
     assert not list(tmp_path.iterdir())
 
@@ -484,16 +553,24 @@ def test_manager_without_limit_keeps_all_and_ignores_other_files(tmp_path: Path)
 def test_manager_errors(tmp_path: Path) -> None:
     manager = CheckpointManager(tmp_path)
     owner = rf"CheckpointManager\('{tmp_path}', max_to_keep=3\)"
-    with pytest.raises(FileNotFoundError, match=rf"{owner}.restore: no checkpoints in '{tmp_path}' yet; save one with manager.save\(step, tree\)"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=rf"{owner}.restore: no checkpoints in '{tmp_path}' yet; save one with manager.save\(step, tree\)",
+    ):
         manager.restore(like={})
     manager.save(10, {"s": 1})
     with pytest.raises(FileNotFoundError, match=rf"{owner}.restore: no checkpoint for step 3; saved steps are \[10\]"):
         manager.restore(3, like={"s": 0})
-    with pytest.raises(ValueError, match=rf"{owner}.save: step 5 is below the saved steps \[10\], which would shadow it; pass a step >= 10"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{owner}.save: step 5 is below the saved steps \[10\], which would shadow it; pass a step >= 10",
+    ):
         manager.save(5, {"s": 1})
     with pytest.raises(ValueError, match=rf"{owner}.save: `step` must be a non-negative int, got -1"):
         manager.save(-1, {"s": 1})
-    with pytest.raises(TypeError, match=rf"{owner}.save: `step` must be an int, got float 1.5; pass e.g. int\(ts.step\)"):
+    with pytest.raises(
+        TypeError, match=rf"{owner}.save: `step` must be an int, got float 1.5; pass e.g. int\(ts.step\)"
+    ):
         manager.save(1.5, {"s": 1})
     manager.save(jnp.int32(11), {"s": 2})  # a step counter straight from a TrainState
     assert manager.latest_step() == 11

@@ -123,8 +123,11 @@ def test_bit_flips(which: str, flips: list[int]) -> None:
 
 
 @FUZZ
-@given(which=st.sampled_from(sorted(FILES)), length=st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 4096)),
-       extra=st.binary(max_size=64))
+@given(
+    which=st.sampled_from(sorted(FILES)),
+    length=st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 4096)),
+    extra=st.binary(max_size=64),
+)
 def test_length_prefixes(which: str, length: int, extra: bytes) -> None:
     data = FILES[which]
     _check(struct.pack("<Q", length) + data[8:] + extra)
@@ -140,7 +143,8 @@ _DIMS = st.integers(0, 4) | st.sampled_from([2**31, 2**32, 2**62, 2**63, 2**64, 
 _FIELDS = {
     "dtype": st.sampled_from(["F32", "F64", "I16", "U8", "BOOL", "BF16", "C64", "F8_E4M3", "f32", "Q7", ""]) | _JSON,
     "shape": st.lists(_DIMS, max_size=70) | _JSON,
-    "data_offsets": st.lists(st.integers(0, 64) | st.sampled_from([2**32, 2**63, 2**64, -1]), min_size=0, max_size=3) | _JSON,
+    "data_offsets": st.lists(st.integers(0, 64) | st.sampled_from([2**32, 2**63, 2**64, -1]), min_size=0, max_size=3)
+    | _JSON,
 }
 
 
@@ -162,15 +166,32 @@ def test_header_field_mutations(which: str, field: str, data: st.DataObject, str
 
 
 _CODES = ["BOOL", "U8", "I8", "I16", "U32", "I64", "F16", "BF16", "F32", "F64", "C64", "F8_E4M3", "F8_E5M2"]
-_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "I16": 2, "U32": 4, "I64": 8, "F16": 2, "BF16": 2, "F32": 4, "F64": 8,
-             "C64": 8, "F8_E4M3": 1, "F8_E5M2": 1}
+_ITEMSIZE = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "I16": 2,
+    "U32": 4,
+    "I64": 8,
+    "F16": 2,
+    "BF16": 2,
+    "F32": 4,
+    "F64": 8,
+    "C64": 8,
+    "F8_E4M3": 1,
+    "F8_E5M2": 1,
+}
 
 
 @FUZZ
 @given(
     tensors=st.lists(
-        st.tuples(st.text(max_size=6), st.sampled_from(_CODES),
-                  st.lists(_DIMS | st.just(0), max_size=6) | st.lists(st.sampled_from([0, 1, 1, 2]), min_size=62, max_size=68)),
+        st.tuples(
+            st.text(max_size=6),
+            st.sampled_from(_CODES),
+            st.lists(_DIMS | st.just(0), max_size=6)
+            | st.lists(st.sampled_from([0, 1, 1, 2]), min_size=62, max_size=68),
+        ),
         max_size=4,
     ),
     fill=st.binary(max_size=64),
@@ -203,8 +224,12 @@ def test_header_entries_added_or_replaced(which: str, key: str, value: Any, drop
 
 
 @FUZZ_HEAVY
-@given(depth=st.integers(1, 100_000), opener=st.sampled_from(["[", '{"a":']), closed=st.booleans(),
-       where=st.sampled_from(["top", "record", "metadata"]))
+@given(
+    depth=st.integers(1, 100_000),
+    opener=st.sampled_from(["[", '{"a":']),
+    closed=st.booleans(),
+    where=st.sampled_from(["top", "record", "metadata"]),
+)
 def test_deep_nesting(depth: int, opener: str, closed: bool, where: str) -> None:
     closer = "]" if opener == "[" else "}"
     nest = (opener * depth + "1" + closer * depth) if closed else opener * depth
@@ -226,8 +251,12 @@ def test_wide_headers(count: int, item: str) -> None:
 # ------------------------------------------------------------ manifest mutations
 def _ours_with_manifest(manifest_text: str) -> bytes:
     path = os.path.join(_DIR, "manifest.safetensors")
-    tensors = {"['w']": np.arange(6.0, dtype=np.float32).reshape(2, 3), "['n']": np.arange(3), "['step']": np.asarray(3),
-               "['key']": np.zeros(2, np.uint32)}
+    tensors = {
+        "['w']": np.arange(6.0, dtype=np.float32).reshape(2, 3),
+        "['n']": np.arange(3),
+        "['step']": np.asarray(3),
+        "['key']": np.zeros(2, np.uint32),
+    }
     fst.write("fuzz", path, tensors, {"funcnn.manifest": manifest_text})  # a valid checksum: reach the manifest checks
     return Path(path).read_bytes()
 
@@ -248,7 +277,10 @@ def test_manifest_field_mutations(key: str, value: Any, data: st.DataObject) -> 
 
 
 @FUZZ
-@given(text=st.text(max_size=40) | st.builds(lambda d, o: o * d, st.integers(1, 50_000), st.sampled_from(["[", "{\"a\":", "[{"])))
+@given(
+    text=st.text(max_size=40)
+    | st.builds(lambda d, o: o * d, st.integers(1, 50_000), st.sampled_from(["[", '{"a":', "[{"]))
+)
 def test_manifest_texts(text: str) -> None:
     _check(_ours_with_manifest(text))
 

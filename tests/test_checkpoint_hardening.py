@@ -91,9 +91,14 @@ def test_a_fifo_as_a_step_file_is_refused_by_name_without_blocking(tmp_path: Pat
     manager.save(1, {"w": jnp.zeros(2)})
     os.mkfifo(tmp_path / "step_00000002.safetensors")
     assert manager.all_steps() == [1, 2]
-    with pytest.raises(ValueError, match=r"restore: '.*step_00000002.safetensors' is a named pipe \(FIFO\), not a regular file; nothing was read"):
+    with pytest.raises(
+        ValueError,
+        match=r"restore: '.*step_00000002.safetensors' is a named pipe \(FIFO\), not a regular file; nothing was read",
+    ):
         _finishes(lambda: manager.restore(like={"w": jnp.zeros(2)}))
-    with pytest.raises(ValueError, match=r"load_file: '.*step_00000002.safetensors' is a named pipe \(FIFO\), not a regular file"):
+    with pytest.raises(
+        ValueError, match=r"load_file: '.*step_00000002.safetensors' is a named pipe \(FIFO\), not a regular file"
+    ):
         _finishes(lambda: load_file(tmp_path / "step_00000002.safetensors"))
     with pytest.raises(ValueError, match=r"load_metadata: .* is a named pipe \(FIFO\)"):
         _finishes(lambda: load_metadata(tmp_path / "step_00000002.safetensors"))
@@ -105,9 +110,19 @@ def test_fit_resume_refuses_a_fifo_instead_of_blocking(tmp_path: Path) -> None:
     loader = funcnn.data.DataLoader((x, y), batch_size=2)
     os.mkfifo(tmp_path / "step_00000002.safetensors")
     with pytest.raises(ValueError, match=r"step_00000002.safetensors' is a named pipe \(FIFO\), not a regular file"):
-        _finishes(lambda: funcnn.train.fit(nn.Linear(3, 1), optax.sgd(0.1), loader, loss=nn.MSELoss(), epochs=1,
-                                           checkpoint=tmp_path, resume=True, progress=False,
-                                           key=jax.random.key(0)))
+        _finishes(
+            lambda: funcnn.train.fit(
+                nn.Linear(3, 1),
+                optax.sgd(0.1),
+                loader,
+                loss=nn.MSELoss(),
+                epochs=1,
+                checkpoint=tmp_path,
+                resume=True,
+                progress=False,
+                key=jax.random.key(0),
+            )
+        )
 
 
 def test_a_character_device_is_refused(tmp_path: Path) -> None:
@@ -127,7 +142,10 @@ def test_a_symlinked_step_file_is_refused_unread(tmp_path: Path) -> None:
     manager.save(1, {"w": jnp.zeros(2)})
     os.symlink(other.path(5), manager.path(2))
     like = {"w": jnp.zeros(2)}
-    with pytest.raises(ValueError, match=r"\.restore: '.*step_00000002.safetensors' is a symbolic link, not a regular file; nothing was read"):
+    with pytest.raises(
+        ValueError,
+        match=r"\.restore: '.*step_00000002.safetensors' is a symbolic link, not a regular file; nothing was read",
+    ):
         manager.restore(like=like)
     os.remove(manager.path(2))
     os.symlink(secret, manager.path(2))
@@ -203,8 +221,13 @@ _SAVER = textwrap.dedent(
 
 def test_concurrent_cleanup_never_removes_a_live_writers_temporary(tmp_path: Path) -> None:
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    writer = subprocess.Popen([sys.executable, "-c", _SAVER, str(tmp_path), "20"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _SAVER, str(tmp_path), "20"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     removed: list[str] = []
     overlaps = 0  # cleanups that ran while a live temporary was there: the test has teeth
     while writer.poll() is None:
@@ -223,10 +246,22 @@ def test_concurrent_cleanup_never_removes_a_live_writers_temporary(tmp_path: Pat
 @pytest.mark.parametrize(
     ("header", "reason"),
     [
-        ({"w": {"dtype": "F32", "shape": [0, 2**63], "data_offsets": [0, 0]}}, r"tensor 'w' has a shape \[0, 9223372036854775808\] too large for any array"),
-        ({"w": {"dtype": "F32", "shape": [0, 2**61], "data_offsets": [0, 0]}}, r"tensor 'w' has a shape \[0, 2305843009213693952\] too large for any array"),
-        ({"w": {"dtype": "U8", "shape": [0] * 65, "data_offsets": [0, 0]}}, r"tensor 'w' has 65 dimensions, more than the 64 NumPy supports"),
-        ({"w": {"dtype": "F32", "shape": [0, 2**40, 2**40], "data_offsets": [0, 0]}}, r"tensor 'w' has a shape .* too large for any array"),
+        (
+            {"w": {"dtype": "F32", "shape": [0, 2**63], "data_offsets": [0, 0]}},
+            r"tensor 'w' has a shape \[0, 9223372036854775808\] too large for any array",
+        ),
+        (
+            {"w": {"dtype": "F32", "shape": [0, 2**61], "data_offsets": [0, 0]}},
+            r"tensor 'w' has a shape \[0, 2305843009213693952\] too large for any array",
+        ),
+        (
+            {"w": {"dtype": "U8", "shape": [0] * 65, "data_offsets": [0, 0]}},
+            r"tensor 'w' has 65 dimensions, more than the 64 NumPy supports",
+        ),
+        (
+            {"w": {"dtype": "F32", "shape": [0, 2**40, 2**40], "data_offsets": [0, 0]}},
+            r"tensor 'w' has a shape .* too large for any array",
+        ),
     ],
     ids=["zero-and-2**63", "zero-and-2**61-f32", "65-dims", "zero-and-2**80"],
 )
@@ -237,10 +272,13 @@ def test_shapes_numpy_cannot_build_are_refused(tmp_path: Path, header: Any, reas
 
 
 def test_zero_sized_tensors_within_numpys_limits_still_load(tmp_path: Path) -> None:
-    path = _file(tmp_path / "w.safetensors", {
-        "a": {"dtype": "F32", "shape": [0, 2**60 - 1], "data_offsets": [0, 0]},
-        "b": {"dtype": "U8", "shape": [0] * 64, "data_offsets": [0, 0]},
-    })
+    path = _file(
+        tmp_path / "w.safetensors",
+        {
+            "a": {"dtype": "F32", "shape": [0, 2**60 - 1], "data_offsets": [0, 0]},
+            "b": {"dtype": "U8", "shape": [0] * 64, "data_offsets": [0, 0]},
+        },
+    )
     out = load_file(path)
     assert out["a"].shape == (0, 2**60 - 1) and out["b"].ndim == 64
 
@@ -248,7 +286,12 @@ def test_zero_sized_tensors_within_numpys_limits_still_load(tmp_path: Path) -> N
 def test_deep_nesting_in_the_header_is_refused_without_recursion_error(tmp_path: Path) -> None:
     deep = b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     path = _file(tmp_path / "w.safetensors", None, raw=deep)
-    with pytest.raises(ValueError, match=CORRUPT.format(r"the header is not valid JSON \(it nests deeper than 3 levels or its brackets do not balance\)")):
+    with pytest.raises(
+        ValueError,
+        match=CORRUPT.format(
+            r"the header is not valid JSON \(it nests deeper than 3 levels or its brackets do not balance\)"
+        ),
+    ):
         load_file(path)
     _file(path, None, raw=b'{"a":' + b"[" * 100_000)
     with pytest.raises(ValueError, match=r"it nests deeper than 3 levels or its brackets do not balance"):
@@ -260,7 +303,12 @@ def test_a_header_of_many_small_containers_is_refused_cheaply(tmp_path: Path) ->
     raw = b'{"a":[' + b"[]," * n + b"[]]}"
     path = _file(tmp_path / "w.safetensors", None, raw=raw)
     start = time.perf_counter()
-    with pytest.raises(ValueError, match=CORRUPT.format(rf"the header is not valid JSON \(it holds about {2 * n + 5} values, more than the limit of {_format.MAX_VALUES}\)")):
+    with pytest.raises(
+        ValueError,
+        match=CORRUPT.format(
+            rf"the header is not valid JSON \(it holds about {2 * n + 5} values, more than the limit of {_format.MAX_VALUES}\)"
+        ),
+    ):
         load_file(path)
     assert time.perf_counter() - start < 10  # was 8-30 s and +2.5 GB (a hang guard, not a benchmark)
     assert _peak_mb(lambda: load_file(path)) < 64
@@ -294,7 +342,9 @@ def test_a_header_length_over_the_limit_is_refused_before_reading(tmp_path: Path
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", n) + b"{")
         f.truncate(8 + n)  # sparse: no disk used
-    with pytest.raises(ValueError, match=CORRUPT.format(rf"the header length {n} exceeds the limit of {_format.MAX_HEADER} bytes")):
+    with pytest.raises(
+        ValueError, match=CORRUPT.format(rf"the header length {n} exceeds the limit of {_format.MAX_HEADER} bytes")
+    ):
         load_file(path)
     assert _peak_mb(lambda: load_file(path)) < 1
 
@@ -331,32 +381,60 @@ LEAVES = [{"path": "['w']", "shape": [2], "dtype": "float64"}]
         ({"format": "funcnn.checkpoint", "version": True, "leaves": LEAVES}, r"version True is not a positive integer"),
         ({"format": "funcnn.checkpoint", "version": 0, "leaves": LEAVES}, r"version 0 is not a positive integer"),
         ({"format": "funcnn.checkpoint", "version": 1, "leaves": {"a": 1}}, r"`leaves` is not a list"),
-        ({"format": "funcnn.checkpoint", "version": 1, "leaves": [["['w']", [2]]]}, r"leaf 0 is not a unique \{path, shape, dtype\[, key\]\} record"),
-        ({"format": "funcnn.checkpoint", "version": 1, "leaves": [{**LEAVES[0], "shape": "ab"}]}, r"leaf 0 is not a unique"),
+        (
+            {"format": "funcnn.checkpoint", "version": 1, "leaves": [["['w']", [2]]]},
+            r"leaf 0 is not a unique \{path, shape, dtype\[, key\]\} record",
+        ),
+        (
+            {"format": "funcnn.checkpoint", "version": 1, "leaves": [{**LEAVES[0], "shape": "ab"}]},
+            r"leaf 0 is not a unique",
+        ),
         ({"format": "funcnn.checkpoint", "version": 1, "leaves": LEAVES * 2}, r"leaf 1 is not a unique"),
         ([1, 2], r"format \[1, 2\], expected 'funcnn.checkpoint'"),
         ("[" * 40 + "]" * 40, r"not valid JSON: it nests deeper than 4 levels"),
         ("[" + "0," * 50_000 + "0]", r"not valid JSON: it holds about 50002 values, more than the limit of 81"),
         ("{" + '"a": [[[[1]]]]' + "}", r"not valid JSON: it nests deeper than 4 levels"),
     ],
-    ids=["version-string", "version-bool", "version-zero", "leaves-dict", "leaf-list", "shape-string", "repeated-path",
-         "not-an-object", "deep-nesting", "too-many-values", "five-levels"],
+    ids=[
+        "version-string",
+        "version-bool",
+        "version-zero",
+        "leaves-dict",
+        "leaf-list",
+        "shape-string",
+        "repeated-path",
+        "not-an-object",
+        "deep-nesting",
+        "too-many-values",
+        "five-levels",
+    ],
 )
 def test_malformed_manifests_are_refused_by_name(tmp_path: Path, manifest: Any, reason: str) -> None:
     path = _with_manifest(tmp_path / "m.safetensors", manifest)
-    with pytest.raises(ValueError, match=rf"restore: '.*m.safetensors' has a malformed manifest \({reason}.*\); it was not written by funcnn"):
+    with pytest.raises(
+        ValueError,
+        match=rf"restore: '.*m.safetensors' has a malformed manifest \({reason}.*\); it was not written by funcnn",
+    ):
         restore(path, like={"w": np.zeros(2)})
 
 
 def test_a_newer_version_still_says_upgrade(tmp_path: Path) -> None:
-    path = _with_manifest(tmp_path / "m.safetensors", {"format": "funcnn.checkpoint", "version": 7, "funcnn": "9.1", "leaves": LEAVES})
-    with pytest.raises(ValueError, match=r"uses checkpoint format version 7, newer than this funcnn reads \(1\); upgrade funcnn \(it was written by funcnn 9.1\)"):
+    path = _with_manifest(
+        tmp_path / "m.safetensors", {"format": "funcnn.checkpoint", "version": 7, "funcnn": "9.1", "leaves": LEAVES}
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"uses checkpoint format version 7, newer than this funcnn reads \(1\); upgrade funcnn \(it was written by funcnn 9.1\)",
+    ):
         restore(path, like={"w": np.zeros(2)})
 
 
 # ----------------------------------------------------------------- save values
 def test_save_refuses_an_int_beyond_int64_by_leaf(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"save: leaf \['a'\]\['b'\] is the int 1180591620717411303424, outside the int64 range \[-2\*\*63, 2\*\*63 - 1\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"save: leaf \['a'\]\['b'\] is the int 1180591620717411303424, outside the int64 range \[-2\*\*63, 2\*\*63 - 1\]",
+    ):
         save(tmp_path / "c.safetensors", {"a": {"b": 2**70}})
     with pytest.raises(ValueError, match=r"save: leaf \[0\] is the int -9223372036854775809, outside the int64 range"):
         save(tmp_path / "c.safetensors", [-(2**63) - 1])

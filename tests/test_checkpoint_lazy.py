@@ -40,7 +40,9 @@ def test_each_tensor_equals_load_file(tmp_path: Path, writer: str) -> None:
         assert f.verified is (writer == "funcnn")  # only funcnn's files carry a checksum
         for name, value in tensors.items():
             got = f.get_tensor(name)
-            assert got.dtype == value.dtype and got.shape == value.shape == f.shape(name) and f.dtype(name) == value.dtype
+            assert (
+                got.dtype == value.dtype and got.shape == value.shape == f.shape(name) and f.dtype(name) == value.dtype
+            )
             np.testing.assert_array_equal(got, value)
     with safetensors.safe_open(str(path), "np") as theirs, safe_open(path) as ours:
         assert theirs.keys() == ours.keys()
@@ -91,7 +93,10 @@ def test_verify_catches_a_flipped_bit_the_fast_path_does_not(tmp_path: Path) -> 
     data = bytearray(path.read_bytes())
     data[-1] ^= 0x01  # inside "b" (tensors are stored in name order here)
     path.write_bytes(bytes(data))
-    with pytest.raises(ValueError, match=r"safe_open\('.*w.safetensors'\): '.*w.safetensors' is not a valid safetensors file \(its SHA-256 checksum does not match the contents\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"safe_open\('.*w.safetensors'\): '.*w.safetensors' is not a valid safetensors file \(its SHA-256 checksum does not match the contents\)",
+    ):
         safe_open(path, verify=True)
     with safe_open(path) as f:  # documented: tensor bytes are not checked without verify
         assert f.get_tensor("a").tolist() == [0.0] * 8
@@ -103,15 +108,22 @@ def test_hostile_and_careless_uses(tmp_path: Path) -> None:
     save_file({"a": np.zeros(1000, np.float32)}, path)
     data = path.read_bytes()
     path.write_bytes(data[:-1])
-    with pytest.raises(ValueError, match=r"is not a valid safetensors file \(the header describes 4000 bytes of tensor data, the file holds 3999\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"is not a valid safetensors file \(the header describes 4000 bytes of tensor data, the file holds 3999\)",
+    ):
         safe_open(path)
     path.write_bytes(data)
     f = safe_open(path)
-    with pytest.raises(ValueError, match=r"safe_open\('.*'\): no tensor named 'b'; the file holds 1: 'a'; pass one of f.keys\(\)"):
+    with pytest.raises(
+        ValueError, match=r"safe_open\('.*'\): no tensor named 'b'; the file holds 1: 'a'; pass one of f.keys\(\)"
+    ):
         f.get_tensor("b")
     with open(path, "r+b") as g:
         g.truncate(len(data) - 100)  # truncated while open
-    with pytest.raises(ValueError, match=r"tensor 'a' needs 4000 bytes but the file ended after 3900; it was truncated while open"):
+    with pytest.raises(
+        ValueError, match=r"tensor 'a' needs 4000 bytes but the file ended after 3900; it was truncated while open"
+    ):
         f.get_tensor("a")
     f.close()
     with pytest.raises(ValueError, match=r"the file is closed; read tensors inside the `with safe_open\(...\)` block"):
@@ -128,5 +140,8 @@ def test_hostile_and_careless_uses(tmp_path: Path) -> None:
 def test_safetensors_file_is_the_type_safe_open_returns(tmp_path: Path) -> None:
     save_file({"a": np.zeros(2)}, tmp_path / "w.safetensors")
     with safe_open(tmp_path / "w.safetensors") as f:
-        assert isinstance(f, SafetensorsFile) and repr(f) == f"SafetensorsFile({str(tmp_path / 'w.safetensors')!r}, 1 tensors)"
+        assert (
+            isinstance(f, SafetensorsFile)
+            and repr(f) == f"SafetensorsFile({str(tmp_path / 'w.safetensors')!r}, 1 tensors)"
+        )
     np.testing.assert_array_equal(load_file(tmp_path / "w.safetensors")["a"], np.zeros(2))

@@ -14,10 +14,10 @@ import numpy as np
 import optax
 import pytest
 import torch
+from cases.containers import ConvLSTM, ResNetBlock, TorchConvLSTM, TorchResNetBlock
 
 import funcnn
 import funcnn.nn.functional as F
-from cases.containers import ConvLSTM, ResNetBlock, TorchConvLSTM, TorchResNetBlock
 from funcnn import nn, train
 
 torch.set_num_threads(1)
@@ -38,8 +38,9 @@ def key_data(key):
 def test_module_list_keys_match_torch_and_behave_like_a_list() -> None:
     layers = nn.ModuleList([nn.Linear(3, 4), nn.ReLU()])
     layers.append(nn.Linear(4, 2)).extend([nn.Tanh(), nn.Linear(2, 1)])
-    theirs = torch.nn.ModuleList([torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2), torch.nn.Tanh(),
-                                  torch.nn.Linear(2, 1)])
+    theirs = torch.nn.ModuleList(
+        [torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1)]
+    )
     assert list(funcnn.state_dict(layers.init(jax.random.key(0)))) == list(theirs.state_dict())
     assert len(layers) == 5 and isinstance(layers[1], nn.ReLU) and isinstance(layers[-1], nn.Linear)
     assert [type(m).__name__ for m in layers[1:3]] == ["ReLU", "Linear"]
@@ -58,8 +59,9 @@ def test_module_dict_keys_match_torch() -> None:
         heads["nope"]
 
 
-@pytest.mark.parametrize("holder", [nn.ModuleList([nn.Linear(2, 2)]), nn.ModuleDict({"a": nn.Linear(2, 2)})],
-                         ids=["list", "dict"])
+@pytest.mark.parametrize(
+    "holder", [nn.ModuleList([nn.Linear(2, 2)]), nn.ModuleDict({"a": nn.Linear(2, 2)})], ids=["list", "dict"]
+)
 def test_holders_have_no_forward(holder) -> None:
     params = holder.init(jax.random.key(0))
     for call in (
@@ -67,16 +69,22 @@ def test_holders_have_no_forward(holder) -> None:
         lambda: holder.apply_with_state(params, {}, jnp.ones(2)),
         lambda: holder.forward(params, jnp.ones(2)),
     ):
-        with pytest.raises(TypeError, match=f"{type(holder).__name__} holds children for a custom model and has no "
-                           r"forward of its own: .*nn.ChildRunner"):
+        with pytest.raises(
+            TypeError,
+            match=f"{type(holder).__name__} holds children for a custom model and has no "
+            r"forward of its own: .*nn.ChildRunner",
+        ):
             call()
 
 
 def test_holder_errors() -> None:
     with pytest.raises(TypeError, match=r"ModuleList: expected an iterable of modules, got a Linear"):
         nn.ModuleList(nn.Linear(2, 2))
-    with pytest.raises(TypeError, match=r"ModuleList: child '1' must be a funcnn.nn.Module, got "
-                       r"builtin_function_or_method; wrap plain functions with nn.Lambda"):
+    with pytest.raises(
+        TypeError,
+        match=r"ModuleList: child '1' must be a funcnn.nn.Module, got "
+        r"builtin_function_or_method; wrap plain functions with nn.Lambda",
+    ):
         nn.ModuleList([nn.ReLU(), abs])
     with pytest.raises(TypeError, match=r"ModuleDict: expected a mapping of names to modules .* got a int"):
         nn.ModuleDict(3)
@@ -122,8 +130,11 @@ def test_child_runner_threads_state_and_keeps_uncalled_children() -> None:
 
 def test_child_runner_unknown_child() -> None:
     run = nn.ChildRunner(ResNetBlock(2, 2), {}, {})
-    with pytest.raises(ValueError, match=r"ResNetBlock: no child 'conv3' to run: ResNetBlock has children "
-                       r"\['conv1', 'bn1', 'conv2', 'bn2'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"ResNetBlock: no child 'conv3' to run: ResNetBlock has children "
+        r"\['conv1', 'bn1', 'conv2', 'bn2'\]",
+    ):
         run("conv3", jnp.ones((1, 2, 4, 4)))
     run = nn.ChildRunner({"layers": nn.ModuleList([nn.ReLU()])}, {})
     with pytest.raises(ValueError, match=r"no child 'layers.4' to run: layers has children \['0'\]"):
@@ -133,8 +144,11 @@ def test_child_runner_unknown_child() -> None:
 # --------------------------------------------------------------------- Residual, Parallel
 def test_residual_shape_mismatch() -> None:
     block = nn.Residual(nn.Linear(4, 6))
-    with pytest.raises(ValueError, match=r"Residual: the module's output has shape \(2, 6\) but the shortcut's has "
-                       r"shape \(2, 4\) \(input shape \(2, 4\)\); give a shortcut"):
+    with pytest.raises(
+        ValueError,
+        match=r"Residual: the module's output has shape \(2, 6\) but the shortcut's has "
+        r"shape \(2, 4\) \(input shape \(2, 4\)\); give a shortcut",
+    ):
         block.apply(block.init(jax.random.key(0)), jnp.ones((2, 4)))
 
 
@@ -142,9 +156,18 @@ def test_residual_with_batch_norm_threads_state() -> None:
     block = nn.Residual(nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3)), shortcut=nn.BatchNorm1d(3))
     params, state = block.init(jax.random.key(0)), block.init_state()
     assert list(funcnn.state_dict(params, state)) == [
-        "module.0.weight", "module.0.bias", "module.1.weight", "module.1.bias", "module.1.running_mean",
-        "module.1.running_var", "module.1.num_batches_tracked", "shortcut.weight", "shortcut.bias",
-        "shortcut.running_mean", "shortcut.running_var", "shortcut.num_batches_tracked",
+        "module.0.weight",
+        "module.0.bias",
+        "module.1.weight",
+        "module.1.bias",
+        "module.1.running_mean",
+        "module.1.running_var",
+        "module.1.num_batches_tracked",
+        "shortcut.weight",
+        "shortcut.bias",
+        "shortcut.running_mean",
+        "shortcut.running_var",
+        "shortcut.num_batches_tracked",
     ]
     _, new = block.apply_with_state(params, state, jnp.arange(12.0).reshape(4, 3), train=True)
     assert int(new["module"]["1"]["num_batches_tracked"]) == 1 and int(new["shortcut"]["num_batches_tracked"]) == 1
@@ -172,8 +195,11 @@ def test_parallel_combinations() -> None:
 @pytest.mark.parametrize(
     "make, error, match",
     [
-        (lambda: nn.Parallel(nn.ReLU(), combine="mean"), ValueError,
-         r"`combine` must be one of \['tuple', 'sum', 'cat'\] or a callable, got 'mean'"),
+        (
+            lambda: nn.Parallel(nn.ReLU(), combine="mean"),
+            ValueError,
+            r"`combine` must be one of \['tuple', 'sum', 'cat'\] or a callable, got 'mean'",
+        ),
         (lambda: nn.Parallel(nn.ReLU(), combine="cat"), ValueError, "combine='cat' needs the concatenation axis"),
         (lambda: nn.Parallel(nn.ReLU(), dim=1), ValueError, r"`dim` \(=1\) only applies to combine='cat'"),
         (lambda: nn.Parallel(), ValueError, "expected at least one child module, got none"),
@@ -190,10 +216,18 @@ def test_parallel_constructor_errors(make, error, match) -> None:
 @pytest.mark.parametrize(
     "combine, dim, match",
     [
-        ("sum", None, r"Parallel\(combine='sum'\): expected the children's outputs to have one shape, got "
-                      r"\[\(4, 2\), \(4, 5\)\]"),
-        ("cat", 0, r"Parallel\(combine='cat', dim=0\): expected outputs of one rank that agree on every axis but 0, "
-                   r"got shapes \[\(4, 2\), \(4, 5\)\]"),
+        (
+            "sum",
+            None,
+            r"Parallel\(combine='sum'\): expected the children's outputs to have one shape, got "
+            r"\[\(4, 2\), \(4, 5\)\]",
+        ),
+        (
+            "cat",
+            0,
+            r"Parallel\(combine='cat', dim=0\): expected outputs of one rank that agree on every axis but 0, "
+            r"got shapes \[\(4, 2\), \(4, 5\)\]",
+        ),
     ],
     ids=["sum", "cat"],
 )
@@ -239,8 +273,10 @@ def test_resnet_block_trains_like_torch(rng: np.random.Generator) -> None:
     torch.manual_seed(0)
     tmod = TorchResNetBlock(3, 4, stride=2).train()
     model = ResNetBlock(3, 4, stride=2)
-    batches = [(rng.standard_normal((4, 3, 6, 6)).astype(np.float32),
-                rng.standard_normal((4, 4, 3, 3)).astype(np.float32)) for _ in range(3)]
+    batches = [
+        (rng.standard_normal((4, 3, 6, 6)).astype(np.float32), rng.standard_normal((4, 4, 3, 3)).astype(np.float32))
+        for _ in range(3)
+    ]
     ts, losses = _funcnn_sgd(model, tmod, F.mse_loss, batches, 0.1)
     tlosses = _torch_sgd(tmod, lambda m, x, y: torch.nn.functional.mse_loss(m(x), y), batches, 0.1)
     _compare(ts, tmod, losses, tlosses)

@@ -27,7 +27,9 @@ def _close(actual, expected, tol=1e-5):
 
 # --------------------------------------------------------------------- functional parity
 CONV_CALLS = [
-    pytest.param(2, (2, 4, 7, 6), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2), id="2d-all"),
+    pytest.param(
+        2, (2, 4, 7, 6), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2), id="2d-all"
+    ),
     pytest.param(2, (4, 6, 5), (4, 4, 2, 2), dict(padding="same", dilation=3), id="2d-same-unbatched"),
     pytest.param(2, (1, 3, 5, 5), (2, 3, 3, 3), dict(padding="valid"), id="2d-valid"),
     pytest.param(1, (2, 3, 9), (6, 1, 3), dict(stride=2, padding=1, groups=3), id="1d-depthwise"),
@@ -81,7 +83,8 @@ ROUTE_CASES = [
 
 @pytest.mark.parametrize("route, xshape, wshape, kw", ROUTE_CASES)
 def test_every_conv_route_matches_torch_with_gradients(rng, monkeypatch, route, xshape, wshape, kw) -> None:
-    from funcnn.nn.functional import _conv_routes, conv as conv_module
+    from funcnn.nn.functional import _conv_routes
+    from funcnn.nn.functional import conv as conv_module
 
     monkeypatch.setattr(_conv_routes, "choose_route", lambda *args: route)
     conv_module._conv_compiled.clear_cache()  # the route is chosen when a configuration is traced
@@ -155,7 +158,9 @@ def test_functional_conv_transpose_takes_groups_before_dilation(rng) -> None:
     theirs = torch.nn.functional.conv_transpose2d(torch.tensor(x), torch.tensor(w), None, 2, 1, 1, 2, 2)
     _close(ours, theirs, 1e-4)
     ours1 = F.conv_transpose1d(x[0, :, 0], w[:, :, 0], None, 3, 0, 2, 1, 1)
-    theirs1 = torch.nn.functional.conv_transpose1d(torch.tensor(x[0, :, 0]), torch.tensor(w[:, :, 0]), None, 3, 0, 2, 1, 1)
+    theirs1 = torch.nn.functional.conv_transpose1d(
+        torch.tensor(x[0, :, 0]), torch.tensor(w[:, :, 0]), None, 3, 0, 2, 1, 1
+    )
     _close(ours1, theirs1, 1e-4)
 
 
@@ -272,20 +277,48 @@ def test_conv_layer_compiles_once_and_vmaps() -> None:
 # ----------------------------------------------------------------------------- errors
 CONSTRUCTOR_ERRORS = [
     (lambda: nn.Conv2d(5, 4, 3, groups=2), ValueError, "Conv2d: `in_channels` (=5) must be divisible by `groups` (=2)"),
-    (lambda: nn.Conv2d(4, 6, 3, groups=4), ValueError, "Conv2d: `out_channels` (=6) must be divisible by `groups` (=4)"),
+    (
+        lambda: nn.Conv2d(4, 6, 3, groups=4),
+        ValueError,
+        "Conv2d: `out_channels` (=6) must be divisible by `groups` (=4)",
+    ),
     (lambda: nn.Conv2d(4, 6, 3, groups=0), ValueError, "Conv2d: `groups` must be a positive integer, got 0"),
     (lambda: nn.Conv2d(0, 6, 3), ValueError, "Conv2d: `in_channels` must be a positive integer, got 0"),
-    (lambda: nn.Conv1d(2, 6, 3, stride=2, padding="same"), ValueError, "Conv1d: padding='same' is not supported for strided"),
-    (lambda: nn.Conv2d(2, 6, 3, padding="full"), ValueError, "Conv2d: `padding` must be an int, a tuple of 2 ints, 'same' or 'valid', got 'full'"),
+    (
+        lambda: nn.Conv1d(2, 6, 3, stride=2, padding="same"),
+        ValueError,
+        "Conv1d: padding='same' is not supported for strided",
+    ),
+    (
+        lambda: nn.Conv2d(2, 6, 3, padding="full"),
+        ValueError,
+        "Conv2d: `padding` must be an int, a tuple of 2 ints, 'same' or 'valid', got 'full'",
+    ),
     (lambda: nn.Conv2d(2, 6, 3, padding=-1), ValueError, "Conv2d: `padding` must be non-negative, got -1"),
-    (lambda: nn.Conv2d(2, 6, (3, 3, 3)), TypeError, "Conv2d: `kernel_size` must be an int or a tuple of 2 ints, got (3, 3, 3)"),
+    (
+        lambda: nn.Conv2d(2, 6, (3, 3, 3)),
+        TypeError,
+        "Conv2d: `kernel_size` must be an int or a tuple of 2 ints, got (3, 3, 3)",
+    ),
     (lambda: nn.Conv2d(2, 6, 0), ValueError, "Conv2d: `kernel_size` must be positive, got 0"),
     (lambda: nn.Conv2d(2, 6, 3, stride=0), ValueError, "Conv2d: `stride` must be positive, got 0"),
     (lambda: nn.Conv3d(2, 6, 3, dilation=(1, 0, 1)), ValueError, "Conv3d: `dilation` must be positive, got (1, 0, 1)"),
-    (lambda: nn.Conv2d(2, 6, 3, padding_mode="mirror"), ValueError, "Conv2d: `padding_mode` must be one of ['zeros', 'reflect', 'replicate', 'circular'], got 'mirror'"),
+    (
+        lambda: nn.Conv2d(2, 6, 3, padding_mode="mirror"),
+        ValueError,
+        "Conv2d: `padding_mode` must be one of ['zeros', 'reflect', 'replicate', 'circular'], got 'mirror'",
+    ),
     (lambda: nn.Conv2d(2, 6, 3, bias=None), TypeError, "Conv2d: `bias` must be True or False, got None"),
-    (lambda: nn.ConvTranspose2d(2, 6, 3, padding_mode="reflect"), ValueError, "ConvTranspose2d: only padding_mode='zeros' is supported"),
-    (lambda: nn.ConvTranspose1d(2, 6, 3, padding="same"), ValueError, "ConvTranspose1d: `padding` must be an int or a tuple of 1 ints, got 'same'"),
+    (
+        lambda: nn.ConvTranspose2d(2, 6, 3, padding_mode="reflect"),
+        ValueError,
+        "ConvTranspose2d: only padding_mode='zeros' is supported",
+    ),
+    (
+        lambda: nn.ConvTranspose1d(2, 6, 3, padding="same"),
+        ValueError,
+        "ConvTranspose1d: `padding` must be an int or a tuple of 1 ints, got 'same'",
+    ),
     (
         lambda: nn.ConvTranspose2d(2, 6, 3, stride=2, output_padding=2),
         ValueError,
@@ -355,28 +388,79 @@ def test_runtime_errors_name_the_layer(call, error, message) -> None:
 
 x4 = np.ones((1, 4, 5, 5), np.float32)
 FUNCTIONAL_ERRORS = [
-    (lambda: F.conv2d(x4, np.ones((2, 4, 3))), "conv2d: expected a 4-D weight (out_channels, in_channels / groups, H, W), got shape (2, 4, 3)"),
-    (lambda: F.conv2d(x4[0, 0], np.ones((2, 4, 3, 3))), "conv2d: expected a 3-D (unbatched: C, H, W) or 4-D (batched: N, C, H, W) input, got shape (5, 5)"),
-    (lambda: F.conv2d(x4, np.ones((2, 3, 3, 3))), "conv2d: weight of shape (2, 3, 3, 3) with groups=1 expects input with 3 channels (dimension -3), got shape (1, 4, 5, 5)"),
-    (lambda: F.conv2d(x4, np.ones((3, 2, 3, 3)), groups=2), "conv2d: weight of shape (3, 2, 3, 3) has 3 output channels, not divisible by groups=2"),
+    (
+        lambda: F.conv2d(x4, np.ones((2, 4, 3))),
+        "conv2d: expected a 4-D weight (out_channels, in_channels / groups, H, W), got shape (2, 4, 3)",
+    ),
+    (
+        lambda: F.conv2d(x4[0, 0], np.ones((2, 4, 3, 3))),
+        "conv2d: expected a 3-D (unbatched: C, H, W) or 4-D (batched: N, C, H, W) input, got shape (5, 5)",
+    ),
+    (
+        lambda: F.conv2d(x4, np.ones((2, 3, 3, 3))),
+        "conv2d: weight of shape (2, 3, 3, 3) with groups=1 expects input with 3 channels (dimension -3), got shape (1, 4, 5, 5)",
+    ),
+    (
+        lambda: F.conv2d(x4, np.ones((3, 2, 3, 3)), groups=2),
+        "conv2d: weight of shape (3, 2, 3, 3) has 3 output channels, not divisible by groups=2",
+    ),
     (lambda: F.conv2d(x4, np.ones((2, 4, 3, 3)), groups=0), "conv2d: `groups` must be a positive integer, got 0"),
     (lambda: F.conv2d(x4, np.ones((2, 4, 3, 3)), np.ones(3)), "conv2d: expected a bias of shape (2,), got shape (3,)"),
-    (lambda: F.conv2d(x4, np.ones((2, 4, 3, 3)), stride=2, padding="same"), "conv2d: padding='same' is not supported for strided convolutions"),
-    (lambda: F.conv1d(x4[0, :, 0], np.ones((2, 4, 7))), "conv1d: padded input size (5,) is smaller than the dilated kernel size (7,)"),
-    (lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3))), "conv_transpose2d: expected a 4-D weight (in_channels, out_channels / groups, H, W), got shape (4, 2, 3)"),
-    (lambda: F.conv_transpose2d(x4, np.ones((3, 2, 3, 3))), "conv_transpose2d: weight of shape (3, 2, 3, 3) expects input with 3 channels (dimension -3), got shape (1, 4, 5, 5)"),
-    (lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3, 3)), groups=3), "conv_transpose2d: weight of shape (4, 2, 3, 3) has 4 input channels, not divisible by groups=3"),
-    (lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3, 3)), groups=-1), "conv_transpose2d: `groups` must be a positive integer, got -1"),
-    (lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3, 3)), output_padding=1), "conv_transpose2d: `output_padding` (=(1, 1)) must be smaller than either `stride` (=(1, 1)) or `dilation` (=(1, 1))"),
-    (lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3, 3)), padding=6), "conv_transpose2d: output size (-5, -5) is too small"),
+    (
+        lambda: F.conv2d(x4, np.ones((2, 4, 3, 3)), stride=2, padding="same"),
+        "conv2d: padding='same' is not supported for strided convolutions",
+    ),
+    (
+        lambda: F.conv1d(x4[0, :, 0], np.ones((2, 4, 7))),
+        "conv1d: padded input size (5,) is smaller than the dilated kernel size (7,)",
+    ),
+    (
+        lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3))),
+        "conv_transpose2d: expected a 4-D weight (in_channels, out_channels / groups, H, W), got shape (4, 2, 3)",
+    ),
+    (
+        lambda: F.conv_transpose2d(x4, np.ones((3, 2, 3, 3))),
+        "conv_transpose2d: weight of shape (3, 2, 3, 3) expects input with 3 channels (dimension -3), got shape (1, 4, 5, 5)",
+    ),
+    (
+        lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3, 3)), groups=3),
+        "conv_transpose2d: weight of shape (4, 2, 3, 3) has 4 input channels, not divisible by groups=3",
+    ),
+    (
+        lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3, 3)), groups=-1),
+        "conv_transpose2d: `groups` must be a positive integer, got -1",
+    ),
+    (
+        lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3, 3)), output_padding=1),
+        "conv_transpose2d: `output_padding` (=(1, 1)) must be smaller than either `stride` (=(1, 1)) or `dilation` (=(1, 1))",
+    ),
+    (
+        lambda: F.conv_transpose2d(x4, np.ones((4, 2, 3, 3)), padding=6),
+        "conv_transpose2d: output size (-5, -5) is too small",
+    ),
     (lambda: F.pad(x4, (1, 1, 1)), "pad: `pad` must have an even length (pairs of left/right amounts), got (1, 1, 1)"),
-    (lambda: F.pad(x4[0, 0], (1, 1, 1, 1, 1, 1)), "pad: `pad` (1, 1, 1, 1, 1, 1) pads 3 dims but the input has shape (5, 5)"),
-    (lambda: F.pad(x4, (1, 1), mode="mirror"), "pad: `mode` must be one of ['constant', 'reflect', 'replicate', 'circular'], got 'mirror'"),
+    (
+        lambda: F.pad(x4[0, 0], (1, 1, 1, 1, 1, 1)),
+        "pad: `pad` (1, 1, 1, 1, 1, 1) pads 3 dims but the input has shape (5, 5)",
+    ),
+    (
+        lambda: F.pad(x4, (1, 1), mode="mirror"),
+        "pad: `mode` must be one of ['constant', 'reflect', 'replicate', 'circular'], got 'mirror'",
+    ),
     (lambda: F.pad(x4, (-3, -3)), "pad: negative padding (-3, -3) crops more than the input shape (1, 4, 5, 5) holds"),
     (lambda: F.pad(x4, (1, 1), mode="reflect", value=1.0), "pad: mode='reflect' takes no fill `value`, got value=1.0"),
-    (lambda: F.pad(x4, (1, 1), mode="replicate"), "pad: mode='replicate' pads 1 to 3 trailing dims of a (N, C, *spatial) or (C, *spatial) input; got `pad` of length 2 for input shape (1, 4, 5, 5)"),
-    (lambda: F.pad(np.ones((2, 0)), (1, 1), mode="replicate"), "pad: mode='replicate' cannot pad dimension 1 of input shape (2, 0) by (1, 1)"),
-    (lambda: F.pad(x4, (5, 0, 0, 0), mode="reflect"), "pad: mode='reflect' needs each pad smaller than the dim it pads, got (5, 0) for dimension 3"),
+    (
+        lambda: F.pad(x4, (1, 1), mode="replicate"),
+        "pad: mode='replicate' pads 1 to 3 trailing dims of a (N, C, *spatial) or (C, *spatial) input; got `pad` of length 2 for input shape (1, 4, 5, 5)",
+    ),
+    (
+        lambda: F.pad(np.ones((2, 0)), (1, 1), mode="replicate"),
+        "pad: mode='replicate' cannot pad dimension 1 of input shape (2, 0) by (1, 1)",
+    ),
+    (
+        lambda: F.pad(x4, (5, 0, 0, 0), mode="reflect"),
+        "pad: mode='reflect' needs each pad smaller than the dim it pads, got (5, 0) for dimension 3",
+    ),
     (lambda: F.pad(x4, (0, 0, -2, 4), mode="circular"), "pad: mode='circular' wraps around at most once"),
 ]
 
@@ -390,7 +474,10 @@ def test_functional_value_errors(call, message) -> None:
 def test_functional_type_errors() -> None:
     with pytest.raises(TypeError, match=re.escape("conv2d: `stride` must be an int or a tuple of 2 ints, got 1.5")):
         F.conv2d(x4, np.ones((2, 4, 3, 3)), stride=1.5)
-    with pytest.raises(TypeError, match=re.escape("pad: `pad` must be a tuple of ints (left, right, ...) starting from the last dim, got 2")):
+    with pytest.raises(
+        TypeError,
+        match=re.escape("pad: `pad` must be a tuple of ints (left, right, ...) starting from the last dim, got 2"),
+    ):
         F.pad(x4, 2)
     with pytest.raises(TypeError, match=re.escape("conv1d: expected a floating-point input, got dtype int32")):
         F.conv1d(np.ones((1, 2, 3), np.int32), np.ones((1, 2, 1)))
@@ -428,7 +515,11 @@ def test_conv_transpose3d_repr_and_init_match_torch() -> None:
 
 
 CONV_TBC_ERRORS = [
-    ((np.ones((5, 3)), np.ones((2, 3, 4)), np.zeros(4)), {}, "conv_tbc: expected a 3-D input (T, B, C_in), got shape (5, 3)"),
+    (
+        (np.ones((5, 3)), np.ones((2, 3, 4)), np.zeros(4)),
+        {},
+        "conv_tbc: expected a 3-D input (T, B, C_in), got shape (5, 3)",
+    ),
     (
         (np.ones((5, 2, 3)), np.ones((2, 2, 4)), np.zeros(4)),
         {},
@@ -436,7 +527,11 @@ CONV_TBC_ERRORS = [
     ),
     ((np.ones((5, 2, 3)), np.ones((2, 3, 4)), np.zeros(3)), {}, "conv_tbc: expected a bias of shape (4,), got (3,)"),
     ((np.ones((5, 2, 3)), np.ones((2, 3, 4)), None), {}, "conv_tbc: expected a bias of shape (4,), got None"),
-    ((np.ones((5, 2, 3)), np.ones((2, 3, 4)), np.zeros(4)), {"pad": -1}, "conv_tbc: `pad` must be a non-negative int, got -1"),
+    (
+        (np.ones((5, 2, 3)), np.ones((2, 3, 4)), np.zeros(4)),
+        {"pad": -1},
+        "conv_tbc: `pad` must be a non-negative int, got -1",
+    ),
     (
         (np.ones((1, 2, 3)), np.ones((2, 3, 4)), np.zeros(4)),
         {},

@@ -203,7 +203,9 @@ def test_the_loader_keeps_its_own_copy() -> None:
 
 # ------------------------------------------------------------------------- errors
 def test_error_arrays_of_different_lengths_name_each_length() -> None:
-    with pytest.raises(ValueError, match=r"DataLoader: all arrays need the same first dimension .*got lengths 'x': 10, 'y': 9"):
+    with pytest.raises(
+        ValueError, match=r"DataLoader: all arrays need the same first dimension .*got lengths 'x': 10, 'y': 9"
+    ):
         DataLoader({"x": np.zeros((10, 2)), "y": np.zeros(9)})
     with pytest.raises(ValueError, match=r"got lengths \[0\]: 10, \[1\]: 9, \[2\]: 10; slice them"):
         DataLoader((np.zeros(10), np.zeros(9), np.zeros(10)))
@@ -250,7 +252,9 @@ def test_error_inputs_of_the_wrong_kind() -> None:
         DataLoader((np.float32(1.0),))
     with pytest.raises(TypeError, match=r"DataLoader: array 'name' has dtype <U1, which JAX cannot hold"):
         DataLoader({"name": np.array(["a", "b"])})
-    with pytest.raises(TypeError, match=r"DataLoader: `device` must be a jax.Device or a jax.sharding.Sharding, got str"):
+    with pytest.raises(
+        TypeError, match=r"DataLoader: `device` must be a jax.Device or a jax.sharding.Sharding, got str"
+    ):
         DataLoader(_data(), device="gpu")
     with pytest.raises(ValueError, match=r"DataLoader: `prefetch` must be an integer >= 0, got -1"):
         DataLoader(_data(), prefetch=-1)
@@ -258,7 +262,10 @@ def test_error_inputs_of_the_wrong_kind() -> None:
 
 def test_error_bad_positions() -> None:
     loader = DataLoader(_data(), 3)
-    with pytest.raises(ValueError, match=r"load_state expects the dict from loader.state\(\), with keys \['batch', 'epoch'\], got \['epoch'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"load_state expects the dict from loader.state\(\), with keys \['batch', 'epoch'\], got \['epoch'\]",
+    ):
         loader.load_state({"epoch": 1})
     with pytest.raises(ValueError, match=r"position batch 5 is past the 4 batches of an epoch"):
         loader.load_state({"epoch": 0, "batch": 5})
@@ -273,7 +280,9 @@ def test_error_superseded_iterator() -> None:
     old = iter(loader)
     next(old)
     assert len(_ids(loader)) == 3  # a new loop takes over from batch 1
-    with pytest.raises(RuntimeError, match=r"this iterator was superseded by a newer iter\(loader\), load_state or set_epoch"):
+    with pytest.raises(
+        RuntimeError, match=r"this iterator was superseded by a newer iter\(loader\), load_state or set_epoch"
+    ):
         next(old)
 
 
@@ -286,7 +295,9 @@ def test_error_superseded_iterator() -> None:
 def test_random_split_lengths_match_torch_and_partition_the_data(n: int, lengths: list) -> None:
     x, y = _data(n)
     parts = random_split((x, y), lengths, key=jax.random.key(0))
-    expected = [len(s) for s in torch.utils.data.random_split(range(n), lengths, generator=torch.Generator().manual_seed(0))]
+    expected = [
+        len(s) for s in torch.utils.data.random_split(range(n), lengths, generator=torch.Generator().manual_seed(0))
+    ]
     assert [len(py) for _, py in parts] == expected
     ids = np.concatenate([py for _, py in parts]).tolist()
     assert sorted(ids) == list(range(n))
@@ -310,15 +321,21 @@ def test_random_split_warns_on_an_empty_fraction_like_torch() -> None:
 
 def test_random_split_errors() -> None:
     key = jax.random.key(0)
-    with pytest.raises(ValueError, match=r"the lengths \[5, 4\] sum to 9, but the data set has 10 samples; make them sum to 10"):
+    with pytest.raises(
+        ValueError, match=r"the lengths \[5, 4\] sum to 9, but the data set has 10 samples; make them sum to 10"
+    ):
         random_split(_data(), [5, 4], key=key)
     with pytest.raises(ValueError, match=r"random_split: fraction at index 0 must be between 0 and 1, got 1.5"):
         random_split(_data(), [1.5, -0.5], key=key)
-    with pytest.raises(ValueError, match=r"lengths must be non-negative ints summing to the 10 samples, or fractions summing to 1"):
+    with pytest.raises(
+        ValueError, match=r"lengths must be non-negative ints summing to the 10 samples, or fractions summing to 1"
+    ):
         random_split(_data(), [0.5, 0.4], key=key)
     with pytest.raises(ValueError, match=r"lengths must be non-negative ints summing to the 10 samples"):
         random_split(_data(), [12, -2], key=key)
-    with pytest.raises(TypeError, match=r"random_split: `lengths` must be a non-empty list of ints or fractions, got \[\]"):
+    with pytest.raises(
+        TypeError, match=r"random_split: `lengths` must be a non-empty list of ints or fractions, got \[\]"
+    ):
         random_split(_data(), [], key=key)
     with pytest.raises(TypeError, match=r"random_split: length at index 0 must be an int or a fraction, got '5'"):
         random_split(_data(), ["5", 5], key=key)
@@ -339,10 +356,14 @@ def test_load_digits_shapes_dtypes_range(flatten: bool) -> None:
 def test_load_digits_dtype_option_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     images, _ = load_digits(dtype=jnp.bfloat16)
     assert images.dtype == jnp.bfloat16
-    with pytest.raises(TypeError, match=r"load_digits: `dtype` must be a floating dtype such as jnp.float32, got <class 'numpy.int32'>"):
+    with pytest.raises(
+        TypeError, match=r"load_digits: `dtype` must be a floating dtype such as jnp.float32, got <class 'numpy.int32'>"
+    ):
         load_digits(dtype=np.int32)
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r"scikit-learn, which is not installed; install it with pip install 'funcnn\[examples\]'"):
+    with pytest.raises(
+        ImportError, match=r"scikit-learn, which is not installed; install it with pip install 'funcnn\[examples\]'"
+    ):
         load_digits()
 
 

@@ -43,8 +43,6 @@ def _group_tables(markdown: str) -> dict[str, str]:
 def test_examples_page_lists_every_registered_example_in_its_group() -> None:
     tables = _group_tables((ROOT / "docs" / "examples.md").read_text(encoding="utf-8"))
     missing = [
-        f"{ex.name} (group {ex.group!r})"
-        for ex in EXAMPLES
-        if f"| `{ex.name}` |" not in tables.get(ex.group, "")
+        f"{ex.name} (group {ex.group!r})" for ex in EXAMPLES if f"| `{ex.name}` |" not in tables.get(ex.group, "")
     ]
     assert not missing, f"docs/examples.md lacks a table row in the right group for: {', '.join(missing)}"

@@ -28,7 +28,9 @@ def test_fraction_dropped_is_p_and_mean_is_preserved(p: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "layer, shape", [(nn.Dropout(0.5), (2, 3)), (nn.Dropout1d(0.5), (2, 3, 4)), (nn.Dropout2d(0.5), (2, 3, 4, 4))], ids=repr
+    "layer, shape",
+    [(nn.Dropout(0.5), (2, 3)), (nn.Dropout1d(0.5), (2, 3, 4)), (nn.Dropout2d(0.5), (2, 3, 4, 4))],
+    ids=repr,
 )
 def test_eval_mode_is_identity_and_needs_no_key(layer, shape, rng) -> None:
     x = rng.standard_normal(shape).astype(np.float32)
@@ -116,11 +118,17 @@ def test_dropout2d_zeroes_whole_feature_maps_and_reads_3d_as_n_c_l() -> None:
 
 
 def test_missing_key_in_train_mode_shows_the_call() -> None:
-    with pytest.raises(ValueError, match=r"Dropout\(p=0.5, inplace=False\): train=True samples random numbers and needs a PRNG key, got key=None; call `model.apply\(params, x, key=jax.random.key\(step\), train=True\)`"):
+    with pytest.raises(
+        ValueError,
+        match=r"Dropout\(p=0.5, inplace=False\): train=True samples random numbers and needs a PRNG key, got key=None; call `model.apply\(params, x, key=jax.random.key\(step\), train=True\)`",
+    ):
         nn.Dropout().apply({}, jnp.ones(3), train=True)
     with pytest.raises(ValueError, match=r"Dropout2d\(p=0.2, inplace=False\): train=True .* needs a PRNG key"):
         nn.Sequential(nn.Dropout2d(0.2)).apply({}, jnp.ones((1, 2, 2, 2)), train=True)
-    with pytest.raises(ValueError, match=r"dropout1d: training=True samples a dropout mask and needs a PRNG key, got key=None; pass `key=jax.random.key\(step\)`"):
+    with pytest.raises(
+        ValueError,
+        match=r"dropout1d: training=True samples a dropout mask and needs a PRNG key, got key=None; pass `key=jax.random.key\(step\)`",
+    ):
         F.dropout1d(jnp.ones((2, 3)), 0.5)
 
 
@@ -134,13 +142,37 @@ def test_p_outside_unit_interval_is_rejected_at_construction(cls, p) -> None:
 @pytest.mark.parametrize(
     "call, err, match",
     [
-        (lambda: F.dropout(jnp.ones(3), 2.0, key=KEY), ValueError, r"dropout: `p` must be a probability in \[0, 1\], got 2.0"),
-        (lambda: F.dropout(jnp.ones(3, jnp.int32), 0.5, key=KEY), TypeError, r"dropout: expected a floating-point input, got dtype int32"),
-        (lambda: F.dropout1d(jnp.ones((2, 3, 4, 5)), key=KEY), ValueError, r"dropout1d: expected a 2-D or 3-D input \(C, L\) or \(N, C, L\), got shape \(2, 3, 4, 5\)"),
-        (lambda: F.dropout2d(jnp.ones((2, 3)), key=KEY), ValueError, r"dropout2d: expected a 3-D or 4-D input \(N, C, L\) or \(N, C, H, W\), got shape \(2, 3\)"),
+        (
+            lambda: F.dropout(jnp.ones(3), 2.0, key=KEY),
+            ValueError,
+            r"dropout: `p` must be a probability in \[0, 1\], got 2.0",
+        ),
+        (
+            lambda: F.dropout(jnp.ones(3, jnp.int32), 0.5, key=KEY),
+            TypeError,
+            r"dropout: expected a floating-point input, got dtype int32",
+        ),
+        (
+            lambda: F.dropout1d(jnp.ones((2, 3, 4, 5)), key=KEY),
+            ValueError,
+            r"dropout1d: expected a 2-D or 3-D input \(C, L\) or \(N, C, L\), got shape \(2, 3, 4, 5\)",
+        ),
+        (
+            lambda: F.dropout2d(jnp.ones((2, 3)), key=KEY),
+            ValueError,
+            r"dropout2d: expected a 3-D or 4-D input \(N, C, L\) or \(N, C, H, W\), got shape \(2, 3\)",
+        ),
         (lambda: F.dropout2d(jnp.ones((2, 3)), training=False), ValueError, r"dropout2d: expected a 3-D or 4-D input"),
-        (lambda: nn.Dropout1d().apply({}, jnp.ones(3)), ValueError, r"Dropout1d\(p=0.5, inplace=False\): expected a 2-D or 3-D input"),
-        (lambda: nn.Dropout2d().apply({}, jnp.ones((1, 2, 3, 4, 5)), key=KEY, train=True), ValueError, r"Dropout2d\(p=0.5, inplace=False\): expected a 3-D or 4-D input .*got shape \(1, 2, 3, 4, 5\)"),
+        (
+            lambda: nn.Dropout1d().apply({}, jnp.ones(3)),
+            ValueError,
+            r"Dropout1d\(p=0.5, inplace=False\): expected a 2-D or 3-D input",
+        ),
+        (
+            lambda: nn.Dropout2d().apply({}, jnp.ones((1, 2, 3, 4, 5)), key=KEY, train=True),
+            ValueError,
+            r"Dropout2d\(p=0.5, inplace=False\): expected a 3-D or 4-D input .*got shape \(1, 2, 3, 4, 5\)",
+        ),
     ],
     ids=["p", "int", "rank-1d", "rank-2d", "rank-eval", "layer-1d", "layer-2d"],
 )
@@ -192,7 +224,9 @@ def test_alpha_dropout_formula_equals_torch_given_torch_mask(p: float, rng) -> N
     yt = torch.nn.functional.alpha_dropout(torch.from_numpy(x), p, training=True)
     keep = _torch_mask(yt, p)
     assert 0 < keep.mean() < 1
-    np.testing.assert_allclose(_alpha_dropout_apply(jnp.asarray(x), jnp.asarray(keep), p), yt.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        _alpha_dropout_apply(jnp.asarray(x), jnp.asarray(keep), p), yt.numpy(), rtol=1e-6, atol=1e-6
+    )
 
 
 def test_feature_alpha_dropout_formula_equals_torch_given_torch_mask(rng) -> None:
@@ -210,7 +244,9 @@ def test_feature_alpha_dropout_formula_equals_torch_given_torch_mask(rng) -> Non
 
 
 def test_feature_alpha_dropout_shares_one_draw_per_channel() -> None:
-    y = np.asarray(nn.FeatureAlphaDropout(0.5).apply({}, jnp.ones((4, 16, 3, 2)), key=KEY, train=True)).reshape(4, 16, 6)
+    y = np.asarray(nn.FeatureAlphaDropout(0.5).apply({}, jnp.ones((4, 16, 3, 2)), key=KEY, train=True)).reshape(
+        4, 16, 6
+    )
     assert (y == y[..., :1]).all()
     assert len(np.unique(y[..., 0])) == 2  # kept and dropped channels both occur
 
@@ -249,17 +285,59 @@ def test_new_dropouts_repr_matches_torch(name: str) -> None:
 @pytest.mark.parametrize(
     "call, err, match",
     [
-        (lambda: F.dropout3d(jnp.ones((2, 3, 4)), key=KEY), ValueError, r"dropout3d: expected a 4-D or 5-D input \(C, D, H, W\) or \(N, C, D, H, W\), got shape \(2, 3, 4\)"),
-        (lambda: nn.Dropout3d().apply({}, jnp.ones((2, 3))), ValueError, r"Dropout3d\(p=0.5, inplace=False\): expected a 4-D or 5-D input"),
-        (lambda: F.alpha_dropout(jnp.ones(3), 1.5, key=KEY), ValueError, r"alpha_dropout: `p` must be a probability in \[0, 1\], got 1.5"),
-        (lambda: F.alpha_dropout(jnp.ones(3, jnp.int32), 0.5, True, key=KEY), TypeError, r"alpha_dropout: expected a floating-point input, got dtype int32"),
-        (lambda: F.alpha_dropout(jnp.ones(3), 0.5, True), ValueError, r"alpha_dropout: training=True samples a dropout mask and needs a PRNG key, got key=None"),
-        (lambda: F.feature_alpha_dropout(jnp.ones(3), 0.5, True, key=KEY), ValueError, r"feature_alpha_dropout: expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(3,\); use alpha_dropout"),
-        (lambda: nn.FeatureAlphaDropout().apply({}, jnp.ones(3)), ValueError, r"FeatureAlphaDropout\(p=0.5, inplace=False\): expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(3,\); use AlphaDropout"),
-        (lambda: nn.AlphaDropout(0.5).apply({}, jnp.ones(3), train=True), ValueError, r"AlphaDropout\(p=0.5, inplace=False\): train=True samples random numbers and needs a PRNG key"),
+        (
+            lambda: F.dropout3d(jnp.ones((2, 3, 4)), key=KEY),
+            ValueError,
+            r"dropout3d: expected a 4-D or 5-D input \(C, D, H, W\) or \(N, C, D, H, W\), got shape \(2, 3, 4\)",
+        ),
+        (
+            lambda: nn.Dropout3d().apply({}, jnp.ones((2, 3))),
+            ValueError,
+            r"Dropout3d\(p=0.5, inplace=False\): expected a 4-D or 5-D input",
+        ),
+        (
+            lambda: F.alpha_dropout(jnp.ones(3), 1.5, key=KEY),
+            ValueError,
+            r"alpha_dropout: `p` must be a probability in \[0, 1\], got 1.5",
+        ),
+        (
+            lambda: F.alpha_dropout(jnp.ones(3, jnp.int32), 0.5, True, key=KEY),
+            TypeError,
+            r"alpha_dropout: expected a floating-point input, got dtype int32",
+        ),
+        (
+            lambda: F.alpha_dropout(jnp.ones(3), 0.5, True),
+            ValueError,
+            r"alpha_dropout: training=True samples a dropout mask and needs a PRNG key, got key=None",
+        ),
+        (
+            lambda: F.feature_alpha_dropout(jnp.ones(3), 0.5, True, key=KEY),
+            ValueError,
+            r"feature_alpha_dropout: expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(3,\); use alpha_dropout",
+        ),
+        (
+            lambda: nn.FeatureAlphaDropout().apply({}, jnp.ones(3)),
+            ValueError,
+            r"FeatureAlphaDropout\(p=0.5, inplace=False\): expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(3,\); use AlphaDropout",
+        ),
+        (
+            lambda: nn.AlphaDropout(0.5).apply({}, jnp.ones(3), train=True),
+            ValueError,
+            r"AlphaDropout\(p=0.5, inplace=False\): train=True samples random numbers and needs a PRNG key",
+        ),
         (lambda: nn.AlphaDropout(-1), ValueError, r"AlphaDropout: `p` must be a probability in \[0, 1\], got -1"),
     ],
-    ids=["3d-rank", "3d-layer-rank", "alpha-p", "alpha-int", "alpha-key", "feature-alpha-rank", "feature-alpha-layer-rank", "alpha-layer-key", "alpha-layer-p"],
+    ids=[
+        "3d-rank",
+        "3d-layer-rank",
+        "alpha-p",
+        "alpha-int",
+        "alpha-key",
+        "feature-alpha-rank",
+        "feature-alpha-layer-rank",
+        "alpha-layer-key",
+        "alpha-layer-p",
+    ],
 )
 def test_new_dropout_errors(call, err, match) -> None:
     with pytest.raises(err, match=match):

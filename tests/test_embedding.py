@@ -41,7 +41,9 @@ def test_padding_row_gets_zero_gradient_but_is_read_as_stored() -> None:
     np.testing.assert_array_equal(out[0, 0], w[1])
     g = jax.grad(lambda w: (F.embedding(idx, w, padding_idx=1) * jnp.arange(3.0)).sum())(w)
     tw = torch.tensor(np.asarray(w), requires_grad=True)
-    (torch.nn.functional.embedding(torch.tensor(np.asarray(idx)), tw, padding_idx=1) * torch.arange(3.0)).sum().backward()
+    (
+        torch.nn.functional.embedding(torch.tensor(np.asarray(idx)), tw, padding_idx=1) * torch.arange(3.0)
+    ).sum().backward()
     np.testing.assert_array_equal(g, tw.grad.numpy())
     np.testing.assert_array_equal(g[1], 0)
 
@@ -55,7 +57,10 @@ def test_negative_padding_idx_counts_from_the_end_in_the_functional_form() -> No
 @pytest.mark.parametrize("bad", [4, 10, -1])
 def test_out_of_range_index_raises_eagerly(bad: int) -> None:
     emb = nn.Embedding(4, 2)
-    with pytest.raises(ValueError, match=rf"Embedding\(4, 2\): index {bad} is out of range for num_embeddings=4; indices must lie in \[0, 3\]"):
+    with pytest.raises(
+        ValueError,
+        match=rf"Embedding\(4, 2\): index {bad} is out of range for num_embeddings=4; indices must lie in \[0, 3\]",
+    ):
         emb.apply(emb.init(KEY), jnp.array([0, bad, 1]))
     with pytest.raises(ValueError, match=rf"embedding: index {bad} is out of range for num_embeddings=4"):
         F.embedding(np.array([[bad]]), jnp.ones((4, 2)))
@@ -82,7 +87,10 @@ def test_vmap_over_indices(rng) -> None:
 def test_non_integer_indices_are_a_type_error(dtype) -> None:
     emb = nn.Embedding(4, 2)
     name = jnp.dtype(dtype).name
-    with pytest.raises(TypeError, match=rf"Embedding\(4, 2\): expected integer indices, got dtype {name}; convert them with `x.astype\(jnp.int32\)`"):
+    with pytest.raises(
+        TypeError,
+        match=rf"Embedding\(4, 2\): expected integer indices, got dtype {name}; convert them with `x.astype\(jnp.int32\)`",
+    ):
         emb.apply(emb.init(KEY), jnp.zeros(3, dtype))
     with pytest.raises(TypeError, match=rf"embedding: expected integer indices, got dtype {name}"):
         F.embedding(jnp.zeros(3, dtype), jnp.ones((4, 2)))
@@ -91,19 +99,67 @@ def test_non_integer_indices_are_a_type_error(dtype) -> None:
 @pytest.mark.parametrize(
     "call, err, match",
     [
-        (lambda: nn.Embedding(4, 2, max_norm=-1.0), ValueError, r"Embedding: `max_norm` must be a positive number or None, got -1.0"),
-        (lambda: nn.Embedding(4, 2, max_norm=1.0, norm_type=0), ValueError, r"Embedding: `norm_type` must be a positive number, got 0"),
-        (lambda: F.embedding(jnp.array([0]), jnp.ones((4, 2)), max_norm="2"), ValueError, r"embedding: `max_norm` must be a positive number or None, got '2'"),
-        (lambda: F.embedding(jnp.array([0]), jnp.ones((4, 2)), max_norm=1.0, norm_type=-2.0), ValueError, r"embedding: `norm_type` must be a positive number, got -2.0"),
-        (lambda: nn.Embedding(4, 2, padding_idx=4), ValueError, r"Embedding: `padding_idx` \(=4\) must be within \[-4, 4\) for num_embeddings=4"),
-        (lambda: nn.Embedding(4, 2, padding_idx=-5), ValueError, r"Embedding: `padding_idx` \(=-5\) must be within \[-4, 4\)"),
-        (lambda: nn.Embedding(4, 2, padding_idx=1.0), TypeError, r"Embedding: `padding_idx` must be an int or None, got float"),
-        (lambda: F.embedding(jnp.array([0]), jnp.ones((4, 2)), padding_idx=7), ValueError, r"embedding: `padding_idx` \(=7\) must be within \[-4, 4\)"),
+        (
+            lambda: nn.Embedding(4, 2, max_norm=-1.0),
+            ValueError,
+            r"Embedding: `max_norm` must be a positive number or None, got -1.0",
+        ),
+        (
+            lambda: nn.Embedding(4, 2, max_norm=1.0, norm_type=0),
+            ValueError,
+            r"Embedding: `norm_type` must be a positive number, got 0",
+        ),
+        (
+            lambda: F.embedding(jnp.array([0]), jnp.ones((4, 2)), max_norm="2"),
+            ValueError,
+            r"embedding: `max_norm` must be a positive number or None, got '2'",
+        ),
+        (
+            lambda: F.embedding(jnp.array([0]), jnp.ones((4, 2)), max_norm=1.0, norm_type=-2.0),
+            ValueError,
+            r"embedding: `norm_type` must be a positive number, got -2.0",
+        ),
+        (
+            lambda: nn.Embedding(4, 2, padding_idx=4),
+            ValueError,
+            r"Embedding: `padding_idx` \(=4\) must be within \[-4, 4\) for num_embeddings=4",
+        ),
+        (
+            lambda: nn.Embedding(4, 2, padding_idx=-5),
+            ValueError,
+            r"Embedding: `padding_idx` \(=-5\) must be within \[-4, 4\)",
+        ),
+        (
+            lambda: nn.Embedding(4, 2, padding_idx=1.0),
+            TypeError,
+            r"Embedding: `padding_idx` must be an int or None, got float",
+        ),
+        (
+            lambda: F.embedding(jnp.array([0]), jnp.ones((4, 2)), padding_idx=7),
+            ValueError,
+            r"embedding: `padding_idx` \(=7\) must be within \[-4, 4\)",
+        ),
         (lambda: nn.Embedding(0, 2), ValueError, r"Embedding: `num_embeddings` must be a positive integer, got 0"),
         (lambda: nn.Embedding(4, -1), ValueError, r"Embedding: `embedding_dim` must be a positive integer, got -1"),
-        (lambda: F.embedding(jnp.array([0]), jnp.ones(4)), ValueError, r"embedding: expected a 2-D weight of shape \(num_embeddings, embedding_dim\), got shape \(4,\)"),
+        (
+            lambda: F.embedding(jnp.array([0]), jnp.ones(4)),
+            ValueError,
+            r"embedding: expected a 2-D weight of shape \(num_embeddings, embedding_dim\), got shape \(4,\)",
+        ),
     ],
-    ids=["max_norm", "norm_type", "f-max_norm", "f-norm_type", "pad-high", "pad-low", "pad-type", "f-pad", "num", "dim", "f-weight"],
+    ids=[
+        "max_norm",
+        "norm_type",
+        "f-max_norm",
+        "f-norm_type",
+        "pad-high",
+        "pad-low",
+        "pad-type",
+        "f-pad",
+        "num",
+        "dim",
+        "f-weight",
+    ],
 )
 def test_errors(call, err, match) -> None:
     with pytest.raises(err, match=match):
@@ -154,7 +210,9 @@ def test_max_norm_leaves_params_unchanged_and_matches_torch_output_and_gradient(
 def test_max_norm_with_other_norms_matches_torch(norm_type: float, rng) -> None:
     w = (2 * rng.standard_normal((5, 3))).astype(np.float32)
     idx = np.array([0, 1, 2, 3, 4, 4])
-    ty = torch.nn.functional.embedding(torch.from_numpy(idx), torch.from_numpy(w.copy()), max_norm=0.7, norm_type=norm_type)
+    ty = torch.nn.functional.embedding(
+        torch.from_numpy(idx), torch.from_numpy(w.copy()), max_norm=0.7, norm_type=norm_type
+    )
     y = F.embedding(jnp.asarray(idx), jnp.asarray(w), max_norm=0.7, norm_type=norm_type)
     np.testing.assert_allclose(y, ty.numpy(), rtol=1e-6, atol=1e-6)
 
@@ -163,7 +221,9 @@ def test_scale_grad_by_freq_divides_each_rows_gradient_by_its_count() -> None:
     idx = jnp.array([0, 2, 2, 2, 1, 0])
     g = jax.grad(lambda w: F.embedding(idx, w, scale_grad_by_freq=True).sum())(jnp.ones((4, 2)))
     np.testing.assert_array_equal(g[:, 0], [1.0, 1.0, 1.0, 0.0])
-    np.testing.assert_array_equal(F.embedding(idx, jnp.eye(4, 2), scale_grad_by_freq=True), F.embedding(idx, jnp.eye(4, 2)))
+    np.testing.assert_array_equal(
+        F.embedding(idx, jnp.eye(4, 2), scale_grad_by_freq=True), F.embedding(idx, jnp.eye(4, 2))
+    )
 
 
 # ------------------------------------------------------------------------- EmbeddingBag
@@ -179,9 +239,16 @@ def test_embedding_bag_matches_torch_with_empty_bags_and_padding(mode: str, rng)
     idx = np.array([1, 2, 4, 5, 4, 3, 2, 2, 6])
     for offsets, last in (([0, 2, 2, 5, 7], False), ([0, 2, 2, 5, 7, 9], True)):
         want = torch.nn.functional.embedding_bag(
-            torch.from_numpy(idx), torch.from_numpy(w), torch.tensor(offsets), mode=mode, padding_idx=2, include_last_offset=last
+            torch.from_numpy(idx),
+            torch.from_numpy(w),
+            torch.tensor(offsets),
+            mode=mode,
+            padding_idx=2,
+            include_last_offset=last,
         )
-        got = F.embedding_bag(jnp.asarray(idx), jnp.asarray(w), jnp.asarray(offsets), mode=mode, padding_idx=2, include_last_offset=last)
+        got = F.embedding_bag(
+            jnp.asarray(idx), jnp.asarray(w), jnp.asarray(offsets), mode=mode, padding_idx=2, include_last_offset=last
+        )
         np.testing.assert_allclose(got, want.numpy(), rtol=1e-6, atol=1e-6)
         assert np.all(np.asarray(got)[1] == 0)  # the empty bag
 
@@ -199,7 +266,9 @@ def test_embedding_bag_per_sample_weights_gradients_match_torch(rng) -> None:
     idx, off = np.array([[0, 3, 5], [2, 2, 1]]), None
     psw = rng.random((2, 3)).astype(np.float32)
     tw, tp = torch.from_numpy(w.copy()).requires_grad_(), torch.from_numpy(psw.copy()).requires_grad_()
-    ty = torch.nn.functional.embedding_bag(torch.from_numpy(idx), tw, off, mode="sum", per_sample_weights=tp, padding_idx=5)
+    ty = torch.nn.functional.embedding_bag(
+        torch.from_numpy(idx), tw, off, mode="sum", per_sample_weights=tp, padding_idx=5
+    )
     cot = rng.standard_normal(ty.shape).astype(np.float32)
     (ty * torch.from_numpy(cot)).sum().backward()
     f = lambda w, p: F.embedding_bag(jnp.asarray(idx), w, mode="sum", per_sample_weights=p, padding_idx=5)  # noqa: E731
@@ -225,22 +294,93 @@ _W = jnp.ones((4, 2))
 @pytest.mark.parametrize(
     "call, err, match",
     [
-        (lambda: F.embedding_bag(jnp.array([0, 1]), _W), ValueError, r"embedding_bag: a 1-D input needs 1-D `offsets` \(the start of each bag\), got None"),
-        (lambda: F.embedding_bag(jnp.array([[0, 1]]), _W, jnp.array([0])), ValueError, r"embedding_bag: a 2-D input \(B, N\) holds one bag per row, so `offsets` must be None"),
-        (lambda: F.embedding_bag(jnp.zeros((1, 1, 1), int), _W), ValueError, r"embedding_bag: expected a 1-D input \(with `offsets`\) or a 2-D input \(B, N\), got shape \(1, 1, 1\)"),
-        (lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0, 1]), mode="median"), ValueError, r"embedding_bag: `mode` must be one of \['sum', 'mean', 'max'\], got 'median'"),
-        (lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0]), per_sample_weights=jnp.ones(2)), ValueError, r"embedding_bag: `per_sample_weights` is only supported with mode='sum', got mode='mean'"),
-        (lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0]), mode="sum", per_sample_weights=jnp.ones(3)), ValueError, r"embedding_bag: expected `per_sample_weights` of the input's shape \(2,\), got shape \(3,\)"),
-        (lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0, 1]), include_last_offset=True), ValueError, r"embedding_bag: with include_last_offset=True the last offset is the end of the last bag and must equal the input's length 2, got offsets\[-1\]=1"),
-        (lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0]), include_last_offset=True), ValueError, r"embedding_bag: include_last_offset=True needs at least 2 offsets"),
-        (lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0.0])), TypeError, r"embedding_bag: expected integer indices, got dtype float32"),
-        (lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0]), scale_grad_by_freq=True), ValueError, r"embedding_bag: scale_grad_by_freq=True is not supported for bags"),
-        (lambda: nn.EmbeddingBag(4, 2, mode="avg"), ValueError, r"EmbeddingBag: `mode` must be one of \['sum', 'mean', 'max'\], got 'avg'"),
-        (lambda: nn.EmbeddingBag(4, 2, scale_grad_by_freq=True), ValueError, r"EmbeddingBag: scale_grad_by_freq=True is not supported"),
-        (lambda: nn.EmbeddingBag(4, 2, padding_idx=9), ValueError, r"EmbeddingBag: `padding_idx` \(=9\) must be within \[-4, 4\)"),
-        (lambda: nn.EmbeddingBag(4, 2).apply({"weight": _W}, jnp.array([0, 7]), jnp.array([0])), ValueError, r"EmbeddingBag\(4, 2, mode='mean'\): index 7 is out of range for num_embeddings=4"),
+        (
+            lambda: F.embedding_bag(jnp.array([0, 1]), _W),
+            ValueError,
+            r"embedding_bag: a 1-D input needs 1-D `offsets` \(the start of each bag\), got None",
+        ),
+        (
+            lambda: F.embedding_bag(jnp.array([[0, 1]]), _W, jnp.array([0])),
+            ValueError,
+            r"embedding_bag: a 2-D input \(B, N\) holds one bag per row, so `offsets` must be None",
+        ),
+        (
+            lambda: F.embedding_bag(jnp.zeros((1, 1, 1), int), _W),
+            ValueError,
+            r"embedding_bag: expected a 1-D input \(with `offsets`\) or a 2-D input \(B, N\), got shape \(1, 1, 1\)",
+        ),
+        (
+            lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0, 1]), mode="median"),
+            ValueError,
+            r"embedding_bag: `mode` must be one of \['sum', 'mean', 'max'\], got 'median'",
+        ),
+        (
+            lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0]), per_sample_weights=jnp.ones(2)),
+            ValueError,
+            r"embedding_bag: `per_sample_weights` is only supported with mode='sum', got mode='mean'",
+        ),
+        (
+            lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0]), mode="sum", per_sample_weights=jnp.ones(3)),
+            ValueError,
+            r"embedding_bag: expected `per_sample_weights` of the input's shape \(2,\), got shape \(3,\)",
+        ),
+        (
+            lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0, 1]), include_last_offset=True),
+            ValueError,
+            r"embedding_bag: with include_last_offset=True the last offset is the end of the last bag and must equal the input's length 2, got offsets\[-1\]=1",
+        ),
+        (
+            lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0]), include_last_offset=True),
+            ValueError,
+            r"embedding_bag: include_last_offset=True needs at least 2 offsets",
+        ),
+        (
+            lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0.0])),
+            TypeError,
+            r"embedding_bag: expected integer indices, got dtype float32",
+        ),
+        (
+            lambda: F.embedding_bag(jnp.array([0, 1]), _W, jnp.array([0]), scale_grad_by_freq=True),
+            ValueError,
+            r"embedding_bag: scale_grad_by_freq=True is not supported for bags",
+        ),
+        (
+            lambda: nn.EmbeddingBag(4, 2, mode="avg"),
+            ValueError,
+            r"EmbeddingBag: `mode` must be one of \['sum', 'mean', 'max'\], got 'avg'",
+        ),
+        (
+            lambda: nn.EmbeddingBag(4, 2, scale_grad_by_freq=True),
+            ValueError,
+            r"EmbeddingBag: scale_grad_by_freq=True is not supported",
+        ),
+        (
+            lambda: nn.EmbeddingBag(4, 2, padding_idx=9),
+            ValueError,
+            r"EmbeddingBag: `padding_idx` \(=9\) must be within \[-4, 4\)",
+        ),
+        (
+            lambda: nn.EmbeddingBag(4, 2).apply({"weight": _W}, jnp.array([0, 7]), jnp.array([0])),
+            ValueError,
+            r"EmbeddingBag\(4, 2, mode='mean'\): index 7 is out of range for num_embeddings=4",
+        ),
     ],
-    ids=["no-offsets", "2d-offsets", "rank", "mode", "psw-mode", "psw-shape", "last-offset", "last-offset-short", "float-offsets", "f-freq", "mode-layer", "freq-layer", "pad-layer", "range"],
+    ids=[
+        "no-offsets",
+        "2d-offsets",
+        "rank",
+        "mode",
+        "psw-mode",
+        "psw-shape",
+        "last-offset",
+        "last-offset-short",
+        "float-offsets",
+        "f-freq",
+        "mode-layer",
+        "freq-layer",
+        "pad-layer",
+        "range",
+    ],
 )
 def test_embedding_bag_errors(call, err, match) -> None:
     with pytest.raises(err, match=match):

@@ -30,8 +30,18 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `examples` is a top-level folder, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from examples import _runner, autograd, feedforward, jax_ideas, tensors, training  # noqa: E402
-from examples import digits_cnn, sequence_rnn, torch_weights, transfer_learning  # noqa: E402
+from examples import (  # noqa: E402  # noqa: E402
+    _runner,
+    autograd,
+    digits_cnn,
+    feedforward,
+    jax_ideas,
+    sequence_rnn,
+    tensors,
+    torch_weights,
+    training,
+    transfer_learning,
+)
 from examples._registry import ALL, EXAMPLES  # noqa: E402
 from funcnn import _cache  # noqa: E402
 
@@ -52,7 +62,16 @@ SMOKE_ARGS = {
     "data_parallel": ["--epochs", "1", "--batch-size", "32"],
     "digits_cnn": ["--epochs", "2", "--out", str(SMOKE_OUT / "digits_cnn")],
     "sequence_rnn": ["--epochs", "2", "--samples", "300", "--max-len", "8", "--out", str(SMOKE_OUT / "sequence_rnn")],
-    "transfer_learning": ["--epochs", "2", "--pretrain-epochs", "1", "--shots", "2", "--out", str(SMOKE_OUT / "transfer")],
+    "transfer_learning": [
+        "--epochs",
+        "2",
+        "--pretrain-epochs",
+        "1",
+        "--shots",
+        "2",
+        "--out",
+        str(SMOKE_OUT / "transfer"),
+    ],
     "torch_weights": ["--epochs", "1", "--out", str(SMOKE_OUT / "torch_weights")],
     "lr_finder": ["--epochs", "1", "--steps", "12", "--out", str(SMOKE_OUT / "lr_finder")],
     "dcgan": ["--epochs", "1", "--batch-size", "128", "--nz", "8", "--ngf", "8", "--ndf", "8"],
@@ -155,7 +174,12 @@ def test_autograd_values(capsys):
 
 def test_feedforward_prints_torch_state_dict_keys():
     out = output_of("feedforward")
-    for key, shape in [("hidden.weight", "(10, 3)"), ("hidden.bias", "(10,)"), ("output.weight", "(1, 10)"), ("output.bias", "(1,)")]:
+    for key, shape in [
+        ("hidden.weight", "(10, 3)"),
+        ("hidden.bias", "(10,)"),
+        ("output.weight", "(1, 10)"),
+        ("output.bias", "(1,)"),
+    ]:
         assert re.search(rf"^  {re.escape(key)} +{re.escape(shape)} +float32$", out, re.MULTILINE), key
     assert "(hidden): Linear(in_features=3, out_features=10, bias=True)" in out
     assert "51 parameters" in out
@@ -267,16 +291,28 @@ def test_digits_cnn_model_matches_torch_layout():
     import funcnn
 
     model = digits_cnn.DigitsCNN()
-    reference = torch.nn.Sequential(OrderedDict(
-        features=torch.nn.Sequential(
-            torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.BatchNorm2d(16), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.BatchNorm2d(32), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Flatten(),
-        ),
-        classifier=torch.nn.Sequential(
-            torch.nn.Dropout(0.25), torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Dropout(0.25), torch.nn.Linear(64, 10)
-        ),
-    ))
+    reference = torch.nn.Sequential(
+        OrderedDict(
+            features=torch.nn.Sequential(
+                torch.nn.Conv2d(1, 16, 3, padding=1),
+                torch.nn.BatchNorm2d(16),
+                torch.nn.ReLU(),
+                torch.nn.MaxPool2d(2),
+                torch.nn.Conv2d(16, 32, 3, padding=1),
+                torch.nn.BatchNorm2d(32),
+                torch.nn.ReLU(),
+                torch.nn.MaxPool2d(2),
+                torch.nn.Flatten(),
+            ),
+            classifier=torch.nn.Sequential(
+                torch.nn.Dropout(0.25),
+                torch.nn.Linear(128, 64),
+                torch.nn.ReLU(),
+                torch.nn.Dropout(0.25),
+                torch.nn.Linear(64, 10),
+            ),
+        )
+    )
     ours = funcnn.state_dict(model.init(jax.random.key(0)), model.init_state())
     theirs = reference.state_dict()
     assert {k: v.shape for k, v in ours.items()} == {k: tuple(v.shape) for k, v in theirs.items()}
@@ -511,7 +547,11 @@ def test_python_dash_m_examples_exits_with_the_runners_status(tmp_path):
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "XDG_CACHE_HOME": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-m", "examples", "run", "nope", "--no-cache"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2, result.stderr
     assert "unknown example 'nope'" in result.stderr
@@ -537,18 +577,24 @@ def test_enable_compilation_cache_sets_jax_config(tmp_path):
 
 
 def test_enable_compilation_cache_rejects_bad_path():
-    with pytest.raises(TypeError, match=r"enable_compilation_cache: expected a directory as a str or os.PathLike, got int"):
+    with pytest.raises(
+        TypeError, match=r"enable_compilation_cache: expected a directory as a str or os.PathLike, got int"
+    ):
         _cache.enable_compilation_cache(3)  # type: ignore[arg-type]
 
 
 def test_enable_compilation_cache_rejects_negative_time(tmp_path):
-    with pytest.raises(ValueError, match=r"`min_compile_time_secs` must be >= 0, got -1.0; use 0 to cache every program"):
+    with pytest.raises(
+        ValueError, match=r"`min_compile_time_secs` must be >= 0, got -1.0; use 0 to cache every program"
+    ):
         _cache.enable_compilation_cache(tmp_path, min_compile_time_secs=-1.0)
 
 
 def test_lr_finder_finds_a_rate_and_logs_every_step():
     out = output_of("lr_finder")  # 12 range-test steps, 1 epoch per comparison run
-    assert re.search(r"^12 steps in [0-9.]+ s \(all steps ran\)$|^\d+ steps in [0-9.]+ s \(the loss diverged\)$", out, re.M)
+    assert re.search(
+        r"^12 steps in [0-9.]+ s \(all steps ran\)$|^\d+ steps in [0-9.]+ s \(the loss diverged\)$", out, re.M
+    )
     assert re.search(r"^suggested learning rate: \S+ \(lowest smoothed loss at \S+\)$", out, re.M)
     rows = (SMOKE_OUT / "lr_finder" / "steps.csv").read_text().splitlines()
     assert rows[0] == "step,epoch,batch,loss,accuracy" and len(rows) == 1 + 23  # 1438 images in batches of 64

@@ -115,7 +115,18 @@ def test_one_compilation_and_no_host_sync_per_step() -> None:
     # here; fit only fetches its device-side sums explicitly, once per epoch.
     with jax.transfer_guard_device_to_host("disallow"):
         for _ in range(2):
-            train.fit(MODEL, OPT, _loader(), loss=loss, epochs=2, key=key, params=params, state=state, val_loader=_val(), progress=False)
+            train.fit(
+                MODEL,
+                OPT,
+                _loader(),
+                loss=loss,
+                epochs=2,
+                key=key,
+                params=params,
+                state=state,
+                val_loader=_val(),
+                progress=False,
+            )
     assert sorted(traces) == [(8, 3), (16, 3), (16, 3)]  # train step once; eval once per batch shape
 
 
@@ -125,7 +136,9 @@ def test_learning_rate_is_logged() -> None:
     h = train.fit(MODEL, injected, _loader(), loss=LOSS, epochs=3, key=KEY, progress=False).history
     want = [float(schedule(s - 1)) for s in (3, 6, 9)]
     np.testing.assert_allclose([e["lr"] for e in h], want, rtol=1e-6)
-    h = train.fit(MODEL, optax.sgd(schedule), _loader(), loss=LOSS, epochs=1, key=KEY, progress=False, schedule=schedule).history
+    h = train.fit(
+        MODEL, optax.sgd(schedule), _loader(), loss=LOSS, epochs=1, key=KEY, progress=False, schedule=schedule
+    ).history
     np.testing.assert_allclose(h[0]["lr"], want[0], rtol=1e-6)
 
 
@@ -155,7 +168,9 @@ def _poisoned(batch: int) -> tuple[np.ndarray, int]:
 def test_non_finite_loss_keeps_the_last_good_state(tmp_path: Any) -> None:
     seed, bad = _poisoned(batch=0)
     x = X[:50].copy()
-    clean = lambda: data.DataLoader((x.copy(), Y[:50]), batch_size=16, shuffle=True, key=jax.random.key(int(seed)), drop_last=True)  # noqa: E731
+    clean = lambda: data.DataLoader(
+        (x.copy(), Y[:50]), batch_size=16, shuffle=True, key=jax.random.key(int(seed)), drop_last=True
+    )  # noqa: E731
     x[bad, 2] = np.nan
     poisoned = data.DataLoader((x, Y[:50]), batch_size=16, shuffle=True, key=jax.random.key(int(seed)), drop_last=True)
     saved: dict[str, bytes] = {}
@@ -203,7 +218,10 @@ def test_an_update_that_overflows_the_parameters() -> None:
     model = nn.Linear(4, 1)
     params = model.init(KEY)
     batches = [(X[:8], X[:8, :1] * 1e3)]  # gradients in the hundreds: the update overflows float32
-    with pytest.raises(train.NonFiniteLossError, match=r"fit: the update made the parameters or buffers non-finite \(its loss was [0-9.]+\) at epoch 1, batch 0 of 1, step 0;") as info:
+    with pytest.raises(
+        train.NonFiniteLossError,
+        match=r"fit: the update made the parameters or buffers non-finite \(its loss was [0-9.]+\) at epoch 1, batch 0 of 1, step 0;",
+    ) as info:
         train.fit(model, optax.sgd(3e38), batches, loss=F.mse_loss, key=KEY, params=params, progress=False)
     _same(info.value.train_state.params, params)
 
@@ -273,7 +291,13 @@ def test_early_stopping_rules() -> None:
         return [stop.on_epoch_end(i + 1, {"epoch": i + 1, "val_loss": v}, None) for i, v in enumerate(values)]
 
     assert run(train.EarlyStopping(patience=0), [1.0, 1.0]) == [False, True]
-    assert run(train.EarlyStopping(patience=2, min_delta=0.1), [1.0, 0.95, 0.5, 0.45, 0.44]) == [False, False, False, False, True]
+    assert run(train.EarlyStopping(patience=2, min_delta=0.1), [1.0, 0.95, 0.5, 0.45, 0.44]) == [
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
     assert run(train.EarlyStopping(patience=1), [1.0, float("nan")]) == [False, True]
     # After a resume the counters are rebuilt from the history: a run that had stopped stays stopped.
     stop = train.EarlyStopping(patience=1)
@@ -282,7 +306,10 @@ def test_early_stopping_rules() -> None:
 
 
 def test_early_stopping_errors() -> None:
-    with pytest.raises(ValueError, match=r"EarlyStopping\(monitor='val_loss', .*\): the epoch's logs have no 'val_loss'; they have \['accuracy', 'epoch', 'loss', 'seconds', 'step'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"EarlyStopping\(monitor='val_loss', .*\): the epoch's logs have no 'val_loss'; they have \['accuracy', 'epoch', 'loss', 'seconds', 'step'\]",
+    ):
         _fit(epochs=1, callbacks=[train.EarlyStopping()])
     with pytest.raises(ValueError, match=r"EarlyStopping: `mode` must be 'min' or 'max', got 'low'"):
         train.EarlyStopping(mode="low")
@@ -301,32 +328,62 @@ def test_argument_errors(tmp_path: Any) -> None:
     cases = [
         (ValueError, r"fit: `epochs` must be >= 1, got 0", {"epochs": 0}),
         (TypeError, r"fit: `epochs` must be an int, got float 1.5", {"epochs": 1.5}),
-        (ValueError, r"fit: `fused` must be False, True, 'epoch', 'auto' or a number of steps >= 1, got -1", {"fused": -1}),
+        (
+            ValueError,
+            r"fit: `fused` must be False, True, 'epoch', 'auto' or a number of steps >= 1, got -1",
+            {"fused": -1},
+        ),
         (ValueError, r"fit: checkpoint_every=2 needs `checkpoint=`", {"checkpoint_every": 2}),
-        (TypeError, r"fit: `checkpoint` must be a directory path or a funcnn.checkpoint.CheckpointManager, got int", {"checkpoint": 3}),
-        (TypeError, r"fit: each callback needs at least one of the methods \['on_train_begin', 'on_epoch_end', 'on_train_end', 'on_step_end'\]", {"callbacks": [object()]}),
-        (ValueError, r"fit: `metrics` must be 'auto', a sequence of 'loss' and 'accuracy', or a mapping", {"metrics": ["f1"]}),
-        (TypeError, r"fit: `metrics` as a mapping must map new names \(not 'loss'\) to functions", {"metrics": {"loss": F.cross_entropy}}),
+        (
+            TypeError,
+            r"fit: `checkpoint` must be a directory path or a funcnn.checkpoint.CheckpointManager, got int",
+            {"checkpoint": 3},
+        ),
+        (
+            TypeError,
+            r"fit: each callback needs at least one of the methods \['on_train_begin', 'on_epoch_end', 'on_train_end', 'on_step_end'\]",
+            {"callbacks": [object()]},
+        ),
+        (
+            ValueError,
+            r"fit: `metrics` must be 'auto', a sequence of 'loss' and 'accuracy', or a mapping",
+            {"metrics": ["f1"]},
+        ),
+        (
+            TypeError,
+            r"fit: `metrics` as a mapping must map new names \(not 'loss'\) to functions",
+            {"metrics": {"loss": F.cross_entropy}},
+        ),
     ]
     for error, msg, kw in cases:
         with pytest.raises(error, match=msg):
             _fit(**kw)
     with pytest.raises(TypeError, match=r"fit: `model` must be a funcnn.nn.Module, got function"):
         train.fit(lambda x: x, OPT, _loader(), loss=LOSS, key=KEY)
-    with pytest.raises(TypeError, match=r"fit: `optimizer` must be an optax optimizer such as optax.adam\(1e-3\), got float"):
+    with pytest.raises(
+        TypeError, match=r"fit: `optimizer` must be an optax optimizer such as optax.adam\(1e-3\), got float"
+    ):
         train.fit(MODEL, 0.1, _loader(), loss=LOSS, key=KEY)
     with pytest.raises(TypeError, match=r"fit: `loss` must be a function loss\(output, target\)"):
         train.fit(MODEL, OPT, _loader(), loss="ce", key=KEY)
 
 
 def test_loader_errors() -> None:
-    with pytest.raises(TypeError, match=r"fit: `train_loader` must be a funcnn.data.DataLoader or a re-iterable of \(inputs, targets\) batches such as a list, got int"):
+    with pytest.raises(
+        TypeError,
+        match=r"fit: `train_loader` must be a funcnn.data.DataLoader or a re-iterable of \(inputs, targets\) batches such as a list, got int",
+    ):
         _fit(5)
-    with pytest.raises(TypeError, match=r"fit: `train_loader` is a one-shot iterator \(generator\), but every epoch iterates it again"):
-        _fit(((X[:16], Y[:16]) for _ in range(2)))
+    with pytest.raises(
+        TypeError, match=r"fit: `train_loader` is a one-shot iterator \(generator\), but every epoch iterates it again"
+    ):
+        _fit((X[:16], Y[:16]) for _ in range(2))
     with pytest.raises(ValueError, match=r"fit: `train_loader` yields no batches"):
         _fit([])
-    with pytest.raises(TypeError, match=r"fit: each batch of `train_loader` must be an \(inputs, targets\) pair, got a dict with keys \['x', 'y'\]"):
+    with pytest.raises(
+        TypeError,
+        match=r"fit: each batch of `train_loader` must be an \(inputs, targets\) pair, got a dict with keys \['x', 'y'\]",
+    ):
         _fit(data.DataLoader({"x": X, "y": Y}, batch_size=16))
     with pytest.raises(TypeError, match=r"fit: fused=True needs a funcnn.data.DataLoader"):
         _fit([(X[:16], Y[:16])], fused=True)
@@ -337,7 +394,10 @@ def test_loader_errors() -> None:
 def test_labels_outside_the_classes() -> None:
     y = Y[:48].copy()
     y[7] = 3
-    with pytest.raises(ValueError, match=r"fit: `train_loader` holds the label 3 \(sample 7\), outside the 3 classes the model outputs \(output shape \(16, 3\)\); labels must lie in \[0, 3\) or equal ignore_index=-100"):
+    with pytest.raises(
+        ValueError,
+        match=r"fit: `train_loader` holds the label 3 \(sample 7\), outside the 3 classes the model outputs \(output shape \(16, 3\)\); labels must lie in \[0, 3\) or equal ignore_index=-100",
+    ):
         _fit(_loader(X[:48], y))
     yv = YV.copy()
     yv[0] = -1
@@ -363,7 +423,10 @@ def test_checkpoint_errors(tmp_path: Any) -> None:
     with pytest.raises(ValueError, match=r"fit: '.*run' already holds checkpoints \(steps \[3\]\) and resume=False"):
         _fit(checkpoint=tmp_path / "run", resume=False)
     other = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
-    with pytest.raises(ValueError, match=r"(?s)fit: cannot resume from '.*step_00000003.safetensors': it does not match this run.*\['train_state'\].params\['2'\]\['weight'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)fit: cannot resume from '.*step_00000003.safetensors': it does not match this run.*\['train_state'\].params\['2'\]\['weight'\]",
+    ):
         train.fit(other, OPT, _loader(), loss=LOSS, key=KEY, checkpoint=tmp_path / "run", progress=False)
 
 
@@ -383,8 +446,15 @@ def test_digits_cnn_reaches_97_percent() -> None:
     schedule = optax.cosine_decay_schedule(6e-3, epochs * len(loader))
     optimizer = optax.inject_hyperparams(optax.adam)(learning_rate=schedule)
     result = train.fit(
-        model, optimizer, loader, loss=nn.CrossEntropyLoss(), epochs=epochs, key=jax.random.key(2),
-        val_loader=data.DataLoader(test_set, batch_size=len(test_set[1])), fused=True, progress=False,
+        model,
+        optimizer,
+        loader,
+        loss=nn.CrossEntropyLoss(),
+        epochs=epochs,
+        key=jax.random.key(2),
+        val_loader=data.DataLoader(test_set, batch_size=len(test_set[1])),
+        fused=True,
+        progress=False,
     )
     assert result.history[-1]["val_accuracy"] >= 0.97
     out = model.apply(result.params, jnp.asarray(test_set[0]))
@@ -396,5 +466,17 @@ def test_resume_from_a_fifo_says_the_file_cannot_be_read(tmp_path) -> None:
     os.mkfifo(tmp_path / "step_00000001.safetensors")
     model = nn.Linear(3, 1)
     data = [(np.ones((4, 3), np.float32), np.ones((4, 1), np.float32))]
-    with pytest.raises(ValueError, match=r"(?s)fit: cannot resume from .*step_00000001.safetensors': the file cannot be read as a checkpoint; remove it.*not a regular file"):
-        train.fit(model, optax.sgd(0.1), data, loss=F.mse_loss, epochs=1, key=jax.random.key(0), checkpoint=str(tmp_path), resume=True)
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)fit: cannot resume from .*step_00000001.safetensors': the file cannot be read as a checkpoint; remove it.*not a regular file",
+    ):
+        train.fit(
+            model,
+            optax.sgd(0.1),
+            data,
+            loss=F.mse_loss,
+            epochs=1,
+            key=jax.random.key(0),
+            checkpoint=str(tmp_path),
+            resume=True,
+        )

@@ -62,7 +62,9 @@ def test_a_fresh_process_restores_bit_identical_predictions(tmp_path: Path) -> N
 
 def test_restored_train_state_continues_like_a_resume(tmp_path: Path) -> None:
     model, optimizer = _build()
-    train.fit(model, optimizer, _loader(), loss=nn.CrossEntropyLoss(), epochs=1, key=KEY, checkpoint=tmp_path, progress=False)
+    train.fit(
+        model, optimizer, _loader(), loss=nn.CrossEntropyLoss(), epochs=1, key=KEY, checkpoint=tmp_path, progress=False
+    )
     back = train.load_fit_checkpoint(checkpoint.CheckpointManager(tmp_path), model, optimizer, step=3)
     assert int(back.train_state.step) == 3 and back.history[0]["epoch"] == 1
     file = train.load_fit_checkpoint(tmp_path / "step_00000003.safetensors", model, optimizer)
@@ -81,12 +83,24 @@ def test_restored_train_state_continues_like_a_resume(tmp_path: Path) -> None:
 
 def test_load_fit_checkpoint_errors(tmp_path: Path) -> None:
     model, optimizer = _build()
-    with pytest.raises(FileNotFoundError, match=r"load_fit_checkpoint: '.*' holds no checkpoint; pass the directory given to fit"):
+    with pytest.raises(
+        FileNotFoundError, match=r"load_fit_checkpoint: '.*' holds no checkpoint; pass the directory given to fit"
+    ):
         train.load_fit_checkpoint(tmp_path, model, optimizer)
-    train.fit(model, optimizer, _loader(), loss=nn.CrossEntropyLoss(), epochs=1, key=KEY, checkpoint=tmp_path, progress=False)
-    with pytest.raises(FileNotFoundError, match=r"load_fit_checkpoint: '.*' holds no checkpoint for step 7 \(saved steps: \[3\]\)"):
+    train.fit(
+        model, optimizer, _loader(), loss=nn.CrossEntropyLoss(), epochs=1, key=KEY, checkpoint=tmp_path, progress=False
+    )
+    with pytest.raises(
+        FileNotFoundError, match=r"load_fit_checkpoint: '.*' holds no checkpoint for step 7 \(saved steps: \[3\]\)"
+    ):
         train.load_fit_checkpoint(tmp_path, model, optimizer, step=7)
-    with pytest.raises(ValueError, match=r"(?s)load_fit_checkpoint: '.*step_00000003.safetensors' is not a fit checkpoint of this model and optimizer.*\['train_state'\].opt_state"):
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)load_fit_checkpoint: '.*step_00000003.safetensors' is not a fit checkpoint of this model and optimizer.*\['train_state'\].opt_state",
+    ):
         train.load_fit_checkpoint(tmp_path, model, optax.sgd(0.1))
-    with pytest.raises(TypeError, match=r"load_fit_checkpoint: `checkpoint` must be the directory given to fit\(checkpoint=...\), a CheckpointManager or a checkpoint file, got int"):
+    with pytest.raises(
+        TypeError,
+        match=r"load_fit_checkpoint: `checkpoint` must be the directory given to fit\(checkpoint=...\), a CheckpointManager or a checkpoint file, got int",
+    ):
         train.load_fit_checkpoint(3, model, optimizer)

@@ -34,7 +34,9 @@ def _loader(n: int = 48) -> data.DataLoader:
 
 def _fit(loader: Any = None, **kw: Any) -> train.FitResult:
     kw = {"epochs": 2, "progress": False, **kw}
-    return train.fit(kw.pop("model", MODEL), kw.pop("opt", OPT), _loader() if loader is None else loader, loss=LOSS, key=KEY, **kw)
+    return train.fit(
+        kw.pop("model", MODEL), kw.pop("opt", OPT), _loader() if loader is None else loader, loss=LOSS, key=KEY, **kw
+    )
 
 
 class Record(train.Callback):
@@ -136,7 +138,10 @@ def test_logger_errors() -> None:
 
 def test_tensorboard_logger_needs_tensorboardx(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # `import tensorboardX` fails
-    with pytest.raises(ImportError, match=r"TensorBoardLogger: writing TensorBoard event files needs the optional package tensorboardX, which is not installed; run `pip install tensorboardX`"):
+    with pytest.raises(
+        ImportError,
+        match=r"TensorBoardLogger: writing TensorBoard event files needs the optional package tensorboardX, which is not installed; run `pip install tensorboardX`",
+    ):
         _fit(epochs=1, callbacks=[train.TensorBoardLogger(tmp_path)])
 
 
@@ -214,7 +219,10 @@ def test_ema_with_frozen_params_and_errors() -> None:
     np.testing.assert_array_equal(ema["0"]["weight"], result.params["0"]["weight"])  # frozen: no average
     with pytest.raises(ValueError, match=r"with_ema: `decay` must be a number in \[0, 1\), e.g. 0.999, got 1.0"):
         train.with_ema(OPT, 1.0)
-    with pytest.raises(ValueError, match=r"ema_params: the optimizer state holds no EMA of the weights; build the optimizer with train.with_ema"):
+    with pytest.raises(
+        ValueError,
+        match=r"ema_params: the optimizer state holds no EMA of the weights; build the optimizer with train.with_ema",
+    ):
         train.ema_params(OPT.init(result.params), result.params)
 
 
@@ -234,7 +242,9 @@ def test_lr_find_records_an_exponential_range_and_stops_on_divergence() -> None:
 def test_lr_finder_errors() -> None:
     with pytest.raises(ValueError, match=r"lr_find: need 0 < min_lr < max_lr, got min_lr=1.0, max_lr=0.1"):
         train.lr_find(MODEL, optax.sgd, _loader(), loss=LOSS, key=KEY, min_lr=1.0, max_lr=0.1)
-    with pytest.raises(ValueError, match=r"LRRecorder: the step logs have no 'lr'; build the optimizer with optax.inject_hyperparams"):
+    with pytest.raises(
+        ValueError, match=r"LRRecorder: the step logs have no 'lr'; build the optimizer with optax.inject_hyperparams"
+    ):
         _fit(epochs=1, callbacks=[train.LRRecorder()])
     with pytest.raises(ValueError, match=r"LRRecorder: `diverge` must be a number > 1, e.g. 4.0, got 1"):
         train.LRRecorder(diverge=1)

@@ -59,28 +59,77 @@ TANH = 5.0 / 3
 DISTRIBUTIONS = [
     ("uniform", init.uniform, torch.nn.init.uniform_, WIDE, dict(a=-2.0, b=3.0), 5.0 / math.sqrt(12)),
     ("normal", init.normal, torch.nn.init.normal_, WIDE, dict(mean=1.0, std=2.0), 2.0),
-    ("xavier_uniform", init.xavier_uniform, torch.nn.init.xavier_uniform_, WIDE, dict(gain=TANH),
-     TANH * math.sqrt(2.0 / 900)),
-    ("xavier_uniform-conv", init.xavier_uniform, torch.nn.init.xavier_uniform_, CONV, dict(),
-     math.sqrt(2.0 / 2700)),
-    ("xavier_normal", init.xavier_normal, torch.nn.init.xavier_normal_, WIDE, dict(gain=2.0),
-     2.0 * math.sqrt(2.0 / 900)),
-    ("kaiming_uniform-default", init.kaiming_uniform, torch.nn.init.kaiming_uniform_, WIDE, dict(),
-     math.sqrt(2.0) / math.sqrt(500)),
-    ("kaiming_uniform-sqrt5", init.kaiming_uniform, torch.nn.init.kaiming_uniform_, WIDE, dict(a=math.sqrt(5)),
-     math.sqrt(2.0 / 6.0) / math.sqrt(500)),
-    ("kaiming_uniform-fan_out-relu-conv", init.kaiming_uniform, torch.nn.init.kaiming_uniform_, CONV,
-     dict(mode="fan_out", nonlinearity="relu"), math.sqrt(2.0) / math.sqrt(1800)),
-    ("kaiming_normal-default-conv", init.kaiming_normal, torch.nn.init.kaiming_normal_, CONV, dict(),
-     math.sqrt(2.0) / math.sqrt(900)),
-    ("kaiming_normal-leaky-fan_out", init.kaiming_normal, torch.nn.init.kaiming_normal_, WIDE,
-     dict(a=0.2, mode="fan_out"), math.sqrt(2.0 / 1.04) / math.sqrt(400)),
-    ("kaiming_normal-tanh", init.kaiming_normal, torch.nn.init.kaiming_normal_, WIDE,
-     dict(nonlinearity="tanh"), TANH / math.sqrt(500)),
+    (
+        "xavier_uniform",
+        init.xavier_uniform,
+        torch.nn.init.xavier_uniform_,
+        WIDE,
+        dict(gain=TANH),
+        TANH * math.sqrt(2.0 / 900),
+    ),
+    ("xavier_uniform-conv", init.xavier_uniform, torch.nn.init.xavier_uniform_, CONV, dict(), math.sqrt(2.0 / 2700)),
+    (
+        "xavier_normal",
+        init.xavier_normal,
+        torch.nn.init.xavier_normal_,
+        WIDE,
+        dict(gain=2.0),
+        2.0 * math.sqrt(2.0 / 900),
+    ),
+    (
+        "kaiming_uniform-default",
+        init.kaiming_uniform,
+        torch.nn.init.kaiming_uniform_,
+        WIDE,
+        dict(),
+        math.sqrt(2.0) / math.sqrt(500),
+    ),
+    (
+        "kaiming_uniform-sqrt5",
+        init.kaiming_uniform,
+        torch.nn.init.kaiming_uniform_,
+        WIDE,
+        dict(a=math.sqrt(5)),
+        math.sqrt(2.0 / 6.0) / math.sqrt(500),
+    ),
+    (
+        "kaiming_uniform-fan_out-relu-conv",
+        init.kaiming_uniform,
+        torch.nn.init.kaiming_uniform_,
+        CONV,
+        dict(mode="fan_out", nonlinearity="relu"),
+        math.sqrt(2.0) / math.sqrt(1800),
+    ),
+    (
+        "kaiming_normal-default-conv",
+        init.kaiming_normal,
+        torch.nn.init.kaiming_normal_,
+        CONV,
+        dict(),
+        math.sqrt(2.0) / math.sqrt(900),
+    ),
+    (
+        "kaiming_normal-leaky-fan_out",
+        init.kaiming_normal,
+        torch.nn.init.kaiming_normal_,
+        WIDE,
+        dict(a=0.2, mode="fan_out"),
+        math.sqrt(2.0 / 1.04) / math.sqrt(400),
+    ),
+    (
+        "kaiming_normal-tanh",
+        init.kaiming_normal,
+        torch.nn.init.kaiming_normal_,
+        WIDE,
+        dict(nonlinearity="tanh"),
+        TANH / math.sqrt(500),
+    ),
 ]
 
 
-@pytest.mark.parametrize("fn, tfill, shape, kwargs, std", [d[1:] for d in DISTRIBUTIONS], ids=[d[0] for d in DISTRIBUTIONS])
+@pytest.mark.parametrize(
+    "fn, tfill, shape, kwargs, std", [d[1:] for d in DISTRIBUTIONS], ids=[d[0] for d in DISTRIBUTIONS]
+)
 def test_distribution_matches_torch(fn, tfill, shape, kwargs, std) -> None:
     got = funcnn_sample(fn, shape, **kwargs)
     want = torch_sample(tfill, shape, **kwargs)
@@ -157,10 +206,21 @@ def test_constant_ones_zeros() -> None:
 
 
 GAINS = [
-    ("linear", None), ("conv1d", None), ("conv2d", None), ("conv3d", None),
-    ("conv_transpose1d", None), ("conv_transpose2d", None), ("conv_transpose3d", None),
-    ("sigmoid", None), ("tanh", None), ("relu", None), ("selu", None),
-    ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", 1), ("leaky_relu", 0),
+    ("linear", None),
+    ("conv1d", None),
+    ("conv2d", None),
+    ("conv3d", None),
+    ("conv_transpose1d", None),
+    ("conv_transpose2d", None),
+    ("conv_transpose3d", None),
+    ("sigmoid", None),
+    ("tanh", None),
+    ("relu", None),
+    ("selu", None),
+    ("leaky_relu", None),
+    ("leaky_relu", 0.2),
+    ("leaky_relu", 1),
+    ("leaky_relu", 0),
 ]
 
 
@@ -308,7 +368,9 @@ def test_bad_mode(fn) -> None:
 
 
 def test_bad_nonlinearity() -> None:
-    with pytest.raises(ValueError, match=r"calculate_gain: unsupported nonlinearity 'swish'; expected one of \['linear'"):
+    with pytest.raises(
+        ValueError, match=r"calculate_gain: unsupported nonlinearity 'swish'; expected one of \['linear'"
+    ):
         init.calculate_gain("swish")
     with pytest.raises(ValueError, match=r"calculate_gain: unsupported nonlinearity 'gelu'"):
         init.kaiming_uniform(KEY, (3, 4), nonlinearity="gelu")
@@ -334,7 +396,8 @@ def test_bad_leaky_relu_slope(param) -> None:
 @pytest.mark.parametrize("shape", [(5,), ()], ids=["1d", "0d"])
 def test_fans_need_two_dims(fn, owner, shape) -> None:
     with pytest.raises(
-        ValueError, match=rf"{owner}: fan in and fan out need a weight with at least 2 dimensions, got shape {re.escape(str(shape))}"
+        ValueError,
+        match=rf"{owner}: fan in and fan out need a weight with at least 2 dimensions, got shape {re.escape(str(shape))}",
     ):
         fn(KEY, shape)
 
@@ -367,7 +430,10 @@ def test_integer_key() -> None:
 
 
 def test_non_key_array() -> None:
-    with pytest.raises(TypeError, match=r"expected a PRNG key \(jax.random.key\(seed\) or a uint32 raw key\), got ndarray with dtype float32"):
+    with pytest.raises(
+        TypeError,
+        match=r"expected a PRNG key \(jax.random.key\(seed\) or a uint32 raw key\), got ndarray with dtype float32",
+    ):
         init.normal(np.zeros(2, np.float32), (3,))
     with pytest.raises(TypeError, match=r"got str with dtype None; create one with jax.random.key\(0\)"):
         init.normal("seed", (3,))

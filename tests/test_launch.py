@@ -159,7 +159,10 @@ def test_launch_rejects_bad_arguments(kwargs: dict, message: str) -> None:
     "argv, message",
     [
         (["launch", "nope"], "python -m examples launch: unknown example 'nope'; expected one of tensors,"),
-        (["launch", "--timeout", "0", "data_parallel"], "python -m examples launch: --timeout must be > 0 seconds, got 0"),
+        (
+            ["launch", "--timeout", "0", "data_parallel"],
+            "python -m examples launch: --timeout must be > 0 seconds, got 0",
+        ),
     ],
     ids=["unknown-name", "zero-timeout"],
 )

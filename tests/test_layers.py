@@ -20,8 +20,6 @@ import numpy as np
 import pytest
 import torch
 from jax.test_util import check_grads
-
-import funcnn
 from layer_harness import (
     TOLERANCES,
     LayerCase,
@@ -32,6 +30,8 @@ from layer_harness import (
     grad_tol,
     run_torch,
 )
+
+import funcnn
 
 torch.set_num_threads(1)
 
@@ -178,7 +178,9 @@ def test_layer_matches_torch(case: LayerCase) -> None:
     leaves = _check_forward(case, model, tmod, params, state, inputs)
     # the forward above may have advanced torch's buffers: compare jit and gradients from the start
     model, tmod, params, state, inputs = _setup(case)
-    _check_jit(case, model, params, state, inputs, leaves if case.steps == 1 else _eager(case, model, params, state, inputs))
+    _check_jit(
+        case, model, params, state, inputs, leaves if case.steps == 1 else _eager(case, model, params, state, inputs)
+    )
     if not case.random:
         _check_gradients(case, model, tmod, params, state, inputs, leaves)
     _check_torch_loads(case, model)
@@ -210,9 +212,13 @@ def test_check_grads_float64(case: LayerCase) -> None:
     f = funcnn_fn(case, model)
     argnums = diff_argnums(case, inputs)
     with jax.enable_x64(True):
-        p64 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64) if jnp.issubdtype(a.dtype, jnp.floating) else a, params)
+        p64 = jax.tree.map(
+            lambda a: jnp.asarray(a, jnp.float64) if jnp.issubdtype(a.dtype, jnp.floating) else a, params
+        )
         s64 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64) if jnp.issubdtype(a.dtype, jnp.floating) else a, state)
-        xs = [None if x is None else jnp.asarray(x, jnp.float64 if i in argnums else None) for i, x in enumerate(inputs)]
+        xs = [
+            None if x is None else jnp.asarray(x, jnp.float64 if i in argnums else None) for i, x in enumerate(inputs)
+        ]
 
         def scalar(p, *diff):
             full = list(xs)

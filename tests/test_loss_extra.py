@@ -72,7 +72,9 @@ def test_linear_cross_entropy_functional_matches_torch() -> None:
     for kwargs in ({}, {"ignore_index": 1, "label_smoothing": 0.2}, {"weight": W5[:4], "reduction": "none"}):
         ours = F.linear_cross_entropy(x, w, t, linear_bias=b, **kwargs)
         tkw = {k: _to_torch(v) for k, v in kwargs.items()}
-        theirs = TF.linear_cross_entropy(torch.tensor(x), torch.tensor(w), torch.tensor(t), linear_bias=torch.tensor(b), **tkw)
+        theirs = TF.linear_cross_entropy(
+            torch.tensor(x), torch.tensor(w), torch.tensor(t), linear_bias=torch.tensor(b), **tkw
+        )
         np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5, atol=1e-5)
     # unbatched, chunked: a scalar target
     w2 = w[:, 0]
@@ -105,8 +107,9 @@ def test_chunked_linear_cross_entropy_equals_reference_under_jit() -> None:
 
 
 def test_linear_cross_entropy_state_dict_keys_and_repr_match_torch() -> None:
-    ours, theirs = nn.LinearCrossEntropyLoss(5, 4, out_features=(3,), bias=True), torch.nn.LinearCrossEntropyLoss(
-        5, 4, out_features=(3,), bias=True
+    ours, theirs = (
+        nn.LinearCrossEntropyLoss(5, 4, out_features=(3,), bias=True),
+        torch.nn.LinearCrossEntropyLoss(5, 4, out_features=(3,), bias=True),
     )
     params = ours.init(jax.random.key(0))
     assert {f"linear.{k}": v.shape for k, v in params["linear"].items()} == {
@@ -214,10 +217,16 @@ def test_constructor_equals_functional(make: Callable[[], Any], fn: Callable[...
     "criterion, text",
     [
         (nn.PoissonNLLLoss(), "PoissonNLLLoss(reduction='mean')"),
-        (nn.PoissonNLLLoss(False, True, eps=0.1), "PoissonNLLLoss(log_input=False, full=True, eps=0.1, reduction='mean')"),
+        (
+            nn.PoissonNLLLoss(False, True, eps=0.1),
+            "PoissonNLLLoss(log_input=False, full=True, eps=0.1, reduction='mean')",
+        ),
         (nn.GaussianNLLLoss(reduction="sum"), "GaussianNLLLoss(reduction='sum')"),
         (nn.MarginRankingLoss(0.5), "MarginRankingLoss(margin=0.5, reduction='mean')"),
-        (nn.MultiMarginLoss(2, weight=W5), "MultiMarginLoss(p=2, weight=Array(shape=(5,), dtype=float32), reduction='mean')"),
+        (
+            nn.MultiMarginLoss(2, weight=W5),
+            "MultiMarginLoss(p=2, weight=Array(shape=(5,), dtype=float32), reduction='mean')",
+        ),
         (nn.TripletMarginLoss(swap=True), "TripletMarginLoss(swap=True, reduction='mean')"),
         (nn.CTCLoss(3, "none", True), "CTCLoss(blank=3, reduction='none', zero_infinity=True)"),
     ],

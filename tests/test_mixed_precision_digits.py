@@ -37,10 +37,18 @@ def trained(policy: str) -> tuple[float, jnp.dtype, list[dict]]:
         model = nn.MixedPrecision(model, policy)
     loader = data.DataLoader(train_set, batch_size=32, shuffle=True, key=jax.random.key(1))
     result = train.fit(
-        model, optax.adam(3e-3), loader, loss=nn.CrossEntropyLoss(), epochs=EPOCHS, key=jax.random.key(2),
-        progress=False, fused=True,
+        model,
+        optax.adam(3e-3),
+        loader,
+        loss=nn.CrossEntropyLoss(),
+        epochs=EPOCHS,
+        key=jax.random.key(2),
+        progress=False,
+        fused=True,
     )
-    logits = jax.eval_shape(lambda p, s, x: model.apply_with_state(p, s, x)[0], result.params, result.state, test_set[0])
+    logits = jax.eval_shape(
+        lambda p, s, x: model.apply_with_state(p, s, x)[0], result.params, result.state, test_set[0]
+    )
     return accuracy(model, result.params, result.state, *test_set), logits.dtype, result.history
 
 

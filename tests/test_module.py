@@ -83,7 +83,10 @@ def test_apply_on_a_module_with_buffers_names_apply_with_state() -> None:
         _Buffered().apply({}, jnp.ones(2), train=True)
     model = nn.Sequential(nn.Linear(2, 2), _Buffered())
     assert model.has_state
-    with pytest.raises(TypeError, match=r"^Sequential has buffers that change as it runs \(in '1'\), .* use `y, state = model\.apply_with_state\("):
+    with pytest.raises(
+        TypeError,
+        match=r"^Sequential has buffers that change as it runs \(in '1'\), .* use `y, state = model\.apply_with_state\(",
+    ):
         model.apply(model.init(KEY), jnp.ones((1, 2)))
     y, state = model.apply_with_state(model.init(KEY), model.init_state(), jnp.ones((1, 2)), train=True)
     assert set(state) == {"1"} and int(state["1"]["count"]) == 1
@@ -207,13 +210,19 @@ def test_sequential_positional_vs_named() -> None:
     ids=["function", "torch-module", "mapping-with-others"],
 )
 def test_sequential_child_must_be_a_module(child, got) -> None:
-    with pytest.raises(TypeError, match=rf"Sequential: child '1' must be a funcnn.nn.Module, got {got}; wrap plain functions with nn.Lambda\(fn\)"):
+    with pytest.raises(
+        TypeError,
+        match=rf"Sequential: child '1' must be a funcnn.nn.Module, got {got}; wrap plain functions with nn.Lambda\(fn\)",
+    ):
         nn.Sequential(nn.ReLU(), child)
 
 
 @pytest.mark.parametrize("name", ["a.b", ""], ids=["dot", "empty"])
 def test_sequential_bad_child_names(name) -> None:
-    with pytest.raises(ValueError, match=rf"Sequential: child names must be non-empty strings without '\.', got {re.escape(repr(name))}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"Sequential: child names must be non-empty strings without '\.', got {re.escape(repr(name))}",
+    ):
         nn.Sequential({name: nn.ReLU()})
 
 
@@ -231,7 +240,10 @@ def test_linear_wrong_last_dimension_message() -> None:
     params = layer.init(KEY)
     with pytest.raises(ValueError) as info:
         layer.apply(params, jnp.ones((100, 4)))
-    assert str(info.value) == "Linear(in_features=3, out_features=10): expected input with last dimension 3, got shape (100, 4)"
+    assert (
+        str(info.value)
+        == "Linear(in_features=3, out_features=10): expected input with last dimension 3, got shape (100, 4)"
+    )
     with pytest.raises(ValueError, match=r"expected input with last dimension 3, got shape \(\)"):
         layer.apply(params, jnp.float32(1.0))
     # The same check fires at trace time under jit.
@@ -251,7 +263,12 @@ def test_linear_integer_input() -> None:
 
 @pytest.mark.parametrize(
     "args, name, value",
-    [((0, 3), "in_features", "0"), ((3, -1), "out_features", "-1"), ((2.5, 3), "in_features", "2.5"), ((True, 3), "in_features", "True")],
+    [
+        ((0, 3), "in_features", "0"),
+        ((3, -1), "out_features", "-1"),
+        ((2.5, 3), "in_features", "2.5"),
+        ((True, 3), "in_features", "True"),
+    ],
     ids=["zero", "negative", "float", "bool"],
 )
 def test_linear_bad_sizes(args, name, value) -> None:
@@ -268,9 +285,14 @@ def test_linear_batch_shapes_and_no_bias() -> None:
 
 
 def test_functional_linear_shape_error() -> None:
-    with pytest.raises(ValueError, match=r"linear: expected input with last dimension 3 to match weight of shape \(2, 3\), got input shape \(4, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"linear: expected input with last dimension 3 to match weight of shape \(2, 3\), got input shape \(4, 5\)",
+    ):
         F.linear(jnp.ones((4, 5)), jnp.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"linear: expected input with last dimension \? to match weight of shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"linear: expected input with last dimension \? to match weight of shape \(3,\)"
+    ):
         F.linear(jnp.ones((4, 3)), jnp.ones(3))
     with pytest.raises(TypeError, match=r"linear: expected a floating-point input, got dtype int32"):
         F.linear(jnp.ones((4, 3), jnp.int32), jnp.ones((2, 3)))
@@ -283,7 +305,9 @@ def test_softmax_dim_none_warns_and_uses_legacy_dim() -> None:
     x = jnp.arange(6.0).reshape(2, 3)
     for layer, fn in [(nn.Softmax(), F.softmax), (nn.LogSoftmax(), F.log_softmax)]:
         name = type(layer).__name__
-        with pytest.warns(UserWarning, match=rf"{name}\(dim=None\) picks the dimension from the input's rank .* pass `dim` explicitly"):
+        with pytest.warns(
+            UserWarning, match=rf"{name}\(dim=None\) picks the dimension from the input's rank .* pass `dim` explicitly"
+        ):
             y = layer.apply({}, x)
         np.testing.assert_allclose(y, fn(x, 1))  # 2-D input: dim 1, as torch's legacy rule
         with pytest.warns(UserWarning):
@@ -317,29 +341,49 @@ def test_flatten_and_unflatten_shapes() -> None:
 
 
 def test_flatten_errors() -> None:
-    with pytest.raises(ValueError, match=r"Flatten\(start_dim=1, end_dim=-1\): `start_dim` \(=1\) is out of range for an input of shape \(\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Flatten\(start_dim=1, end_dim=-1\): `start_dim` \(=1\) is out of range for an input of shape \(\)",
+    ):
         nn.Flatten().apply({}, jnp.float32(1.0))
-    with pytest.raises(ValueError, match=r"Flatten\(start_dim=4, end_dim=-1\): `start_dim` \(=4\) is out of range for an input of shape \(2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Flatten\(start_dim=4, end_dim=-1\): `start_dim` \(=4\) is out of range for an input of shape \(2, 3\)",
+    ):
         nn.Flatten(4).apply({}, jnp.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"`end_dim` \(=-4\) is out of range"):
         nn.Flatten(0, -4).apply({}, jnp.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"Flatten\(start_dim=2, end_dim=1\): `start_dim` must not come after `end_dim` for an input of shape \(2, 3, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Flatten\(start_dim=2, end_dim=1\): `start_dim` must not come after `end_dim` for an input of shape \(2, 3, 4\)",
+    ):
         nn.Flatten(2, 1).apply({}, jnp.zeros((2, 3, 4)))
 
 
 def test_unflatten_errors() -> None:
-    with pytest.raises(ValueError, match=r"Unflatten\(dim=1, unflattened_size=\(-1, -1\)\): `unflattened_size` may contain at most one -1"):
+    with pytest.raises(
+        ValueError,
+        match=r"Unflatten\(dim=1, unflattened_size=\(-1, -1\)\): `unflattened_size` may contain at most one -1",
+    ):
         nn.Unflatten(1, (-1, -1))
-    with pytest.raises(ValueError, match=r"Unflatten\(dim=1, unflattened_size=\(0, -1\)\): a -1 next to a size 0 is ambiguous"):
+    with pytest.raises(
+        ValueError, match=r"Unflatten\(dim=1, unflattened_size=\(0, -1\)\): a -1 next to a size 0 is ambiguous"
+    ):
         nn.Unflatten(1, (0, -1))
     with pytest.raises(
         ValueError,
         match=r"Unflatten\(dim=1, unflattened_size=\(4, 5\)\): expected dimension 1 with size 20 to unflatten into \(4, 5\), got shape \(2, 12\)",
     ):
         nn.Unflatten(1, (4, 5)).apply({}, jnp.zeros((2, 12)))
-    with pytest.raises(ValueError, match=r"expected dimension 1 with a size divisible by 5 to unflatten into \(5, -1\), got shape \(2, 12\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"expected dimension 1 with a size divisible by 5 to unflatten into \(5, -1\), got shape \(2, 12\)",
+    ):
         nn.Unflatten(1, (5, -1)).apply({}, jnp.zeros((2, 12)))
-    with pytest.raises(ValueError, match=r"Unflatten\(dim=3, unflattened_size=\(2, 2\)\): `dim` \(=3\) is out of range for an input of shape \(2, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Unflatten\(dim=3, unflattened_size=\(2, 2\)\): `dim` \(=3\) is out of range for an input of shape \(2, 4\)",
+    ):
         nn.Unflatten(3, (2, 2)).apply({}, jnp.zeros((2, 4)))
 
 
@@ -376,7 +420,9 @@ def test_attribute_children_with_an_explicit_params_forward() -> None:
 
     model = Model()
     params = model.init(KEY)
-    np.testing.assert_allclose(model.apply(params, jnp.ones((1, 3))), 2 * nn.Linear(3, 2).apply(params["fc"], jnp.ones((1, 3))))
+    np.testing.assert_allclose(
+        model.apply(params, jnp.ones((1, 3))), 2 * nn.Linear(3, 2).apply(params["fc"], jnp.ones((1, 3)))
+    )
 
 
 def test_init_matches_sequential_for_the_same_children() -> None:

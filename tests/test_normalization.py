@@ -115,11 +115,27 @@ def test_batchnorm_in_a_jitted_train_step_updates_state_and_compiles_once(rng) -
 @pytest.mark.parametrize(
     "layer, x, match",
     [
-        (nn.BatchNorm1d(3), np.ones((1, 3), np.float32), r"BatchNorm1d\(3, .*more than 1 value per channel when training, got input shape \(1, 3\)"),
+        (
+            nn.BatchNorm1d(3),
+            np.ones((1, 3), np.float32),
+            r"BatchNorm1d\(3, .*more than 1 value per channel when training, got input shape \(1, 3\)",
+        ),
         (nn.BatchNorm2d(3), np.ones((1, 3, 1, 1), np.float32), r"more than 1 value per channel"),
-        (nn.BatchNorm1d(3), np.ones((4, 2), np.float32), r"BatchNorm1d\(3, .*expected 3 channels \(num_features\) at dimension 1, got shape \(4, 2\)"),
-        (nn.BatchNorm1d(3), np.ones((4, 3, 2, 2), np.float32), r"expected a 2 or 3-D input \(\(N, C\) or \(N, C, L\)\), got shape \(4, 3, 2, 2\)"),
-        (nn.BatchNorm2d(3), np.ones((4, 3, 2), np.float32), r"BatchNorm2d\(3, .*expected a 4-D input \(\(N, C, H, W\)\), got shape \(4, 3, 2\)"),
+        (
+            nn.BatchNorm1d(3),
+            np.ones((4, 2), np.float32),
+            r"BatchNorm1d\(3, .*expected 3 channels \(num_features\) at dimension 1, got shape \(4, 2\)",
+        ),
+        (
+            nn.BatchNorm1d(3),
+            np.ones((4, 3, 2, 2), np.float32),
+            r"expected a 2 or 3-D input \(\(N, C\) or \(N, C, L\)\), got shape \(4, 3, 2, 2\)",
+        ),
+        (
+            nn.BatchNorm2d(3),
+            np.ones((4, 3, 2), np.float32),
+            r"BatchNorm2d\(3, .*expected a 4-D input \(\(N, C, H, W\)\), got shape \(4, 3, 2\)",
+        ),
     ],
     ids=["single-value", "single-value-2d", "channels", "rank-1d", "rank-2d"],
 )
@@ -142,7 +158,10 @@ def test_batchnorm_integer_input_is_a_type_error() -> None:
 
 def test_missing_state_is_a_clear_error() -> None:
     bn = nn.BatchNorm1d(3)
-    with pytest.raises(ValueError, match=r"`state` lacks the buffers \['running_mean', 'running_var', 'num_batches_tracked'\]; pass `state = model.init_state\(\)`"):
+    with pytest.raises(
+        ValueError,
+        match=r"`state` lacks the buffers \['running_mean', 'running_var', 'num_batches_tracked'\]; pass `state = model.init_state\(\)`",
+    ):
         bn.apply_with_state(bn.init(KEY), {}, jnp.ones((4, 3)), train=True)
 
 
@@ -152,7 +171,10 @@ def test_missing_state_is_a_clear_error() -> None:
         (lambda: nn.BatchNorm1d(0), r"BatchNorm1d: `num_features` must be a positive integer, got 0"),
         (lambda: nn.BatchNorm2d(3.0), r"BatchNorm2d: `num_features` must be a positive integer, got 3.0"),
         (lambda: nn.BatchNorm1d(3, eps=-1.0), r"BatchNorm1d: `eps` must be a non-negative number, got -1.0"),
-        (lambda: nn.BatchNorm1d(3, momentum=1.5), r"BatchNorm1d: `momentum` must be a probability in \[0, 1\], got 1.5"),
+        (
+            lambda: nn.BatchNorm1d(3, momentum=1.5),
+            r"BatchNorm1d: `momentum` must be a probability in \[0, 1\], got 1.5",
+        ),
         (lambda: nn.InstanceNorm1d(-2), r"InstanceNorm1d: `num_features` must be a positive integer, got -2"),
         (lambda: nn.LayerNorm(0), r"LayerNorm: `normalized_shape` must be a positive int or a non-empty sequence"),
         (lambda: nn.LayerNorm(()), r"LayerNorm: `normalized_shape` must be .*, got \(\)"),
@@ -163,7 +185,21 @@ def test_missing_state_is_a_clear_error() -> None:
         (lambda: nn.GroupNorm(2, 0), r"GroupNorm: `num_channels` must be a positive integer, got 0"),
         (lambda: nn.GroupNorm(2, 4, eps=-0.1), r"GroupNorm: `eps` must be a non-negative number, got -0.1"),
     ],
-    ids=["bn-zero", "bn-float", "bn-eps", "bn-momentum", "in-neg", "ln-zero", "ln-empty", "ln-float", "ln-eps", "gn-div", "gn-groups", "gn-channels", "gn-eps"],
+    ids=[
+        "bn-zero",
+        "bn-float",
+        "bn-eps",
+        "bn-momentum",
+        "in-neg",
+        "ln-zero",
+        "ln-empty",
+        "ln-float",
+        "ln-eps",
+        "gn-div",
+        "gn-groups",
+        "gn-channels",
+        "gn-eps",
+    ],
 )
 def test_constructor_errors(make, match) -> None:
     with pytest.raises(ValueError, match=match):
@@ -203,29 +239,112 @@ def test_batch_norm_half_precision_keeps_dtype_and_reduces_in_float32(rng) -> No
 @pytest.mark.parametrize(
     "call, err, match",
     [
-        (lambda: F.batch_norm(jnp.ones((4, 3)), None, None), ValueError, r"batch_norm: training=False normalises with the running statistics, so `running_mean` and `running_var` are needed, got None"),
-        (lambda: F.batch_norm(jnp.ones((4, 3)), jnp.zeros(3), None, training=True), ValueError, r"batch_norm: pass both `running_mean` and `running_var` or neither"),
-        (lambda: F.batch_norm(jnp.ones((4, 3)), jnp.zeros(2), jnp.ones(2)), ValueError, r"batch_norm: expected `running_mean` of shape \(3,\), one entry per channel \(dimension 1\) of the input, got shape \(2,\)"),
-        (lambda: F.batch_norm(jnp.ones((4, 3)), None, None, jnp.ones(4), training=True), ValueError, r"expected `weight` of shape \(3,\)"),
-        (lambda: F.batch_norm(jnp.ones(3), None, None, training=True), ValueError, r"batch_norm: expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(3,\)"),
-        (lambda: F.batch_norm(jnp.ones((1, 3)), None, None, training=True), ValueError, r"batch_norm: expected more than 1 value per channel when training"),
-        (lambda: F.batch_norm(np.ones((4, 3), np.int64), None, None, training=True), TypeError, r"batch_norm: expected a floating-point input"),
-        (lambda: F.instance_norm(jnp.ones((4, 3))), ValueError, r"instance_norm: expected an input of shape \(N, C, \*spatial\) with at least 3 dimensions, got shape \(4, 3\)"),
-        (lambda: F.instance_norm(jnp.ones((4, 3, 1))), ValueError, r"instance_norm: expected more than 1 spatial element when training, got input shape \(4, 3, 1\)"),
-        (lambda: F.instance_norm(jnp.ones((4, 3, 2)), use_input_stats=False), ValueError, r"instance_norm: use_input_stats=False normalises with the running statistics"),
-        (lambda: F.layer_norm(jnp.ones((3, 5)), 4), ValueError, r"layer_norm: expected an input of shape \(\*, 4\) ending in normalized_shape=\(4,\), got shape \(3, 5\)"),
+        (
+            lambda: F.batch_norm(jnp.ones((4, 3)), None, None),
+            ValueError,
+            r"batch_norm: training=False normalises with the running statistics, so `running_mean` and `running_var` are needed, got None",
+        ),
+        (
+            lambda: F.batch_norm(jnp.ones((4, 3)), jnp.zeros(3), None, training=True),
+            ValueError,
+            r"batch_norm: pass both `running_mean` and `running_var` or neither",
+        ),
+        (
+            lambda: F.batch_norm(jnp.ones((4, 3)), jnp.zeros(2), jnp.ones(2)),
+            ValueError,
+            r"batch_norm: expected `running_mean` of shape \(3,\), one entry per channel \(dimension 1\) of the input, got shape \(2,\)",
+        ),
+        (
+            lambda: F.batch_norm(jnp.ones((4, 3)), None, None, jnp.ones(4), training=True),
+            ValueError,
+            r"expected `weight` of shape \(3,\)",
+        ),
+        (
+            lambda: F.batch_norm(jnp.ones(3), None, None, training=True),
+            ValueError,
+            r"batch_norm: expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(3,\)",
+        ),
+        (
+            lambda: F.batch_norm(jnp.ones((1, 3)), None, None, training=True),
+            ValueError,
+            r"batch_norm: expected more than 1 value per channel when training",
+        ),
+        (
+            lambda: F.batch_norm(np.ones((4, 3), np.int64), None, None, training=True),
+            TypeError,
+            r"batch_norm: expected a floating-point input",
+        ),
+        (
+            lambda: F.instance_norm(jnp.ones((4, 3))),
+            ValueError,
+            r"instance_norm: expected an input of shape \(N, C, \*spatial\) with at least 3 dimensions, got shape \(4, 3\)",
+        ),
+        (
+            lambda: F.instance_norm(jnp.ones((4, 3, 1))),
+            ValueError,
+            r"instance_norm: expected more than 1 spatial element when training, got input shape \(4, 3, 1\)",
+        ),
+        (
+            lambda: F.instance_norm(jnp.ones((4, 3, 2)), use_input_stats=False),
+            ValueError,
+            r"instance_norm: use_input_stats=False normalises with the running statistics",
+        ),
+        (
+            lambda: F.layer_norm(jnp.ones((3, 5)), 4),
+            ValueError,
+            r"layer_norm: expected an input of shape \(\*, 4\) ending in normalized_shape=\(4,\), got shape \(3, 5\)",
+        ),
         (lambda: F.layer_norm(jnp.ones(4), (2, 4)), ValueError, r"layer_norm: expected an input of shape \(\*, 2, 4\)"),
-        (lambda: F.layer_norm(jnp.ones((3, 4)), 4, jnp.ones(3)), ValueError, r"layer_norm: expected `weight` of shape \(4,\) \(normalized_shape\), got shape \(3,\)"),
-        (lambda: F.layer_norm(jnp.ones((3, 4)), [0]), ValueError, r"layer_norm: `normalized_shape` must be a positive int"),
-        (lambda: F.group_norm(jnp.ones((2, 4, 3)), 3), ValueError, r"group_norm: expected the input's channels \(dimension 1\) to be divisible by num_groups=3, got shape \(2, 4, 3\)"),
-        (lambda: F.group_norm(jnp.ones(4), 2), ValueError, r"group_norm: expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(4,\)"),
-        (lambda: F.group_norm(jnp.ones((2, 4)), 0), ValueError, r"group_norm: `num_groups` must be a positive integer, got 0"),
-        (lambda: F.group_norm(jnp.ones((2, 4)), 2, jnp.ones(2)), ValueError, r"group_norm: expected `weight` of shape \(4,\)"),
+        (
+            lambda: F.layer_norm(jnp.ones((3, 4)), 4, jnp.ones(3)),
+            ValueError,
+            r"layer_norm: expected `weight` of shape \(4,\) \(normalized_shape\), got shape \(3,\)",
+        ),
+        (
+            lambda: F.layer_norm(jnp.ones((3, 4)), [0]),
+            ValueError,
+            r"layer_norm: `normalized_shape` must be a positive int",
+        ),
+        (
+            lambda: F.group_norm(jnp.ones((2, 4, 3)), 3),
+            ValueError,
+            r"group_norm: expected the input's channels \(dimension 1\) to be divisible by num_groups=3, got shape \(2, 4, 3\)",
+        ),
+        (
+            lambda: F.group_norm(jnp.ones(4), 2),
+            ValueError,
+            r"group_norm: expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(4,\)",
+        ),
+        (
+            lambda: F.group_norm(jnp.ones((2, 4)), 0),
+            ValueError,
+            r"group_norm: `num_groups` must be a positive integer, got 0",
+        ),
+        (
+            lambda: F.group_norm(jnp.ones((2, 4)), 2, jnp.ones(2)),
+            ValueError,
+            r"group_norm: expected `weight` of shape \(4,\)",
+        ),
     ],
     ids=[
-        "bn-eval-no-stats", "bn-one-stat", "bn-stat-shape", "bn-weight-shape", "bn-rank", "bn-single", "bn-int",
-        "in-rank", "in-spatial", "in-eval-no-stats", "ln-shape", "ln-rank", "ln-weight", "ln-bad-shape",
-        "gn-div", "gn-rank", "gn-groups", "gn-weight",
+        "bn-eval-no-stats",
+        "bn-one-stat",
+        "bn-stat-shape",
+        "bn-weight-shape",
+        "bn-rank",
+        "bn-single",
+        "bn-int",
+        "in-rank",
+        "in-spatial",
+        "in-eval-no-stats",
+        "ln-shape",
+        "ln-rank",
+        "ln-weight",
+        "ln-bad-shape",
+        "gn-div",
+        "gn-rank",
+        "gn-groups",
+        "gn-weight",
     ],
 )
 def test_functional_errors(call, err, match) -> None:
@@ -258,7 +377,9 @@ def test_instancenorm_tracking_leaves_num_batches_tracked_and_momentum_none_free
 
 def test_instancenorm_channel_mismatch_warns_without_params_like_torch(rng) -> None:
     x = _x(rng, 2, 5, 4)
-    with pytest.warns(UserWarning, match=r"InstanceNorm1d\(3, .*input's size at dimension 1 \(5\) does not match num_features"):
+    with pytest.warns(
+        UserWarning, match=r"InstanceNorm1d\(3, .*input's size at dimension 1 \(5\) does not match num_features"
+    ):
         y = nn.InstanceNorm1d(3).apply({}, x)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -269,9 +390,21 @@ def test_instancenorm_channel_mismatch_warns_without_params_like_torch(rng) -> N
 @pytest.mark.parametrize(
     "layer, shape, match",
     [
-        (nn.InstanceNorm1d(3, affine=True), (2, 5, 4), r"InstanceNorm1d\(3, .*expected 3 channels \(num_features\) at dimension 1, got shape \(2, 5, 4\)"),
-        (nn.InstanceNorm2d(3, affine=True), (5, 4, 4), r"InstanceNorm2d\(3, .*expected 3 channels \(num_features\) at dimension 0, got shape \(5, 4, 4\)"),
-        (nn.InstanceNorm1d(3), (2, 3, 4, 4), r"InstanceNorm1d\(3, .*expected a 2 or 3-D input \(\(C, L\) or \(N, C, L\)\), got shape \(2, 3, 4, 4\)"),
+        (
+            nn.InstanceNorm1d(3, affine=True),
+            (2, 5, 4),
+            r"InstanceNorm1d\(3, .*expected 3 channels \(num_features\) at dimension 1, got shape \(2, 5, 4\)",
+        ),
+        (
+            nn.InstanceNorm2d(3, affine=True),
+            (5, 4, 4),
+            r"InstanceNorm2d\(3, .*expected 3 channels \(num_features\) at dimension 0, got shape \(5, 4, 4\)",
+        ),
+        (
+            nn.InstanceNorm1d(3),
+            (2, 3, 4, 4),
+            r"InstanceNorm1d\(3, .*expected a 2 or 3-D input \(\(C, L\) or \(N, C, L\)\), got shape \(2, 3, 4, 4\)",
+        ),
         (nn.InstanceNorm2d(3), (3, 4), r"InstanceNorm2d\(3, .*expected a 3 or 4-D input"),
         (nn.InstanceNorm1d(3), (2, 3, 1), r"InstanceNorm1d\(3, .*expected more than 1 spatial element when training"),
     ],
@@ -288,9 +421,17 @@ def test_instancenorm_input_errors(layer, shape, match) -> None:
 @pytest.mark.parametrize(
     "layer, shape, match",
     [
-        (nn.LayerNorm(4), (3, 5), r"LayerNorm\(\(4,\), eps=1e-05, elementwise_affine=True, bias=True\): expected an input of shape \(\*, 4\) ending in normalized_shape=\(4,\), got shape \(3, 5\)"),
+        (
+            nn.LayerNorm(4),
+            (3, 5),
+            r"LayerNorm\(\(4,\), eps=1e-05, elementwise_affine=True, bias=True\): expected an input of shape \(\*, 4\) ending in normalized_shape=\(4,\), got shape \(3, 5\)",
+        ),
         (nn.LayerNorm((2, 3)), (3, 2), r"LayerNorm\(\(2, 3\), .*got shape \(3, 2\)"),
-        (nn.GroupNorm(2, 4), (2, 6, 3), r"GroupNorm\(2, 4, eps=1e-05, affine=True, bias=True\): expected an input of shape \(N, 4, \*\) with num_channels at dimension 1, got shape \(2, 6, 3\)"),
+        (
+            nn.GroupNorm(2, 4),
+            (2, 6, 3),
+            r"GroupNorm\(2, 4, eps=1e-05, affine=True, bias=True\): expected an input of shape \(N, 4, \*\) with num_channels at dimension 1, got shape \(2, 6, 3\)",
+        ),
         (nn.GroupNorm(2, 4), (4,), r"GroupNorm\(2, 4, .*got shape \(4,\)"),
     ],
     ids=["ln", "ln-2", "gn", "gn-rank"],
@@ -359,28 +500,97 @@ def test_local_response_norm_functional_matches_torch(rng) -> None:
     for shape, size in (((2, 6, 3), 3), ((1, 4, 2, 3), 2), ((2, 5, 2, 2, 2), 4)):
         x = _x(rng, *shape)
         want = torch.nn.functional.local_response_norm(torch.from_numpy(x), size, 0.3, 0.6, 1.5)
-        np.testing.assert_allclose(F.local_response_norm(jnp.asarray(x), size, 0.3, 0.6, 1.5), want.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            F.local_response_norm(jnp.asarray(x), size, 0.3, 0.6, 1.5), want.numpy(), rtol=1e-5, atol=1e-6
+        )
 
 
 @pytest.mark.parametrize(
     "call, err, match",
     [
-        (lambda: nn.BatchNorm3d(2).apply_with_state({}, nn.BatchNorm3d(2).init_state(), jnp.ones((2, 2, 3, 3))), ValueError, r"BatchNorm3d\(2, .*\): expected a 5-D input \(\(N, C, D, H, W\)\), got shape \(2, 2, 3, 3\)"),
-        (lambda: nn.SyncBatchNorm(2).apply_with_state({}, nn.SyncBatchNorm(2).init_state(), jnp.ones(2)), ValueError, r"SyncBatchNorm\(2, .*\): expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(2,\)"),
-        (lambda: nn.SyncBatchNorm(3).apply_with_state({}, nn.SyncBatchNorm(3).init_state(), jnp.ones((2, 2, 5))), ValueError, r"SyncBatchNorm\(3, .*\): expected 3 channels \(num_features\) at dimension 1, got shape \(2, 2, 5\)"),
-        (lambda: nn.InstanceNorm3d(2).apply({}, jnp.ones((2, 2, 3))), ValueError, r"InstanceNorm3d\(2, .*\): expected a 4 or 5-D input \(\(C, D, H, W\) or \(N, C, D, H, W\)\), got shape \(2, 2, 3\)"),
-        (lambda: nn.RMSNorm(0), ValueError, r"RMSNorm: `normalized_shape` must be a positive int or a non-empty sequence of positive ints, got 0"),
-        (lambda: nn.RMSNorm(3, eps=-1.0), ValueError, r"RMSNorm: `eps` must be None \(machine epsilon\) or a non-negative number, got -1.0"),
-        (lambda: nn.RMSNorm(3).apply({"weight": jnp.ones(3)}, jnp.ones((2, 4))), ValueError, r"RMSNorm\(\(3,\), eps=None, elementwise_affine=True\): expected an input of shape \(\*, 3\) ending in normalized_shape=\(3,\), got shape \(2, 4\)"),
-        (lambda: F.rms_norm(jnp.ones((2, 3)), 3, weight=jnp.ones(2)), ValueError, r"rms_norm: expected `weight` of shape \(3,\) \(normalized_shape\), got shape \(2,\)"),
-        (lambda: F.rms_norm(jnp.ones((2, 3), jnp.int32), 3), TypeError, r"rms_norm: expected a floating-point input, got dtype int32"),
+        (
+            lambda: nn.BatchNorm3d(2).apply_with_state({}, nn.BatchNorm3d(2).init_state(), jnp.ones((2, 2, 3, 3))),
+            ValueError,
+            r"BatchNorm3d\(2, .*\): expected a 5-D input \(\(N, C, D, H, W\)\), got shape \(2, 2, 3, 3\)",
+        ),
+        (
+            lambda: nn.SyncBatchNorm(2).apply_with_state({}, nn.SyncBatchNorm(2).init_state(), jnp.ones(2)),
+            ValueError,
+            r"SyncBatchNorm\(2, .*\): expected an input of shape \(N, C, \*\) with at least 2 dimensions, got shape \(2,\)",
+        ),
+        (
+            lambda: nn.SyncBatchNorm(3).apply_with_state({}, nn.SyncBatchNorm(3).init_state(), jnp.ones((2, 2, 5))),
+            ValueError,
+            r"SyncBatchNorm\(3, .*\): expected 3 channels \(num_features\) at dimension 1, got shape \(2, 2, 5\)",
+        ),
+        (
+            lambda: nn.InstanceNorm3d(2).apply({}, jnp.ones((2, 2, 3))),
+            ValueError,
+            r"InstanceNorm3d\(2, .*\): expected a 4 or 5-D input \(\(C, D, H, W\) or \(N, C, D, H, W\)\), got shape \(2, 2, 3\)",
+        ),
+        (
+            lambda: nn.RMSNorm(0),
+            ValueError,
+            r"RMSNorm: `normalized_shape` must be a positive int or a non-empty sequence of positive ints, got 0",
+        ),
+        (
+            lambda: nn.RMSNorm(3, eps=-1.0),
+            ValueError,
+            r"RMSNorm: `eps` must be None \(machine epsilon\) or a non-negative number, got -1.0",
+        ),
+        (
+            lambda: nn.RMSNorm(3).apply({"weight": jnp.ones(3)}, jnp.ones((2, 4))),
+            ValueError,
+            r"RMSNorm\(\(3,\), eps=None, elementwise_affine=True\): expected an input of shape \(\*, 3\) ending in normalized_shape=\(3,\), got shape \(2, 4\)",
+        ),
+        (
+            lambda: F.rms_norm(jnp.ones((2, 3)), 3, weight=jnp.ones(2)),
+            ValueError,
+            r"rms_norm: expected `weight` of shape \(3,\) \(normalized_shape\), got shape \(2,\)",
+        ),
+        (
+            lambda: F.rms_norm(jnp.ones((2, 3), jnp.int32), 3),
+            TypeError,
+            r"rms_norm: expected a floating-point input, got dtype int32",
+        ),
         (lambda: nn.LocalResponseNorm(0), ValueError, r"LocalResponseNorm: `size` must be a positive integer, got 0"),
-        (lambda: nn.LocalResponseNorm(2, alpha="big"), TypeError, r"LocalResponseNorm: `alpha` must be a real number, got str"),
-        (lambda: nn.LocalResponseNorm(2).apply({}, jnp.ones((2, 3))), ValueError, r"LocalResponseNorm\(2, alpha=0.0001, beta=0.75, k=1.0\): expected an input of shape \(N, C, \*\) with at least 3 dimensions, got shape \(2, 3\); add a length-1 axis"),
-        (lambda: F.local_response_norm(jnp.ones((2, 3, 4), jnp.int32), 2), TypeError, r"local_response_norm: expected a floating-point input, got dtype int32"),
-        (lambda: nn.CrossMapLRN2d(3).apply({}, jnp.ones((2, 3, 4))), ValueError, r"CrossMapLRN2d\(3, alpha=0.0001, beta=0.75, k=1\): expected a 4-D input \(N, C, H, W\), got shape \(2, 3, 4\)"),
+        (
+            lambda: nn.LocalResponseNorm(2, alpha="big"),
+            TypeError,
+            r"LocalResponseNorm: `alpha` must be a real number, got str",
+        ),
+        (
+            lambda: nn.LocalResponseNorm(2).apply({}, jnp.ones((2, 3))),
+            ValueError,
+            r"LocalResponseNorm\(2, alpha=0.0001, beta=0.75, k=1.0\): expected an input of shape \(N, C, \*\) with at least 3 dimensions, got shape \(2, 3\); add a length-1 axis",
+        ),
+        (
+            lambda: F.local_response_norm(jnp.ones((2, 3, 4), jnp.int32), 2),
+            TypeError,
+            r"local_response_norm: expected a floating-point input, got dtype int32",
+        ),
+        (
+            lambda: nn.CrossMapLRN2d(3).apply({}, jnp.ones((2, 3, 4))),
+            ValueError,
+            r"CrossMapLRN2d\(3, alpha=0.0001, beta=0.75, k=1\): expected a 4-D input \(N, C, H, W\), got shape \(2, 3, 4\)",
+        ),
     ],
-    ids=["bn3d-rank", "syncbn-rank", "syncbn-channels", "in3d-rank", "rms-shape", "rms-eps", "rms-input", "rms-weight", "rms-int", "lrn-size", "lrn-alpha", "lrn-rank", "lrn-int", "crossmap-rank"],
+    ids=[
+        "bn3d-rank",
+        "syncbn-rank",
+        "syncbn-channels",
+        "in3d-rank",
+        "rms-shape",
+        "rms-eps",
+        "rms-input",
+        "rms-weight",
+        "rms-int",
+        "lrn-size",
+        "lrn-alpha",
+        "lrn-rank",
+        "lrn-int",
+        "crossmap-rank",
+    ],
 )
 def test_new_norm_errors(call, err, match) -> None:
     with pytest.raises(err, match=match):

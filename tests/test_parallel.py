@@ -74,7 +74,11 @@ def test_two_processes_train_like_one(tmp_path: Path) -> None:
     procs = [
         subprocess.Popen(
             [sys.executable, worker, f"127.0.0.1:{port}", "2", str(pid), str(tmp_path / "multi.npz")],
-            env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=_env(),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for pid in (0, 1)
     ]
@@ -106,7 +110,11 @@ def test_restore_into_a_tree_spread_over_two_processes(tmp_path: Path) -> None:
     procs = [
         subprocess.Popen(
             [sys.executable, worker, f"127.0.0.1:{port}", "2", str(pid), str(path)],
-            env=_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=_env(),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for pid in (0, 1)
     ]

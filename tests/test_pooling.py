@@ -152,16 +152,40 @@ def test_pooling_layers_have_no_params_and_compile_once() -> None:
 
 # ----------------------------------------------------------------------------- errors
 CONSTRUCTOR_ERRORS = [
-    (lambda: nn.MaxPool2d(3, padding=2), ValueError, "MaxPool2d: `padding` (=(2, 2)) must be at most half of `kernel_size` (=(3, 3))"),
+    (
+        lambda: nn.MaxPool2d(3, padding=2),
+        ValueError,
+        "MaxPool2d: `padding` (=(2, 2)) must be at most half of `kernel_size` (=(3, 3))",
+    ),
     (lambda: nn.MaxPool2d(2, stride=0), ValueError, "MaxPool2d: `stride` must be positive, got 0"),
-    (lambda: nn.MaxPool2d((2, 2, 2)), TypeError, "MaxPool2d: `kernel_size` must be an int or a tuple of 2 ints, got (2, 2, 2)"),
-    (lambda: nn.AvgPool1d(2, padding=2), ValueError, "AvgPool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(2,))"),
-    (lambda: nn.AvgPool2d(2, divisor_override=0), ValueError, "AvgPool2d: `divisor_override` must be a non-zero int or None, got 0"),
-    (lambda: nn.AdaptiveAvgPool2d((2, -1)), ValueError, "AdaptiveAvgPool2d: `output_size` entries must be non-negative ints or None, got (2, -1)"),
+    (
+        lambda: nn.MaxPool2d((2, 2, 2)),
+        TypeError,
+        "MaxPool2d: `kernel_size` must be an int or a tuple of 2 ints, got (2, 2, 2)",
+    ),
+    (
+        lambda: nn.AvgPool1d(2, padding=2),
+        ValueError,
+        "AvgPool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(2,))",
+    ),
+    (
+        lambda: nn.AvgPool2d(2, divisor_override=0),
+        ValueError,
+        "AvgPool2d: `divisor_override` must be a non-zero int or None, got 0",
+    ),
+    (
+        lambda: nn.AdaptiveAvgPool2d((2, -1)),
+        ValueError,
+        "AdaptiveAvgPool2d: `output_size` entries must be non-negative ints or None, got (2, -1)",
+    ),
     (lambda: nn.LPPool2d(0, 2), ValueError, "LPPool2d: `norm_type` must be a non-zero real number (or +-inf), got 0"),
     (lambda: nn.LPPool1d(2, 0), ValueError, "LPPool1d: `kernel_size` must be positive, got 0"),
     (lambda: nn.MaxUnpool2d(2, padding=-1), ValueError, "MaxUnpool2d: `padding` must be non-negative, got -1"),
-    (lambda: nn.AdaptiveAvgPool1d((2, 3)), TypeError, "AdaptiveAvgPool1d: `output_size` must be an int or a tuple of 1 ints (or None), got (2, 3)"),
+    (
+        lambda: nn.AdaptiveAvgPool1d((2, 3)),
+        TypeError,
+        "AdaptiveAvgPool1d: `output_size` must be an int or a tuple of 1 ints (or None), got (2, 3)",
+    ),
 ]
 
 
@@ -194,7 +218,11 @@ RUNTIME_ERRORS = [
         TypeError,
         "MaxPool1d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False): expected a floating-point input",
     ),
-    (lambda: F.avg_pool2d(jnp.ones((1, 4, 4)), 2, divisor_override=1.5), ValueError, "avg_pool2d: `divisor_override` must be a non-zero int or None, got 1.5"),
+    (
+        lambda: F.avg_pool2d(jnp.ones((1, 4, 4)), 2, divisor_override=1.5),
+        ValueError,
+        "avg_pool2d: `divisor_override` must be a non-zero int or None, got 1.5",
+    ),
     (
         lambda: nn.MaxUnpool2d(2).apply({}, jnp.ones((1, 2, 2)), jnp.zeros((1, 2, 1), jnp.int32)),
         ValueError,
@@ -221,9 +249,21 @@ RUNTIME_ERRORS = [
         ValueError,
         "max_unpool1d: output size (-2,) has a negative dim for input shape (1, 1); reduce `padding`",
     ),
-    (lambda: F.lp_pool1d(jnp.ones((1, 4)), True, 2), ValueError, "lp_pool1d: `norm_type` must be a non-zero real number"),
-    (lambda: F.lp_pool3d(jnp.ones((1, 4, 4)), 2, 2), ValueError, "lp_pool3d: expected a 4-D (unbatched: C, D, H, W) or 5-D"),
-    (lambda: F.avg_pool1d(jnp.ones((1, 4)), 3, padding=2), ValueError, "avg_pool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(3,))"),
+    (
+        lambda: F.lp_pool1d(jnp.ones((1, 4)), True, 2),
+        ValueError,
+        "lp_pool1d: `norm_type` must be a non-zero real number",
+    ),
+    (
+        lambda: F.lp_pool3d(jnp.ones((1, 4, 4)), 2, 2),
+        ValueError,
+        "lp_pool3d: expected a 4-D (unbatched: C, D, H, W) or 5-D",
+    ),
+    (
+        lambda: F.avg_pool1d(jnp.ones((1, 4)), 3, padding=2),
+        ValueError,
+        "avg_pool1d: `padding` (=(2,)) must be at most half of `kernel_size` (=(3,))",
+    ),
 ]
 
 
@@ -237,7 +277,12 @@ def test_runtime_errors(call, error, message) -> None:
 INDEX_CALLS = [
     ("max_pool1d", (2, 3, 9), (3,), dict(stride=2, padding=1, dilation=2)),
     ("max_pool2d", (2, 3, 7, 6), (3,), dict(stride=2, padding=1, ceil_mode=True)),
-    ("max_pool3d", (1, 2, 5, 4, 5), ((2, 3, 2),), dict(stride=(2, 1, 2), padding=(1, 1, 0), dilation=(1, 1, 2), ceil_mode=True)),
+    (
+        "max_pool3d",
+        (1, 2, 5, 4, 5),
+        ((2, 3, 2),),
+        dict(stride=(2, 1, 2), padding=(1, 1, 0), dilation=(1, 1, 2), ceil_mode=True),
+    ),
     ("adaptive_max_pool1d", (3, 7), (4,), {}),
     ("adaptive_max_pool2d", (2, 3, 7, 5), ((3, 2),), {}),
     ("adaptive_max_pool3d", (2, 5, 4, 7), ((2, 3, 3),), {}),

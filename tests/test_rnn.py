@@ -37,12 +37,24 @@ def _torch_pair(make, make_torch):
         (lambda: nn.LSTM(3, 0), r"LSTM: `hidden_size` must be a positive integer, got 0"),
         (lambda: nn.GRU(3, 4, num_layers=0), r"GRU: `num_layers` must be a positive integer, got 0"),
         (lambda: nn.RNN(0, 4), r"RNN: `input_size` must be a positive integer, got 0"),
-        (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), r"RNN: `nonlinearity` must be one of \['tanh', 'relu'\], got 'sigmoid'"),
+        (
+            lambda: nn.RNN(3, 4, nonlinearity="sigmoid"),
+            r"RNN: `nonlinearity` must be one of \['tanh', 'relu'\], got 'sigmoid'",
+        ),
         (lambda: nn.LSTM(3, 4, 2, dropout=1.5), r"LSTM: `dropout` must be a probability in \[0, 1\], got 1.5"),
         (lambda: nn.GRU(3, 4, 2, dropout=-0.1), r"GRU: `dropout` must be a probability in \[0, 1\], got -0.1"),
-        (lambda: nn.LSTM(3, 4, proj_size=4), r"LSTM: `proj_size` \(=4\) must be smaller than `hidden_size` \(=4\); use proj_size=0 for no projection"),
-        (lambda: nn.LSTM(3, 4, proj_size=-1), r"LSTM: `proj_size` must be a non-negative integer \(0 disables projections\), got -1"),
-        (lambda: nn.RNNCell(3, 4, nonlinearity="gelu"), r"RNNCell: `nonlinearity` must be one of \['tanh', 'relu'\], got 'gelu'"),
+        (
+            lambda: nn.LSTM(3, 4, proj_size=4),
+            r"LSTM: `proj_size` \(=4\) must be smaller than `hidden_size` \(=4\); use proj_size=0 for no projection",
+        ),
+        (
+            lambda: nn.LSTM(3, 4, proj_size=-1),
+            r"LSTM: `proj_size` must be a non-negative integer \(0 disables projections\), got -1",
+        ),
+        (
+            lambda: nn.RNNCell(3, 4, nonlinearity="gelu"),
+            r"RNNCell: `nonlinearity` must be one of \['tanh', 'relu'\], got 'gelu'",
+        ),
         (lambda: nn.GRUCell(3, -1), r"GRUCell: `hidden_size` must be a positive integer, got -1"),
     ],
 )
@@ -75,7 +87,10 @@ def test_dropout_with_one_layer_warns_like_torch() -> None:
             lambda: torch.nn.LSTM(3, 4, 2, bias=False, batch_first=True, dropout=0.25, bidirectional=True),
         ),
         (lambda: nn.GRU(3, 4, num_layers=3), lambda: torch.nn.GRU(3, 4, num_layers=3)),
-        (lambda: nn.RNNCell(3, 4, bias=False, nonlinearity="relu"), lambda: torch.nn.RNNCell(3, 4, bias=False, nonlinearity="relu")),
+        (
+            lambda: nn.RNNCell(3, 4, bias=False, nonlinearity="relu"),
+            lambda: torch.nn.RNNCell(3, 4, bias=False, nonlinearity="relu"),
+        ),
         (lambda: nn.LSTMCell(3, 4), lambda: torch.nn.LSTMCell(3, 4)),
         (lambda: nn.GRUCell(3, 4, bias=False), lambda: torch.nn.GRUCell(3, 4, bias=False)),
     ],
@@ -102,11 +117,19 @@ def test_init_is_uniform_within_one_over_sqrt_hidden_and_deterministic() -> None
 def test_input_errors_name_the_layer() -> None:
     lstm = nn.LSTM(3, 4, batch_first=True)
     params = lstm.init(KEY)
-    with pytest.raises(ValueError, match=r"LSTM\(3, 4, batch_first=True\): expected input with last dimension \(input_size\) 3, got shape \(2, 5, 7\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"LSTM\(3, 4, batch_first=True\): expected input with last dimension \(input_size\) 3, got shape \(2, 5, 7\)",
+    ):
         lstm.apply(params, jnp.ones((2, 5, 7)))
-    with pytest.raises(ValueError, match=r"LSTM\(3, 4, batch_first=True\): expected a 2-D \(L, H_in\) or 3-D \(N, L, H_in\) input, got shape \(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"LSTM\(3, 4, batch_first=True\): expected a 2-D \(L, H_in\) or 3-D \(N, L, H_in\) input, got shape \(3,\)",
+    ):
         lstm.apply(params, jnp.ones(3))
-    with pytest.raises(TypeError, match=r"LSTM\(3, 4, batch_first=True\): expected a floating-point input, got dtype int32"):
+    with pytest.raises(
+        TypeError, match=r"LSTM\(3, 4, batch_first=True\): expected a floating-point input, got dtype int32"
+    ):
         lstm.apply(params, jnp.ones((2, 5, 3), jnp.int32))
 
 
@@ -114,13 +137,18 @@ def test_hx_errors() -> None:
     gru = nn.GRU(3, 4, num_layers=2)
     params = gru.init(KEY)
     x = jnp.ones((5, 2, 3))
-    with pytest.raises(ValueError, match=r"GRU\(3, 4, num_layers=2\): expected h_0 of shape \(2, 2, 4\), got shape \(1, 2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"GRU\(3, 4, num_layers=2\): expected h_0 of shape \(2, 2, 4\), got shape \(1, 2, 4\)"
+    ):
         gru.apply(params, x, jnp.zeros((1, 2, 4)))
     with pytest.raises(ValueError, match=r"expected h_0 of shape \(2, 4\), got shape \(2, 1, 4\)"):
         gru.apply(params, jnp.ones((5, 3)), jnp.zeros((2, 1, 4)))
     lstm = nn.LSTM(3, 4)
     lp = lstm.init(KEY)
-    with pytest.raises(TypeError, match=r"LSTM\(3, 4\): expected `hx` as a tuple \(h_0, c_0\), got ArrayImpl; pass `\(h_0, c_0\)` with both of shape \(1, 2, 4\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"LSTM\(3, 4\): expected `hx` as a tuple \(h_0, c_0\), got ArrayImpl; pass `\(h_0, c_0\)` with both of shape \(1, 2, 4\)",
+    ):
         lstm.apply(lp, x, jnp.zeros((1, 2, 4)))
     with pytest.raises(ValueError, match=r"LSTM\(3, 4\): expected c_0 of shape \(1, 2, 4\), got shape \(1, 2, 5\)"):
         lstm.apply(lp, x, (jnp.zeros((1, 2, 4)), jnp.zeros((1, 2, 5))))
@@ -132,21 +160,32 @@ def test_lengths_errors() -> None:
     gru = nn.GRU(3, 4)
     params = gru.init(KEY)
     x = jnp.ones((5, 2, 3))
-    with pytest.raises(ValueError, match=r"GRU\(3, 4\): expected `lengths` of shape \(2,\), one length per sequence of the batch, got shape \(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"GRU\(3, 4\): expected `lengths` of shape \(2,\), one length per sequence of the batch, got shape \(3,\)",
+    ):
         gru.apply(params, x, lengths=jnp.array([1, 2, 3]))
-    with pytest.raises(ValueError, match=r"GRU\(3, 4\): every entry of `lengths` must be in \[1, 5\] \(the padded sequence length\), got \[0, 5\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"GRU\(3, 4\): every entry of `lengths` must be in \[1, 5\] \(the padded sequence length\), got \[0, 5\]",
+    ):
         gru.apply(params, x, lengths=np.array([0, 5]))
     with pytest.raises(ValueError, match=r"must be in \[1, 5\] .* got \[6, 5\]"):
         gru.apply(params, x, lengths=[6, 5])
     with pytest.raises(TypeError, match=r"GRU\(3, 4\): expected integer `lengths`, got dtype float32"):
         gru.apply(params, x, lengths=jnp.array([2.0, 3.0]))
-    with pytest.raises(ValueError, match=r"GRU\(3, 4\): `lengths` needs a batched 3-D \(L, N, H_in\) input, got shape \(5, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"GRU\(3, 4\): `lengths` needs a batched 3-D \(L, N, H_in\) input, got shape \(5, 3\)"
+    ):
         gru.apply(params, jnp.ones((5, 3)), lengths=jnp.array([2]))
 
 
 def test_training_dropout_needs_a_key() -> None:
     lstm = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
-    with pytest.raises(ValueError, match=r"LSTM\(3, 4, num_layers=2, dropout=0.5\): train=True with dropout=0.5 samples .* got key=None"):
+    with pytest.raises(
+        ValueError,
+        match=r"LSTM\(3, 4, num_layers=2, dropout=0.5\): train=True with dropout=0.5 samples .* got key=None",
+    ):
         lstm.apply(lstm.init(KEY), jnp.ones((5, 2, 3)), train=True)
 
 
@@ -155,26 +194,42 @@ def test_functional_param_errors() -> None:
     x = jnp.ones((5, 2, 3))
     with pytest.raises(TypeError, match=r"lstm: expected `params` as a dict of arrays from `init`, got list"):
         F.lstm(x, [params])
-    with pytest.raises(ValueError, match=r"lstm: `params` must have the keys .*missing \['weight_ih_l1', 'weight_hh_l1', 'bias_ih_l1', 'bias_hh_l1'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"lstm: `params` must have the keys .*missing \['weight_ih_l1', 'weight_hh_l1', 'bias_ih_l1', 'bias_hh_l1'\]",
+    ):
         F.lstm(x, params, num_layers=2)
-    with pytest.raises(ValueError, match=r"gru: expected weight_ih_l0 of shape \(3\*hidden_size, input_size\) and weight_hh_l0 of shape \(3\*hidden_size, hidden_size\), got \(16, 3\) and \(16, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"gru: expected weight_ih_l0 of shape \(3\*hidden_size, input_size\) and weight_hh_l0 of shape \(3\*hidden_size, hidden_size\), got \(16, 3\) and \(16, 4\)",
+    ):
         F.gru(x, params)
 
 
 def test_cell_errors() -> None:
     cell = nn.LSTMCell(3, 4)
     params = cell.init(KEY)
-    with pytest.raises(ValueError, match=r"LSTMCell\(3, 4\): expected input with last dimension \(input_size\) 3, got shape \(2, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"LSTMCell\(3, 4\): expected input with last dimension \(input_size\) 3, got shape \(2, 5\)"
+    ):
         cell.apply(params, jnp.ones((2, 5)))
-    with pytest.raises(ValueError, match=r"LSTMCell\(3, 4\): expected a 1-D \(H_in\) or 2-D \(N, H_in\) input, got shape \(1, 2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"LSTMCell\(3, 4\): expected a 1-D \(H_in\) or 2-D \(N, H_in\) input, got shape \(1, 2, 3\)"
+    ):
         cell.apply(params, jnp.ones((1, 2, 3)))
-    with pytest.raises(TypeError, match=r"LSTMCell\(3, 4\): expected `hx` as a tuple \(h, c\), got ArrayImpl; pass `\(h, c\)` with both of shape \(2, 4\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"LSTMCell\(3, 4\): expected `hx` as a tuple \(h, c\), got ArrayImpl; pass `\(h, c\)` with both of shape \(2, 4\)",
+    ):
         cell.apply(params, jnp.ones((2, 3)), jnp.zeros((2, 4)))
     gru = nn.GRUCell(3, 4)
     with pytest.raises(ValueError, match=r"GRUCell\(3, 4\): expected hx of shape \(4,\), got shape \(1, 4\)"):
         gru.apply(gru.init(KEY), jnp.ones(3), jnp.zeros((1, 4)))
     w = jnp.ones((4, 3))
-    with pytest.raises(ValueError, match=r"rnn_tanh_cell: expected weight_ih of shape \(1\*hidden_size, input_size\) and weight_hh of shape \(1\*hidden_size, hidden_size\), got \(4, 3\) and \(4, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"rnn_tanh_cell: expected weight_ih of shape \(1\*hidden_size, input_size\) and weight_hh of shape \(1\*hidden_size, hidden_size\), got \(4, 3\) and \(4, 3\)",
+    ):
         F.rnn_tanh_cell(jnp.ones(3), None, w, w)
     with pytest.raises(ValueError, match=r"rnn_relu_cell: pass both `bias_ih` and `bias_hh` or neither"):
         F.rnn_relu_cell(jnp.ones(3), None, w, jnp.ones((4, 4)), jnp.zeros(4))
@@ -196,7 +251,11 @@ def test_lstm_gradients_with_respect_to_h0_c0_match_torch() -> None:
     grads = jax.grad(scalar, argnums=(0, 1, 2))(x, h0, c0)
     tx, th, tc = (torch.from_numpy(a).requires_grad_() for a in (x, h0, c0))
     out, (h, c) = tmod(tx, (th, tc))
-    ((out * torch.from_numpy(ct[0])).sum() + (h * torch.from_numpy(ct[1])).sum() + (c * torch.from_numpy(ct[2])).sum()).backward()
+    (
+        (out * torch.from_numpy(ct[0])).sum()
+        + (h * torch.from_numpy(ct[1])).sum()
+        + (c * torch.from_numpy(ct[2])).sum()
+    ).backward()
     for g, t in zip(grads, (tx, th, tc)):
         np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-4, atol=1e-4)
 
@@ -204,7 +263,9 @@ def test_lstm_gradients_with_respect_to_h0_c0_match_torch() -> None:
 def test_lstmcell_gradients_with_respect_to_hx_match_torch() -> None:
     model, tmod, params = _torch_pair(lambda: nn.LSTMCell(3, 4), lambda: torch.nn.LSTMCell(3, 4))
     x, h, c = _x(2, 3), _x(2, 4, seed=1), _x(2, 4, seed=2)
-    grads = jax.grad(lambda h, c: sum(jnp.sum(jnp.sin(o)) for o in model.apply(params, x, (h, c))), argnums=(0, 1))(h, c)
+    grads = jax.grad(lambda h, c: sum(jnp.sum(jnp.sin(o)) for o in model.apply(params, x, (h, c))), argnums=(0, 1))(
+        h, c
+    )
     th, tc = (torch.from_numpy(a).requires_grad_() for a in (h, c))
     sum(torch.sin(o).sum() for o in tmod(torch.from_numpy(x), (th, tc))).backward()
     np.testing.assert_allclose(grads[0], th.grad.numpy(), rtol=1e-5, atol=1e-6)
@@ -214,7 +275,9 @@ def test_lstmcell_gradients_with_respect_to_hx_match_torch() -> None:
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_relu"])
 def test_sequence_equals_a_loop_of_cells_to_second_order(kind) -> None:
     """The scan with its hand-written backward pass against plain autodiff of a cell loop."""
-    seq_cls, cell_cls = {"lstm": (nn.LSTM, nn.LSTMCell), "gru": (nn.GRU, nn.GRUCell), "rnn_relu": (nn.RNN, nn.RNNCell)}[kind]
+    seq_cls, cell_cls = {"lstm": (nn.LSTM, nn.LSTMCell), "gru": (nn.GRU, nn.GRUCell), "rnn_relu": (nn.RNN, nn.RNNCell)}[
+        kind
+    ]
     extra = {"nonlinearity": "relu"} if kind == "rnn_relu" else {}
     seq, cell = seq_cls(2, 3, **extra), cell_cls(2, 3, **extra)
     params = seq.init(KEY)
@@ -247,7 +310,12 @@ def test_sequence_equals_a_loop_of_cells_to_second_order(kind) -> None:
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh", "lstm_proj"])
 def test_forward_mode_matches_reverse_mode_and_finite_differences(kind) -> None:
     """jax.jvp / jacfwd through the sequence layers (2 layers, both directions, lengths)."""
-    make = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn_tanh": nn.RNN, "lstm_proj": lambda *a, **k: nn.LSTM(*a, proj_size=2, **k)}[kind]
+    make = {
+        "lstm": nn.LSTM,
+        "gru": nn.GRU,
+        "rnn_tanh": nn.RNN,
+        "lstm_proj": lambda *a, **k: nn.LSTM(*a, proj_size=2, **k),
+    }[kind]
     model = make(2, 3, num_layers=2, bidirectional=True)
     x = np.random.default_rng(0).standard_normal((4, 2, 2))
     lengths = jnp.array([4, 2])

@@ -68,7 +68,9 @@ def funcnn_feedforward(input_size: int, hidden_size: int, output_size: int) -> n
     )
 
 
-def run_funcnn(initial: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[list[float], dict[str, np.ndarray]]:
+def run_funcnn(
+    initial: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
+) -> tuple[list[float], dict[str, np.ndarray]]:
     model = funcnn_feedforward(input_size=3, hidden_size=10, output_size=1)
     params, _ = funcnn.load_state_dict(model, initial)
     optimizer = optax.sgd(0.01)

@@ -27,7 +27,11 @@ def _pair_positional() -> tuple[Module, torch.nn.Module]:
     return (
         nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.Tanh(), nn.Linear(2, 1, bias=False)),
         torch.nn.Sequential(
-            torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1, bias=False)
+            torch.nn.Linear(3, 4),
+            torch.nn.ReLU(),
+            torch.nn.Linear(4, 2),
+            torch.nn.Tanh(),
+            torch.nn.Linear(2, 1, bias=False),
         ),
     )
 
@@ -144,7 +148,9 @@ def test_all_problems_reported_at_once() -> None:
     sd["hidden.weight"] = np.zeros((10, 4), np.float32)
     sd["extra.weight"] = np.zeros(3, np.float32)
     sd["output.scale"] = np.zeros(1, np.float32)
-    with pytest.raises(ValueError, match=r"load_state_dict for Sequential: expected the 4 keys of the model, got 4:") as info:
+    with pytest.raises(
+        ValueError, match=r"load_state_dict for Sequential: expected the 4 keys of the model, got 4:"
+    ) as info:
         funcnn.load_state_dict(model, sd)
     msg = str(info.value)
     assert re.search(r"mis-shaped keys: hidden\.weight: expected shape \(10, 3\), got \(10, 4\)", msg)

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import torch
-
 from cases.containers import ConvLSTM, ResNetBlock, TorchConvLSTM, TorchResNetBlock
+
 from funcnn import nn
 
 ROW = re.compile(r"^(?P<label>\s*\S.*?)\s{2,}(?P<shape>\S.*?)\s{2,}(?P<params>[\d,]+)\s{2,}(?P<buffers>[\d,]+)$")
@@ -69,7 +69,11 @@ PAIRS = {
         ).eval(),
         (5, 3, 8),
     ),
-    "resnet-block": (lambda: ResNetBlock(3, 4, stride=2), lambda: TorchResNetBlock(3, 4, stride=2).eval(), (2, 3, 8, 8)),
+    "resnet-block": (
+        lambda: ResNetBlock(3, 4, stride=2),
+        lambda: TorchResNetBlock(3, 4, stride=2).eval(),
+        (2, 3, 8, 8),
+    ),
     "cnn-lstm": (ConvLSTM, TorchConvLSTM, (2, 3, 7)),
     "sequential-residual": (
         lambda: nn.Sequential(nn.Residual(nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))), nn.ReLU()),
@@ -122,7 +126,10 @@ def test_summary_of_the_seed_model() -> None:
 def test_summary_counts_buffers_and_forwards_kwargs() -> None:
     model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Dropout(0.5))
     table = nn.summary(model, jnp.zeros((3, 4)), train=True, key=jax.random.key(0))
-    assert table.splitlines()[-2:] == ["Trainable params: 42 (168 B)", "Buffers: 13 (52 B)"]  # 12 float32 + an int32 count
+    assert table.splitlines()[-2:] == [
+        "Trainable params: 42 (168 B)",
+        "Buffers: 13 (52 B)",
+    ]  # 12 float32 + an int32 count
     mha = nn.MultiheadAttention(8, 2, batch_first=True)
     x = jnp.zeros((2, 5, 8))
     mask = jnp.zeros((2, 5), bool)
@@ -148,7 +155,9 @@ def test_summary_computes_nothing() -> None:
 
 def test_summary_leaves_no_hooks_behind_even_on_error() -> None:
     model = nn.Sequential(nn.Linear(3, 4), nn.Linear(5, 2))
-    with pytest.raises(ValueError, match=r"Linear\(in_features=5, out_features=2\): expected input with last dimension 5"):
+    with pytest.raises(
+        ValueError, match=r"Linear\(in_features=5, out_features=2\): expected input with last dimension 5"
+    ):
         nn.summary(model, jnp.zeros((2, 3)))
     for _, module in model.named_modules():
         assert "forward" not in vars(module) and "apply_with_state" not in vars(module)

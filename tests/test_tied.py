@@ -213,7 +213,9 @@ def test_funcnn_state_dict_without_the_model_and_alias_only_dicts_load() -> None
 
 
 def test_tied_inside_a_container_and_params_left_untouched() -> None:
-    inner = nn.Tied(nn.Sequential(nn.Linear(3, 3, bias=False), nn.Tanh(), nn.Linear(3, 3, bias=False)), {"2.weight": "0.weight"})
+    inner = nn.Tied(
+        nn.Sequential(nn.Linear(3, 3, bias=False), nn.Tanh(), nn.Linear(3, 3, bias=False)), {"2.weight": "0.weight"}
+    )
     model = nn.Sequential(body=inner, head=nn.Linear(3, 1))
     assert nn.tied_keys(model) == {"body.2.weight": "body.0.weight"}
     params = model.init(jax.random.key(0))
@@ -222,12 +224,17 @@ def test_tied_inside_a_container_and_params_left_untouched() -> None:
     assert list(sd) == ["body.0.weight", "body.2.weight", "head.weight", "head.bias"]
     assert list(params["body"]) == ["0"]  # state_dict copied, never mutated
     torch_twin = torch.nn.Sequential()
-    torch_twin.add_module("body", torch.nn.Sequential(torch.nn.Linear(3, 3, bias=False), torch.nn.Tanh(), torch.nn.Linear(3, 3, bias=False)))
+    torch_twin.add_module(
+        "body",
+        torch.nn.Sequential(torch.nn.Linear(3, 3, bias=False), torch.nn.Tanh(), torch.nn.Linear(3, 3, bias=False)),
+    )
     torch_twin.add_module("head", torch.nn.Linear(3, 1))
     torch_twin.body[2].weight = torch_twin.body[0].weight
     torch_twin.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=True)
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
-    np.testing.assert_allclose(model.apply(params, jnp.asarray(x)), torch_twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model.apply(params, jnp.asarray(x)), torch_twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
     loaded, _ = funcnn.load_state_dict(model, torch_twin.state_dict())
     np.testing.assert_array_equal(loaded["body"]["0"]["weight"], params["body"]["0"]["weight"])
 
@@ -247,16 +254,40 @@ def test_tied_threads_state_and_reprs() -> None:
 @pytest.mark.parametrize(
     "module, ties, exc, match",
     [
-        ("linear", {"weight": "bias"}, ValueError, r"Tied: alias 'weight' has shape \(2, 3\) and dtype float32, but its source 'bias' has shape \(2,\) and dtype float32; only identical parameters can be tied"),
-        ("linear", {"w": "weight"}, ValueError, r"Tied: alias 'w' is not a parameter of Linear, whose parameters are \['weight', 'bias'\]; use their dotted state_dict keys"),
+        (
+            "linear",
+            {"weight": "bias"},
+            ValueError,
+            r"Tied: alias 'weight' has shape \(2, 3\) and dtype float32, but its source 'bias' has shape \(2,\) and dtype float32; only identical parameters can be tied",
+        ),
+        (
+            "linear",
+            {"w": "weight"},
+            ValueError,
+            r"Tied: alias 'w' is not a parameter of Linear, whose parameters are \['weight', 'bias'\]; use their dotted state_dict keys",
+        ),
         ("linear", {"bias": "b"}, ValueError, r"Tied: source 'b' is not a parameter of Linear"),
-        ("seq", {"1.bias": "0.bias", "0.bias": "1.bias"}, ValueError, r"Tied: source '0.bias' of alias '1.bias' is itself an alias; tie every alias to the one key that stores the array"),
-        ("seq", ["0.bias"], TypeError, r"Tied: `ties` must map alias keys to source keys, both dotted strings, got \['0.bias'\]"),
+        (
+            "seq",
+            {"1.bias": "0.bias", "0.bias": "1.bias"},
+            ValueError,
+            r"Tied: source '0.bias' of alias '1.bias' is itself an alias; tie every alias to the one key that stores the array",
+        ),
+        (
+            "seq",
+            ["0.bias"],
+            TypeError,
+            r"Tied: `ties` must map alias keys to source keys, both dotted strings, got \['0.bias'\]",
+        ),
         ("fn", {"a": "b"}, TypeError, r"Tied: `module` must be a funcnn.nn.Module, got function"),
     ],
     ids=["shape", "alias-missing", "source-missing", "chain", "not-a-mapping", "not-a-module"],
 )
 def test_tied_constructor_errors(module, ties, exc, match) -> None:
-    make = {"linear": lambda: nn.Linear(3, 2), "seq": lambda: nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)), "fn": lambda: (lambda x: x)}
+    make = {
+        "linear": lambda: nn.Linear(3, 2),
+        "seq": lambda: nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)),
+        "fn": lambda: lambda x: x,
+    }
     with pytest.raises(exc, match=match):
         nn.Tied(make[module](), ties)

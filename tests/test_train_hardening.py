@@ -163,20 +163,30 @@ def _first_call(loss_fn, **kw):
 
 
 def test_a_loss_that_is_not_a_float_scalar() -> None:
-    with pytest.raises(ValueError, match=r"make_train_step: the loss must be a scalar, got shape \(8, 1\) \(float32\); reduce it to one number: a loss with reduction='mean'"):
+    with pytest.raises(
+        ValueError,
+        match=r"make_train_step: the loss must be a scalar, got shape \(8, 1\) \(float32\); reduce it to one number: a loss with reduction='mean'",
+    ):
         _first_call(lambda p, x, y: F.mse_loss(MODEL.apply(p, x), y, reduction="none"))
     with pytest.raises(TypeError, match=r"make_train_step: the loss must be floating to be differentiated, got int32"):
         _first_call(lambda p, x, y: jnp.sum(MODEL.apply(p, x) > y).astype(jnp.int32))
-    with pytest.raises(TypeError, match=r"make_train_step: the loss must be a float scalar, got a tuple of 2 items; pass has_aux=True"):
+    with pytest.raises(
+        TypeError, match=r"make_train_step: the loss must be a float scalar, got a tuple of 2 items; pass has_aux=True"
+    ):
         _first_call(lambda p, x, y: (_mse(p, x, y), MODEL.apply(p, x)))
-    with pytest.raises(TypeError, match=r"make_train_step: loss_fn must return \(loss, aux\) with has_aux=True, got ArrayImpl|make_train_step: loss_fn must return \(loss, aux\) with has_aux=True, got .*Tracer"):
+    with pytest.raises(
+        TypeError,
+        match=r"make_train_step: loss_fn must return \(loss, aux\) with has_aux=True, got ArrayImpl|make_train_step: loss_fn must return \(loss, aux\) with has_aux=True, got .*Tracer",
+    ):
         _first_call(_mse, has_aux=True)
 
 
 def test_a_stateful_loss_that_returns_no_state() -> None:
     opt = optax.sgd(0.1)
     step = train.make_train_step(lambda p, s, k, x, y: _mse(p, x, y), opt, stateful=True)
-    with pytest.raises(TypeError, match=r"make_train_step: loss_fn must return \(loss, new_state\) in the stateful form, got"):
+    with pytest.raises(
+        TypeError, match=r"make_train_step: loss_fn must return \(loss, new_state\) in the stateful form, got"
+    ):
         step(train.TrainState.create(MODEL, opt, KEY), X, Y)
 
 
@@ -197,7 +207,10 @@ def test_calling_a_step_again_with_donated_params() -> None:
     params, opt_state = _copy(PARAMS), opt.init(PARAMS)
     step = train.make_train_step(_mse, opt)
     step(params, opt_state, X, Y)  # the results are dropped: params were donated
-    with pytest.raises(ValueError, match=r"make_train_step: the step was called with arrays that an earlier call donated \(deleted\): the step donates `params` and `opt_state`.*or build the step with donate=False"):
+    with pytest.raises(
+        ValueError,
+        match=r"make_train_step: the step was called with arrays that an earlier call donated \(deleted\): the step donates `params` and `opt_state`.*or build the step with donate=False",
+    ):
         step(params, opt_state, X, Y)
     assert step.lower(_copy(PARAMS), opt.init(PARAMS), X, Y) is not None  # the jit API passes through
 
@@ -207,7 +220,9 @@ def test_calling_a_stateful_step_again_with_a_donated_train_state() -> None:
     step = train.make_train_step(train.model_loss(MODEL, F.mse_loss), opt, stateful=True, has_aux=True)
     ts = train.TrainState.create(MODEL, opt, KEY)
     step(ts, X, Y)
-    with pytest.raises(ValueError, match=r"make_train_step: .*the step donates the whole TrainState so that the update runs in place"):
+    with pytest.raises(
+        ValueError, match=r"make_train_step: .*the step donates the whole TrainState so that the update runs in place"
+    ):
         step(ts, X, Y)
 
 
@@ -227,7 +242,10 @@ def test_train_state_create_copies_the_params_it_is_given() -> None:
 @pytest.mark.parametrize("key", [0, 3, "seed", None], ids=["int-0", "int-3", "str", "none"])
 def test_fit_and_train_state_need_a_prng_key(key) -> None:
     hint = f"jax.random.key\\({key}\\)" if isinstance(key, int) else r"jax.random.key\(0\)"
-    with pytest.raises(TypeError, match=rf"fit: `key` must be a PRNG key such as jax.random.key\(0\), got {type(key).__name__} .*; pass {hint}"):
+    with pytest.raises(
+        TypeError,
+        match=rf"fit: `key` must be a PRNG key such as jax.random.key\(0\), got {type(key).__name__} .*; pass {hint}",
+    ):
         train.fit(MODEL, optax.sgd(0.1), [(X, Y)], loss=F.mse_loss, key=key, progress=False)
     with pytest.raises(TypeError, match=r"TrainState.create: `key` must be a PRNG key"):
         train.TrainState.create(MODEL, optax.sgd(0.1), key)

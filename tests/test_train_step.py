@@ -222,7 +222,9 @@ def test_stateful_form_without_aux_threads_state() -> None:
 
 
 def test_missing_key_in_train_mode_is_reported() -> None:
-    with pytest.raises(ValueError, match=r"_Noisy\(\): train=True samples random numbers and needs a PRNG key, got key=None"):
+    with pytest.raises(
+        ValueError, match=r"_Noisy\(\): train=True samples random numbers and needs a PRNG key, got key=None"
+    ):
         _Noisy().apply({"weight": jnp.ones((1, 3))}, X, train=True)
 
 

@@ -51,14 +51,23 @@ def test_trainable_mask_patterns_prefixes_and_predicates() -> None:
     biases = train.trainable_mask(PARAMS, include="*.bias")
     assert biases == {"features": {"0": {"weight": False, "bias": True}}, "head": {"weight": False, "bias": True}}
     by_rank = train.trainable_mask(PARAMS, include=lambda name, w: w.ndim == 2, exclude="head")
-    assert by_rank["features"]["0"] == {"weight": True, "bias": False} and by_rank["head"] == {"weight": False, "bias": False}
+    assert by_rank["features"]["0"] == {"weight": True, "bias": False} and by_rank["head"] == {
+        "weight": False,
+        "bias": False,
+    }
     assert list(train.trainable_mask(PARAMS)) == list(PARAMS)  # the parameters' key order
 
 
 def test_trainable_mask_errors() -> None:
-    with pytest.raises(ValueError, match=r"trainable_mask: `exclude` pattern 'feature\.\*' matches no parameter; the names are \['features.0.weight'"):
+    with pytest.raises(
+        ValueError,
+        match=r"trainable_mask: `exclude` pattern 'feature\.\*' matches no parameter; the names are \['features.0.weight'",
+    ):
         train.trainable_mask(PARAMS, exclude="feature.*")
-    with pytest.raises(TypeError, match=r"trainable_mask: `include` must be a glob pattern such as 'features.\*', a sequence of patterns, or a predicate"):
+    with pytest.raises(
+        TypeError,
+        match=r"trainable_mask: `include` must be a glob pattern such as 'features.\*', a sequence of patterns, or a predicate",
+    ):
         train.trainable_mask(PARAMS, include=3)
 
 
@@ -66,9 +75,15 @@ def test_trainable_params_view() -> None:
     view = train.trainable_params(PARAMS, {"features": False, "head": True})  # a prefix mask is spread
     assert view["features"]["0"] == {"weight": None, "bias": None}
     assert view["head"]["weight"] is PARAMS["head"]["weight"]
-    with pytest.raises(ValueError, match=r"trainable_params: the `trainable` mask does not fit the parameters at the top level: the mask has keys \['body'\], the parameters have \['features', 'head'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"trainable_params: the `trainable` mask does not fit the parameters at the top level: the mask has keys \['body'\], the parameters have \['features', 'head'\]",
+    ):
         train.trainable_params(PARAMS, {"body": False})
-    with pytest.raises(ValueError, match=r"trainable_params: the `trainable` mask freezes every parameter, so there is nothing to train"):
+    with pytest.raises(
+        ValueError,
+        match=r"trainable_params: the `trainable` mask freezes every parameter, so there is nothing to train",
+    ):
         train.trainable_params(PARAMS, {"features": False, "head": False})
 
 
@@ -112,7 +127,9 @@ def test_frozen_train_state_and_stateful_step() -> None:
     opt = optax.sgd(0.1, momentum=0.9)
     ts = train.TrainState.create(MODEL, opt, KEY, trainable="head")
     assert ts.opt_state[0].trace["features"]["0"]["weight"] is None
-    step = train.make_train_step(train.model_loss(MODEL, F.mse_loss), opt, stateful=True, has_aux=True, trainable="head", donate=False)
+    step = train.make_train_step(
+        train.model_loss(MODEL, F.mse_loss), opt, stateful=True, has_aux=True, trainable="head", donate=False
+    )
     new, _, _ = step(ts, X, Y)
     np.testing.assert_array_equal(new.params["features"]["0"]["weight"], ts.params["features"]["0"]["weight"])
     assert not np.array_equal(new.params["head"]["bias"], ts.params["head"]["bias"])
@@ -122,10 +139,15 @@ def test_freezing_errors() -> None:
     opt = optax.sgd(0.1)
     mask = train.trainable_mask(PARAMS, exclude="features")
     step = train.make_train_step(_mse, opt, trainable=mask, donate=False)
-    with pytest.raises(ValueError, match=r"make_train_step\(trainable=...\): the optimizer state does not match the trainable parameters"):
+    with pytest.raises(
+        ValueError,
+        match=r"make_train_step\(trainable=...\): the optimizer state does not match the trainable parameters",
+    ):
         step(PARAMS, optax.sgd(0.1, momentum=0.9).init(PARAMS), X, Y)
     bad = train.make_train_step(_mse, opt, trainable={"body": True}, donate=False)
-    with pytest.raises(ValueError, match=r"make_train_step: the `trainable` mask does not fit the parameters at the top level"):
+    with pytest.raises(
+        ValueError, match=r"make_train_step: the `trainable` mask does not fit the parameters at the top level"
+    ):
         bad(PARAMS, opt.init(PARAMS), X, Y)
 
 
@@ -134,12 +156,22 @@ def test_fit_with_frozen_features() -> None:
     y = (x[:, 0] > 0).astype(np.int32)
     loader = data.DataLoader((x, y), batch_size=8)
     result = train.fit(
-        MODEL, optax.adam(1e-2), loader, loss=nn.CrossEntropyLoss(), epochs=2, key=KEY, params=PARAMS,
-        trainable=train.trainable_mask(PARAMS, exclude="features.*"), progress=False,
+        MODEL,
+        optax.adam(1e-2),
+        loader,
+        loss=nn.CrossEntropyLoss(),
+        epochs=2,
+        key=KEY,
+        params=PARAMS,
+        trainable=train.trainable_mask(PARAMS, exclude="features.*"),
+        progress=False,
     )
     np.testing.assert_array_equal(result.params["features"]["0"]["weight"], PARAMS["features"]["0"]["weight"])
     assert not np.array_equal(result.params["head"]["weight"], PARAMS["head"]["weight"])
-    assert not any("features" in jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(result.train_state.opt_state)[0])
+    assert not any(
+        "features" in jax.tree_util.keystr(p)
+        for p, _ in jax.tree_util.tree_flatten_with_path(result.train_state.opt_state)[0]
+    )
     assert not PARAMS["head"]["weight"].is_deleted()  # fit copies the parameters it is given
 
 
@@ -172,7 +204,10 @@ def test_param_labels_with_a_frozen_group() -> None:
 
 
 def test_param_labels_errors() -> None:
-    with pytest.raises(ValueError, match=r"param_labels: no rule selects \['features.0.weight', 'features.0.bias'\] \(2 names\) and there is no `default`"):
+    with pytest.raises(
+        ValueError,
+        match=r"param_labels: no rule selects \['features.0.weight', 'features.0.bias'\] \(2 names\) and there is no `default`",
+    ):
         train.param_labels(PARAMS, {"head.*": "head"})
     with pytest.raises(ValueError, match=r"param_labels: `rules` pattern 'heads' matches no parameter"):
         train.param_labels(PARAMS, {"heads": "head"}, default="body")
@@ -189,7 +224,10 @@ def test_load_pretrained_swaps_the_head() -> None:
     params, state, report = train.load_pretrained(new_model, funcnn.state_dict(old), jax.random.key(1))
     assert report.loaded == ("features.0.weight", "features.0.bias")
     assert report.initialized == ("head.weight", "head.bias") and report.excluded == () and report.unused == ()
-    assert report.mismatched == ("head.weight: pretrained (10, 8), model (3, 8)", "head.bias: pretrained (10,), model (3,)")
+    assert report.mismatched == (
+        "head.weight: pretrained (10, 8), model (3, 8)",
+        "head.bias: pretrained (10,), model (3,)",
+    )
     np.testing.assert_array_equal(params["features"]["0"]["weight"], old["features"]["0"]["weight"])
     fresh = new_model.init(jax.random.key(1))
     np.testing.assert_array_equal(params["head"]["weight"], fresh["head"]["weight"])
@@ -219,18 +257,27 @@ def test_load_pretrained_from_torch_with_buffers() -> None:
     np.testing.assert_array_equal(params["features"]["1"]["weight"], sd["features.1.weight"].numpy())
     np.testing.assert_array_equal(state["features"]["1"]["running_mean"], sd["features.1.running_mean"].numpy())
     assert int(state["features"]["1"]["num_batches_tracked"]) == 1
-    assert state["features"]["1"]["num_batches_tracked"].dtype == model.init_state()["features"]["1"]["num_batches_tracked"].dtype
+    assert (
+        state["features"]["1"]["num_batches_tracked"].dtype
+        == model.init_state()["features"]["1"]["num_batches_tracked"].dtype
+    )
     assert report.unused == ("extra.weight", "extra.bias")
     assert set(report.initialized) == {"head.weight", "head.bias"}
 
 
 def test_load_pretrained_errors() -> None:
-    with pytest.raises(TypeError, match=r"load_pretrained: `pretrained` must be a state_dict mapping of dotted names to arrays, got list"):
+    with pytest.raises(
+        TypeError,
+        match=r"load_pretrained: `pretrained` must be a state_dict mapping of dotted names to arrays, got list",
+    ):
         train.load_pretrained(MODEL, [1, 2], KEY)
     with pytest.raises(TypeError, match=r"load_pretrained: `model` must be a funcnn.nn.Module, got dict"):
         train.load_pretrained({}, {}, KEY)
     wrapped = {f"module.{k}": v for k, v in funcnn.state_dict(PARAMS).items()}
-    with pytest.raises(ValueError, match=r"load_pretrained: none of the 4 pretrained weights fits Sequential: the pretrained names are \['module.features.0.weight'.*strip prefixes such as 'module.'"):
+    with pytest.raises(
+        ValueError,
+        match=r"load_pretrained: none of the 4 pretrained weights fits Sequential: the pretrained names are \['module.features.0.weight'.*strip prefixes such as 'module.'",
+    ):
         train.load_pretrained(MODEL, wrapped, KEY)
     with pytest.raises(ValueError, match=r"load_pretrained: `exclude` pattern 'classifier.\*' matches no parameter"):
         train.load_pretrained(MODEL, funcnn.state_dict(PARAMS), KEY, exclude="classifier.*")

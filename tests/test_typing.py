@@ -36,7 +36,7 @@ def test_examples_type_check() -> None:
     assert "0 errors" in out, out
 
 
-USER_SCRIPT = '''\
+USER_SCRIPT = """\
 import jax
 import jax.numpy as jnp
 import optax
@@ -57,15 +57,15 @@ def loss_fn(p: dict, x: jax.Array, y: jax.Array) -> jax.Array:
 step = make_train_step(loss_fn, optimizer)
 params, opt_state, loss = step(params, opt_state, jnp.ones((2, 3)), jnp.zeros((2, 1)))
 print(float(loss))
-'''
+"""
 
 
 # A mistake only funcnn's annotations reveal: `init` takes a PRNG key array, not an int.
-WRONG_SCRIPT = '''\
+WRONG_SCRIPT = """\
 from funcnn import nn
 
 params = nn.Linear(3, 4).init("not a key")
-'''
+"""
 
 
 def test_user_script_type_checks_against_funcnn(tmp_path: Path) -> None:

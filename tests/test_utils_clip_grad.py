@@ -28,7 +28,9 @@ def test_get_total_norm_matches_torch(norm_type) -> None:
     with jax.enable_x64(True):
         tree = _tree(np.random.default_rng(0))
         got = nn.utils.get_total_norm(jax.tree.map(jnp.asarray, tree), norm_type)
-        want = torch.nn.utils.get_total_norm([torch.from_numpy(v) for v in funcnn.serialization.flatten_dict(tree).values()], norm_type)
+        want = torch.nn.utils.get_total_norm(
+            [torch.from_numpy(v) for v in funcnn.serialization.flatten_dict(tree).values()], norm_type
+        )
         np.testing.assert_allclose(got, want.item(), rtol=1e-14)
         assert got.dtype == jnp.float64
     assert float(nn.utils.get_total_norm({})) == 0.0
@@ -116,7 +118,9 @@ def test_multisteps_clips_the_accumulated_gradient_like_torch() -> None:
     with jax.enable_x64(True):
         model, tmod, params = _pair()
         k = 3
-        optimizer = optax.MultiSteps(optax.chain(nn.utils.clip_grad_norm(0.1), optax.sgd(0.5)), every_k_schedule=k, accumulator_dtype=jnp.float64).gradient_transformation()
+        optimizer = optax.MultiSteps(
+            optax.chain(nn.utils.clip_grad_norm(0.1), optax.sgd(0.5)), every_k_schedule=k, accumulator_dtype=jnp.float64
+        ).gradient_transformation()
         batches = _batches(2 * k)
         params, _ = _run_funcnn(model, params, optimizer, batches)
         topt = torch.optim.SGD(tmod.parameters(), lr=0.5)

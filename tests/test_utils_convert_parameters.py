@@ -16,7 +16,9 @@ torch.set_num_threads(1)
 
 def _pair():
     torch.manual_seed(0)
-    tmod = torch.nn.Sequential(torch.nn.Conv1d(2, 3, 2), torch.nn.BatchNorm1d(3), torch.nn.Flatten(), torch.nn.Linear(6, 2))
+    tmod = torch.nn.Sequential(
+        torch.nn.Conv1d(2, 3, 2), torch.nn.BatchNorm1d(3), torch.nn.Flatten(), torch.nn.Linear(6, 2)
+    )
     model = nn.Sequential(nn.Conv1d(2, 3, 2), nn.BatchNorm1d(3), nn.Flatten(), nn.Linear(6, 2))
     params, _ = funcnn.load_state_dict(model, tmod.state_dict())
     return model, tmod, params
@@ -37,7 +39,9 @@ def test_parameters_to_vector_is_torchs_order_and_round_trips() -> None:
     assert list(funcnn.serialization.flatten_dict(tree)) == list(funcnn.serialization.flatten_dict(params))
     # without the model, the dict's own order: PyTorch's for a tree straight from init
     fresh = model.init(jax.random.key(0))
-    np.testing.assert_array_equal(nn.utils.parameters_to_vector(fresh), nn.utils.parameters_to_vector(fresh, model=model))
+    np.testing.assert_array_equal(
+        nn.utils.parameters_to_vector(fresh), nn.utils.parameters_to_vector(fresh, model=model)
+    )
 
 
 def test_gradient_through_the_vector_and_jit_and_dtypes() -> None:
@@ -68,11 +72,20 @@ def test_tied_parameters_appear_once_as_in_torch() -> None:
 
 def test_errors() -> None:
     model, _, params = _pair()
-    with pytest.raises(ValueError, match=r"parameters_to_vector: `params` do not belong to Sequential: its parameters are \['0.weight', '0.bias', '1.weight', '1.bias', '3.weight', '3.bias'\], got \['0.bias', '0.weight', '1.bias', '1.weight', '3.bias'\]; pass the model whose init made them"):
+    with pytest.raises(
+        ValueError,
+        match=r"parameters_to_vector: `params` do not belong to Sequential: its parameters are \['0.weight', '0.bias', '1.weight', '1.bias', '3.weight', '3.bias'\], got \['0.bias', '0.weight', '1.bias', '1.weight', '3.bias'\]; pass the model whose init made them",
+    ):
         nn.utils.parameters_to_vector({**params, "3": {"bias": params["3"]["bias"]}}, model=model)
-    with pytest.raises(ValueError, match=r"vector_to_parameters: expected a 1-D `vec` of length 35 \(the number of parameter entries\), got shape \(34,\); make it with parameters_to_vector\(params\) of the same model"):
+    with pytest.raises(
+        ValueError,
+        match=r"vector_to_parameters: expected a 1-D `vec` of length 35 \(the number of parameter entries\), got shape \(34,\); make it with parameters_to_vector\(params\) of the same model",
+    ):
         nn.utils.vector_to_parameters(jnp.zeros(34), params)
     with pytest.raises(ValueError, match=r"got shape \(35, 1\)"):
         nn.utils.vector_to_parameters(jnp.zeros((35, 1)), params)
-    with pytest.raises(TypeError, match=r"parameters_to_vector: expected `params` as the nested dict of arrays from `init`, got list; pass model.init\(key\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"parameters_to_vector: expected `params` as the nested dict of arrays from `init`, got list; pass model.init\(key\)",
+    ):
         nn.utils.parameters_to_vector([jnp.zeros(2)])

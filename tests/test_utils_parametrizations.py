@@ -18,6 +18,7 @@ torch.set_num_threads(1)
 
 def _grads_match(model, tmod, params, state, x, *, train, rtol=1e-5, atol=1e-6):
     """Forward and gradients (w.r.t. every parameter and the input) equal torch's."""
+
     def loss(p, x):
         y, new_state = model.apply_with_state(p, state, x, train=train)
         return jnp.sum(jnp.sin(y)), (y, new_state)
@@ -93,7 +94,12 @@ def test_weight_norm_of_an_lstm_hidden_weight_and_stacked_parametrizations() -> 
     "make, make_torch, kwargs, shape",
     [
         (lambda: nn.Linear(3, 5), lambda: torch.nn.Linear(3, 5), {}, (2, 3)),
-        (lambda: nn.Conv2d(2, 3, 2), lambda: torch.nn.Conv2d(2, 3, 2), {"n_power_iterations": 3, "eps": 1e-6}, (2, 2, 4, 4)),
+        (
+            lambda: nn.Conv2d(2, 3, 2),
+            lambda: torch.nn.Conv2d(2, 3, 2),
+            {"n_power_iterations": 3, "eps": 1e-6},
+            (2, 2, 4, 4),
+        ),
         (lambda: nn.ConvTranspose2d(3, 2, 2), lambda: torch.nn.ConvTranspose2d(3, 2, 2), {}, (1, 3, 3, 3)),
         (lambda: nn.Conv1d(2, 4, 2), lambda: torch.nn.Conv1d(2, 4, 2), {"dim": 2}, (2, 2, 5)),
     ],
@@ -119,7 +125,9 @@ def test_spectral_norm_matches_torch_in_train_and_eval(make, make_torch, kwargs,
     new_state = _grads_match(model, tmod, params, state, x, train=False, rtol=1e-4, atol=1e-5)
     for a, b in zip(jax.tree.leaves(new_state), jax.tree.leaves(state)):
         np.testing.assert_array_equal(a, b)
-    jit_y, jit_state = jax.jit(lambda p, s, x: model.apply_with_state(p, s, x, train=True))(params, state, jnp.asarray(x))
+    jit_y, jit_state = jax.jit(lambda p, s, x: model.apply_with_state(p, s, x, train=True))(
+        params, state, jnp.asarray(x)
+    )
     eager_y, eager_state = model.apply_with_state(params, state, jnp.asarray(x), train=True)
     np.testing.assert_allclose(jit_y, eager_y, rtol=1e-5, atol=1e-6)
     for a, b in zip(jax.tree.leaves(jit_state), jax.tree.leaves(eager_state)):
@@ -154,18 +162,32 @@ def test_spectral_norm_init_state_and_1d_weights() -> None:
 
 
 def test_parametrization_errors_and_repr() -> None:
-    with pytest.raises(ValueError, match=r"weight_norm: Linear has no parameter 'kernel'; its own parameters are \['weight', 'bias'\] \(wrap the child that owns the parameter\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"weight_norm: Linear has no parameter 'kernel'; its own parameters are \['weight', 'bias'\] \(wrap the child that owns the parameter\)",
+    ):
         weight_norm(nn.Linear(2, 3), name="kernel")
-    with pytest.raises(ValueError, match=r"spectral_norm: Sequential has no parameter 'weight'; its own parameters are \[\]"):
+    with pytest.raises(
+        ValueError, match=r"spectral_norm: Sequential has no parameter 'weight'; its own parameters are \[\]"
+    ):
         spectral_norm(nn.Sequential(nn.Linear(2, 3)))
-    with pytest.raises(ValueError, match=r"weight_norm: `dim` must be None or an axis of 'weight' \(shape \(3, 2\)\), i.e. in \[-2, 1\], got 2"):
+    with pytest.raises(
+        ValueError,
+        match=r"weight_norm: `dim` must be None or an axis of 'weight' \(shape \(3, 2\)\), i.e. in \[-2, 1\], got 2",
+    ):
         weight_norm(nn.Linear(2, 3), dim=2)
     with pytest.raises(ValueError, match=r"spectral_norm: `n_power_iterations` must be a positive integer, got 0"):
         spectral_norm(nn.Linear(2, 3), n_power_iterations=0)
     with pytest.raises(ValueError, match=r"spectral_norm: `eps` must be a positive number, got -1.0"):
         spectral_norm(nn.Linear(2, 3), eps=-1.0)
-    with pytest.raises(ValueError, match=r"spectral_norm: `dim` must be an axis of 'weight' \(shape \(3, 2\)\), i.e. in \[-2, 1\], got 5"):
+    with pytest.raises(
+        ValueError,
+        match=r"spectral_norm: `dim` must be an axis of 'weight' \(shape \(3, 2\)\), i.e. in \[-2, 1\], got 5",
+    ):
         spectral_norm(nn.Linear(2, 3), dim=5)
     with pytest.raises(TypeError, match=r"weight_norm: `module` must be a funcnn.nn.Module, got function"):
         weight_norm(lambda x: x)
-    assert repr(weight_norm(nn.Linear(2, 3))) == "WeightNorm(\n  Linear(in_features=2, out_features=3, bias=True)\n  name='weight', dim=0\n)"
+    assert (
+        repr(weight_norm(nn.Linear(2, 3)))
+        == "WeightNorm(\n  Linear(in_features=2, out_features=3, bias=True)\n  name='weight', dim=0\n)"
+    )

@@ -24,10 +24,22 @@ _X64 = jax.config.jax_enable_x64
 @pytest.mark.parametrize(
     ("value", "dtype", "why"),
     [
-        (np.array([1, 2**40]), np.int32, r"holds 1099511627776, outside the range \[-2147483648, 2147483647\] of int32"),
+        (
+            np.array([1, 2**40]),
+            np.int32,
+            r"holds 1099511627776, outside the range \[-2147483648, 2147483647\] of int32",
+        ),
         (np.array([-(2**31) - 1]), np.int32, r"holds -2147483649, outside the range"),
-        (np.array([0, 2**63], np.uint64), np.uint32, r"holds 9223372036854775808, outside the range \[0, 4294967295\] of uint32"),
-        (np.array([2**63], np.uint64), np.int64, r"holds 9223372036854775808, outside the range \[-9223372036854775808, 9223372036854775807\] of int64"),
+        (
+            np.array([0, 2**63], np.uint64),
+            np.uint32,
+            r"holds 9223372036854775808, outside the range \[0, 4294967295\] of uint32",
+        ),
+        (
+            np.array([2**63], np.uint64),
+            np.int64,
+            r"holds 9223372036854775808, outside the range \[-9223372036854775808, 9223372036854775807\] of int64",
+        ),
         (np.array([-1]), np.uint8, r"holds -1, outside the range \[0, 255\] of uint8"),
         (np.array([1.5]), np.int32, r"holds 1.5, which is not a whole number, so it does not fit int32"),
         (np.array([np.nan]), np.int32, r"holds nan, which is not a whole number"),
@@ -36,15 +48,35 @@ _X64 = jax.config.jax_enable_x64
         (np.array([-1e39]), jnp.bfloat16, r"holds -1e\+39, beyond the largest bfloat16"),
         (np.array([70000]), np.float16, r"holds 70000, beyond the largest float16 \(65504.0\)"),
         (np.array([1 + 1e300j]), np.complex64, r"holds 1e\+300, beyond the largest complex64"),
-        (np.array([1 + 2j]), np.float32, r"holds complex values; float32 would drop the imaginary part \(pass np.real\(x\) to drop it\)"),
+        (
+            np.array([1 + 2j]),
+            np.float32,
+            r"holds complex values; float32 would drop the imaginary part \(pass np.real\(x\) to drop it\)",
+        ),
         (np.array([None, None]), np.float32, r"holds Python objects \(e.g. None\) \(object\), not numbers"),
         (np.array(["ab"]), np.float32, r"holds strings \(<U2\), not numbers"),
         (np.array([b"ab"]), np.int32, r"holds bytes \(\|S2\), not numbers"),
         (np.array([2]), np.bool_, r"holds 2, which is not 0 or 1, so it does not fit bool"),
     ],
-    ids=["int64-2**40", "int64-low", "uint64-2**63", "uint64-to-int64", "negative-unsigned", "fraction", "nan-to-int",
-         "float-2**40", "float-overflow", "bfloat16-overflow", "int-to-float16", "complex-overflow", "complex-to-real",
-         "none-objects", "strings", "bytes", "two-to-bool"],
+    ids=[
+        "int64-2**40",
+        "int64-low",
+        "uint64-2**63",
+        "uint64-to-int64",
+        "negative-unsigned",
+        "fraction",
+        "nan-to-int",
+        "float-2**40",
+        "float-overflow",
+        "bfloat16-overflow",
+        "int-to-float16",
+        "complex-overflow",
+        "complex-to-real",
+        "none-objects",
+        "strings",
+        "bytes",
+        "two-to-bool",
+    ],
 )
 def test_values_that_do_not_fit_are_named(value: np.ndarray, dtype: object, why: str) -> None:
     out, reason = cast(value, dtype)
@@ -64,7 +96,16 @@ def test_values_that_do_not_fit_are_named(value: np.ndarray, dtype: object, why:
         (np.array([1 + 2j]), np.complex64),
         (np.zeros((0, 3), np.int64), np.int8),
     ],
-    ids=["int-edges", "whole-floats", "float-specials", "zero-one-to-bool", "bool-to-int", "int-to-float", "complex", "empty"],
+    ids=[
+        "int-edges",
+        "whole-floats",
+        "float-specials",
+        "zero-one-to-bool",
+        "bool-to-int",
+        "int-to-float",
+        "complex",
+        "empty",
+    ],
 )
 def test_values_that_fit_are_cast(value: np.ndarray, dtype: object) -> None:
     out, reason = cast(value, dtype)
@@ -77,9 +118,18 @@ def test_values_that_fit_are_cast(value: np.ndarray, dtype: object) -> None:
 @pytest.mark.parametrize(
     ("column", "match"),
     [
-        (np.array([1, 2**40]), r"array \[1\] holds 1099511627776, outside the range \[-2147483648, 2147483647\] of int32; JAX holds int64 data as int32 while 64-bit mode is off"),
-        (np.array([0, 2**63], np.uint64), r"array \[1\] holds 9223372036854775808, outside the range \[0, 4294967295\] of uint32; JAX holds uint64 data as uint32"),
-        (np.array([1e300, 0.0]), r"array \[1\] holds 1e\+300, beyond the largest float32 .*; JAX holds float64 data as float32"),
+        (
+            np.array([1, 2**40]),
+            r"array \[1\] holds 1099511627776, outside the range \[-2147483648, 2147483647\] of int32; JAX holds int64 data as int32 while 64-bit mode is off",
+        ),
+        (
+            np.array([0, 2**63], np.uint64),
+            r"array \[1\] holds 9223372036854775808, outside the range \[0, 4294967295\] of uint32; JAX holds uint64 data as uint32",
+        ),
+        (
+            np.array([1e300, 0.0]),
+            r"array \[1\] holds 1e\+300, beyond the largest float32 .*; JAX holds float64 data as float32",
+        ),
     ],
     ids=["int64", "uint64", "float64"],
 )
@@ -94,7 +144,7 @@ def test_data_loader_refuses_values_narrowing_would_corrupt(column: np.ndarray, 
 def test_data_loader_keeps_values_that_fit() -> None:
     ids = np.array([0, 2**31 - 1, -(2**31)], np.int64)
     loader = DataLoader((ids, np.array([0.5, 1e30, -np.inf])), batch_size=3)
-    (a, b), = list(loader)
+    ((a, b),) = list(loader)
     assert a.tolist() == ids.tolist() and b.dtype == (jnp.float64 if _X64 else jnp.float32)
     assert np.isinf(np.asarray(b)[2])
     with pytest.raises(TypeError, match=r"DataLoader: array \[0\] has dtype object, which JAX cannot hold"):
@@ -113,8 +163,16 @@ _HEAD = r"load_state_dict for BatchNorm1d: expected the 5 keys of the model, got
 @pytest.mark.parametrize(
     ("key", "value", "why"),
     [
-        ("num_batches_tracked", np.array(2**40), r"num_batches_tracked: holds 1099511627776, outside the range \[-2147483648, 2147483647\] of int32"),
-        ("num_batches_tracked", torch.tensor(2**40), r"num_batches_tracked: holds 1099511627776, outside the range .* \(a Tensor\)"),
+        (
+            "num_batches_tracked",
+            np.array(2**40),
+            r"num_batches_tracked: holds 1099511627776, outside the range \[-2147483648, 2147483647\] of int32",
+        ),
+        (
+            "num_batches_tracked",
+            torch.tensor(2**40),
+            r"num_batches_tracked: holds 1099511627776, outside the range .* \(a Tensor\)",
+        ),
         ("num_batches_tracked", "abc", r"num_batches_tracked: holds strings \(<U3\), not numbers \(a str\)"),
         ("weight", np.array([1 + 2j, 1]), r"weight: holds complex values; float32 would drop the imaginary part"),
         ("weight", np.array([None, None]), r"weight: holds Python objects \(e.g. None\) \(object\), not numbers"),
@@ -134,7 +192,9 @@ def test_load_state_dict_names_every_unfit_value_and_still_checks_shapes() -> No
     with pytest.raises(ValueError) as info:
         funcnn.load_state_dict(nn.BatchNorm1d(2), sd)
     msg = str(info.value)
-    assert "weight: holds Python objects" in msg and "num_batches_tracked: holds 7.5, which is not a whole number" in msg
+    assert (
+        "weight: holds Python objects" in msg and "num_batches_tracked: holds 7.5, which is not a whole number" in msg
+    )
     assert "mis-shaped keys: bias: expected shape (2,), got (3,)" in msg
 
 
@@ -150,11 +210,27 @@ def test_load_state_dict_casts_values_that_fit() -> None:
 @pytest.mark.parametrize(
     ("args", "exc", "match"),
     [
-        (([1, 2],), TypeError, r"state_dict: `params` must be the nested dict of arrays from model.init, got list; pass e.g. funcnn.state_dict\(model.init\(key\)\)"),
-        (({"w": np.zeros(2)}, [3]), TypeError, r"state_dict: `state` must be the nested dict of arrays from model.init_state, got list"),
-        (({"a": {"b": "x"}},), TypeError, r"state_dict: `params` leaf 'a.b' is a str, not a numeric array; a state_dict holds arrays only"),
+        (
+            ([1, 2],),
+            TypeError,
+            r"state_dict: `params` must be the nested dict of arrays from model.init, got list; pass e.g. funcnn.state_dict\(model.init\(key\)\)",
+        ),
+        (
+            ({"w": np.zeros(2)}, [3]),
+            TypeError,
+            r"state_dict: `state` must be the nested dict of arrays from model.init_state, got list",
+        ),
+        (
+            ({"a": {"b": "x"}},),
+            TypeError,
+            r"state_dict: `params` leaf 'a.b' is a str, not a numeric array; a state_dict holds arrays only",
+        ),
         (({"a": None},), TypeError, r"state_dict: `params` leaf 'a' is a NoneType, not a numeric array"),
-        (({"w": np.zeros(2)}, {"c": np.array(["s"])}), TypeError, r"state_dict: `state` leaf 'c' is a ndarray of dtype <U1, not a numeric array"),
+        (
+            ({"w": np.zeros(2)}, {"c": np.array(["s"])}),
+            TypeError,
+            r"state_dict: `state` leaf 'c' is a ndarray of dtype <U1, not a numeric array",
+        ),
     ],
     ids=["list-params", "list-state", "string-leaf", "none-leaf", "string-array"],
 )

@@ -11,7 +11,7 @@ import torch.optim as optim
 
 class FeedforwardNN(nn.Module):
     def __init__(self, input_size, hidden_size, output_size):
-        super(FeedforwardNN, self).__init__()
+        super().__init__()
         self.hidden = nn.Linear(input_size, hidden_size)
         self.relu = nn.ReLU()
         self.output = nn.Linear(hidden_size, output_size)

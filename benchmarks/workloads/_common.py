@@ -75,7 +75,9 @@ def linear_spec(prefix: str, fan_in: int, fan_out: int) -> dict[str, tuple[tuple
     return {f"{prefix}.weight": ((fan_out, fan_in), b), f"{prefix}.bias": ((fan_out,), b)}
 
 
-def batches(seed: int, count: int, make: Callable[[np.random.Generator], tuple[np.ndarray, ...]]) -> list[tuple[np.ndarray, ...]]:
+def batches(
+    seed: int, count: int, make: Callable[[np.random.Generator], tuple[np.ndarray, ...]]
+) -> list[tuple[np.ndarray, ...]]:
     """``count`` batches drawn by ``make(rng)``; steps cycle through them."""
     rng = np.random.default_rng(seed)
     return [make(rng) for _ in range(count)]
@@ -132,7 +134,9 @@ def torch_batches(data: list[tuple[np.ndarray, ...]], device: str) -> list[tuple
     return [tuple(torch.from_numpy(np.array(a)).to(device) for a in b) for b in data]
 
 
-def torch_loop(model: Any, criterion: Any, optimizer: Any, data: list[tuple[Any, ...]], steps: int, device: str) -> Bench:
+def torch_loop(
+    model: Any, criterion: Any, optimizer: Any, data: list[tuple[Any, ...]], steps: int, device: str
+) -> Bench:
     """The PyTorch eager training loop over ``data`` as a `Bench`."""
     last: list[Any] = [None]
 
@@ -184,7 +188,13 @@ def raw_train_step(loss_fn: Callable[..., Any], optimizer: Any) -> Callable[...,
     return train_step
 
 
-def raw_jax_bench(loss_fn: Callable[..., Any], optimizer: Any, weights: Mapping[str, np.ndarray], data: list[tuple[np.ndarray, ...]], steps: int) -> Bench:
+def raw_jax_bench(
+    loss_fn: Callable[..., Any],
+    optimizer: Any,
+    weights: Mapping[str, np.ndarray],
+    data: list[tuple[np.ndarray, ...]],
+    steps: int,
+) -> Bench:
     """A raw-JAX version as a `Bench`: `raw_train_step` jit-compiled with params and
     optimizer state donated, from ``weights`` (a ``state_dict``), over ``data``."""
     import jax

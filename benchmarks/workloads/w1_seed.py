@@ -20,7 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from ._common import Bench, Size, batches, jax_tree, linear_spec, raw_train_step, torch_state, torch_sync, uniform_weights
+from ._common import (
+    Bench,
+    Size,
+    batches,
+    jax_tree,
+    linear_spec,
+    raw_train_step,
+    torch_state,
+    torch_sync,
+    uniform_weights,
+)
 
 NAME = "W1"
 TITLE = "the article's loop: MLP 3-10-1, MSE, SGD(lr=0.01), 100 samples"
@@ -46,7 +56,9 @@ def _weights() -> dict[str, np.ndarray]:
 
 
 def _data(size: Size) -> tuple[np.ndarray, np.ndarray]:
-    (x, y), = batches(1, 1, lambda r: (r.standard_normal((size["n"], 3), np.float32), r.standard_normal((size["n"], 1), np.float32)))
+    ((x, y),) = batches(
+        1, 1, lambda r: (r.standard_normal((size["n"], 3), np.float32), r.standard_normal((size["n"], 1), np.float32))
+    )
     return x, y
 
 
@@ -102,7 +114,9 @@ def _torch(epochs: int, size: Size, device: str) -> Bench:
 # ------------------------------------------------------------------ jax and funcnn
 
 
-def _loop_or_fused(variant: str, epochs: int, step: Any, fused: Any, params: Any, opt_state: Any, x: Any, y: Any) -> Bench:
+def _loop_or_fused(
+    variant: str, epochs: int, step: Any, fused: Any, params: Any, opt_state: Any, x: Any, y: Any
+) -> Bench:
     carry: list[Any] = [params, opt_state]
     last = [0.0]
 
@@ -178,6 +192,8 @@ def _funcnn(variant: str, epochs: int, size: Size) -> Bench:
         return F.mse_loss(model.apply(params, x), y)
 
     step = funcnn.train.make_train_step(loss_fn, optimizer)
-    fused = _scan(funcnn.train.make_train_step(loss_fn, optimizer, donate=False), epochs) if variant == "fused" else None
+    fused = (
+        _scan(funcnn.train.make_train_step(loss_fn, optimizer, donate=False), epochs) if variant == "fused" else None
+    )
     x, y = (jax.device_put(a) for a in _data(size))
     return _loop_or_fused(variant, epochs, step, fused, params, optimizer.init(params), x, y)

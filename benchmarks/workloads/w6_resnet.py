@@ -286,7 +286,9 @@ def _jax(size: Size, variant: str, device: str) -> Bench:
         shape = (1, -1, 1, 1)
         if not train:
             inv = lax.rsqrt(s["running_var"] + 1e-5)
-            return (x - s["running_mean"].reshape(shape)) * (inv * p["weight"]).reshape(shape) + p["bias"].reshape(shape), s
+            return (x - s["running_mean"].reshape(shape)) * (inv * p["weight"]).reshape(shape) + p["bias"].reshape(
+                shape
+            ), s
         mean = x.mean((0, 2, 3))
         var = jnp.square(x - mean.reshape(shape)).mean((0, 2, 3))
         n = x.size // x.shape[1]

@@ -15,8 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from ._common import Bench, Size, batches, jax_batches, jax_loop, linear_spec, raw_jax_bench, torch_batches, torch_loop
-from ._common import torch_state, uniform_weights
+from ._common import (
+    Bench,
+    Size,
+    batches,
+    jax_batches,
+    jax_loop,
+    linear_spec,
+    raw_jax_bench,
+    torch_batches,
+    torch_loop,
+    torch_state,
+    uniform_weights,
+)
 
 NAME = "W7"
 TITLE = "Transformer LM: embedding + 2 encoder layers (d 128, 4 heads, ff 512) under a causal mask, Adam"

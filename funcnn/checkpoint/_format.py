@@ -124,11 +124,18 @@ def _entry(name: str, record: Any) -> Entry:
     itemsize = CODES[dtype].itemsize
     if math.prod(max(s, 1) for s in shape) * itemsize >= 2**63:
         raise Corrupt(f"tensor {name!r} has a shape {shape} too large for any array")
-    if not isinstance(offsets, list) or len(offsets) != 2 or not all(_int(o) for o in offsets) or offsets[0] > offsets[1]:
+    if (
+        not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(_int(o) for o in offsets)
+        or offsets[0] > offsets[1]
+    ):
         raise Corrupt(f"tensor {name!r} has invalid data offsets {offsets!r}")
     entry = Entry(CODES[dtype], tuple(shape), offsets[0], offsets[1])
     if entry.end - entry.begin != math.prod(entry.shape) * itemsize:
-        raise Corrupt(f"tensor {name!r} of shape {tuple(shape)} {dtype} does not fill its {entry.end - entry.begin} bytes")
+        raise Corrupt(
+            f"tensor {name!r} of shape {tuple(shape)} {dtype} does not fill its {entry.end - entry.begin} bytes"
+        )
     return entry
 
 

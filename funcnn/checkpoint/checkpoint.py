@@ -234,7 +234,9 @@ def _saved_specs(path: str, tensors: Mapping[str, np.ndarray], metadata: Mapping
     _, specs = _manifest(path, text, 64 + sum(16 + a.ndim for a in tensors.values()))
     on_disk = {n: Spec(tuple(a.shape), a.dtype.name) for n, a in tensors.items()}
     if set(on_disk) != set(specs) or any(on_disk[n] != s._replace(key=None) for n, s in specs.items()):
-        raise ValueError(f"restore: {path!r} has a manifest that disagrees with its tensors; it was not written by funcnn")
+        raise ValueError(
+            f"restore: {path!r} has a manifest that disagrees with its tensors; it was not written by funcnn"
+        )
     return specs
 
 
@@ -303,7 +305,9 @@ def restore_file(owner: str, path: str | os.PathLike[str], like: Any, *, follow_
             problems.append(f"{name}: missing from the checkpoint (`like` expects {spec})")
         elif saved[name] != spec:
             problems.append(f"{name}: the checkpoint has {saved[name]}, `like` expects {spec}")
-    problems += [f"{name}: in the checkpoint ({spec}) but not in `like`" for name, spec in saved.items() if name not in want]
+    problems += [
+        f"{name}: in the checkpoint ({spec}) but not in `like`" for name, spec in saved.items() if name not in want
+    ]
     if problems:
         raise ValueError(
             f"restore: {path!r} does not match `like` ({len(problems)} paths differ); nothing was restored:\n  "

@@ -48,7 +48,9 @@ def _step(owner: str, step: Any) -> int:
             raise TypeError
         value = operator.index(step)
     except TypeError:
-        raise TypeError(f"{owner}: `step` must be an int, got {type(step).__name__} {step!r}; pass e.g. int(ts.step)") from None
+        raise TypeError(
+            f"{owner}: `step` must be an int, got {type(step).__name__} {step!r}; pass e.g. int(ts.step)"
+        ) from None
     if value < 0:
         raise ValueError(f"{owner}: `step` must be a non-negative int, got {value}")
     return value
@@ -68,7 +70,9 @@ class CheckpointManager:
     """
 
     def __init__(self, directory: str | os.PathLike[str], max_to_keep: int | None = 3) -> None:
-        if max_to_keep is not None and (isinstance(max_to_keep, bool) or not isinstance(max_to_keep, int) or max_to_keep < 1):
+        if max_to_keep is not None and (
+            isinstance(max_to_keep, bool) or not isinstance(max_to_keep, int) or max_to_keep < 1
+        ):
             raise ValueError(f"CheckpointManager: `max_to_keep` must be a positive int or None, got {max_to_keep!r}")
         self.directory = os.fspath(directory)
         self.max_to_keep = max_to_keep

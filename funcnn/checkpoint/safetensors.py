@@ -78,13 +78,17 @@ def check_metadata(owner: str, metadata: Mapping[str, str] | None) -> dict[str, 
     """Check user metadata: a str -> str map without reserved ``funcnn.*`` keys."""
     if metadata is None:
         return {}
-    if not isinstance(metadata, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+    if not isinstance(metadata, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
+    ):
         raise TypeError(
             f"{owner}: `metadata` must map strings to strings, got {metadata!r}; convert values with str() or json.dumps()"
         )
     taken = [k for k in metadata if k.startswith(RESERVED_PREFIX)]
     if taken:
-        raise ValueError(f"{owner}: metadata keys starting with {RESERVED_PREFIX!r} are reserved, got {taken}; rename them")
+        raise ValueError(
+            f"{owner}: metadata keys starting with {RESERVED_PREFIX!r} are reserved, got {taken}; rename them"
+        )
     return dict(metadata)
 
 
@@ -106,7 +110,11 @@ def encode(owner: str, tensors: Mapping[str, Any], metadata: Mapping[str, str]) 
     offset = 0
     for name in order:
         a = arrays[name]
-        entries[name] = {"dtype": dtype_code(a.dtype), "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        entries[name] = {
+            "dtype": dtype_code(a.dtype),
+            "shape": list(a.shape),
+            "data_offsets": [offset, offset + a.nbytes],
+        }
         offset += a.nbytes
     metadata = {**metadata, ALGORITHM_KEY: "sha256"}
     digest = hashlib.sha256(canonical(entries, metadata))
@@ -125,7 +133,9 @@ def write(owner: str, path: str | os.PathLike[str], tensors: Mapping[str, Any], 
     atomic_write(owner, path, encode(owner, tensors, metadata))
 
 
-def save_file(tensors: Mapping[str, Any], filename: str | os.PathLike[str], metadata: Mapping[str, str] | None = None) -> None:
+def save_file(
+    tensors: Mapping[str, Any], filename: str | os.PathLike[str], metadata: Mapping[str, str] | None = None
+) -> None:
     """Write ``{name: array}`` to a safetensors file, atomically.
 
     Like ``safetensors.numpy.save_file``; the file loads with any safetensors reader.

@@ -93,7 +93,9 @@ def columns(owner: str, arrays: Any) -> Columns:
             f"pass e.g. (x, y) or {{'x': x, 'y': y}}"
         )
     if not values:
-        raise ValueError(f"{owner}: expected at least one array, got an empty {type(arrays).__name__}; pass e.g. (x, y)")
+        raise ValueError(
+            f"{owner}: expected at least one array, got an empty {type(arrays).__name__}; pass e.g. (x, y)"
+        )
     hosts = [_host(owner, label, v) for label, v in zip(labels, values)]
     lengths = [a.shape[0] for a in hosts]
     if len(set(lengths)) > 1:

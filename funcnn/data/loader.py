@@ -185,8 +185,7 @@ class DataLoader:
         if not isinstance(state, Mapping) or set(state) != {"epoch", "batch"}:
             got = sorted(state) if isinstance(state, Mapping) else type(state).__name__
             raise ValueError(
-                f"{owner}: load_state expects the dict from loader.state(), with keys ['batch', 'epoch'], "
-                f"got {got}"
+                f"{owner}: load_state expects the dict from loader.state(), with keys ['batch', 'epoch'], got {got}"
             )
         epoch = _count(owner, "epoch", state["epoch"], 0)
         batch = _count(owner, "batch", state["batch"], 0)

@@ -43,7 +43,7 @@ def _split_lengths(lengths: Sequence[int | float], n: int) -> list[int]:
             if length == 0:
                 warnings.warn(f"random_split: split at index {i} has length 0 and will be empty", stacklevel=3)
         return out
-    for i, length in enumerate(lengths):
+    for length in lengths:
         if isinstance(length, (float, np.floating)) or length < 0:
             raise ValueError(
                 f"random_split: lengths must be non-negative ints summing to the {n} samples, or fractions "

@@ -2,6 +2,7 @@
 
 Every layer is a `Module`: ``params = layer.init(key)``, ``y = layer.apply(params, x)``.
 """
+
 from . import functional as functional
 from . import init as init
 from . import utils as utils
@@ -13,8 +14,8 @@ from .activation import Hardtanh as Hardtanh
 from .activation import LeakyReLU as LeakyReLU
 from .activation import LogSoftmax as LogSoftmax
 from .activation import ReLU as ReLU
-from .activation import SiLU as SiLU
 from .activation import Sigmoid as Sigmoid
+from .activation import SiLU as SiLU
 from .activation import Softmax as Softmax
 from .activation import Softmax2d as Softmax2d
 from .activation import Softmin as Softmin
@@ -24,14 +25,14 @@ from .activation_piecewise import Hardshrink as Hardshrink
 from .activation_piecewise import Hardsigmoid as Hardsigmoid
 from .activation_piecewise import Hardswish as Hardswish
 from .activation_piecewise import PReLU as PReLU
-from .activation_piecewise import RReLU as RReLU
 from .activation_piecewise import ReLU6 as ReLU6
+from .activation_piecewise import RReLU as RReLU
 from .activation_piecewise import Softshrink as Softshrink
 from .activation_piecewise import Threshold as Threshold
 from .activation_smooth import CELU as CELU
+from .activation_smooth import SELU as SELU
 from .activation_smooth import LogSigmoid as LogSigmoid
 from .activation_smooth import Mish as Mish
-from .activation_smooth import SELU as SELU
 from .activation_smooth import Softsign as Softsign
 from .activation_smooth import Tanhshrink as Tanhshrink
 from .adaptive import AdaptiveLogSoftmaxWithLoss as AdaptiveLogSoftmaxWithLoss
@@ -147,10 +148,10 @@ from .pooling import MaxPool3d as MaxPool3d
 from .precision import MixedPrecision as MixedPrecision
 from .precision import Policy as Policy
 from .rnn import GRU as GRU
-from .rnn import GRUCell as GRUCell
 from .rnn import LSTM as LSTM
-from .rnn import LSTMCell as LSTMCell
 from .rnn import RNN as RNN
+from .rnn import GRUCell as GRUCell
+from .rnn import LSTMCell as LSTMCell
 from .rnn import RNNBase as RNNBase
 from .rnn import RNNCell as RNNCell
 from .rnn import RNNCellBase as RNNCellBase

@@ -23,8 +23,7 @@ def check_floating(owner: str, x: Any, what: str = "input") -> None:
     dtype = jnp.result_type(x)
     if not jnp.issubdtype(dtype, jnp.floating):
         raise TypeError(
-            f"{owner}: expected a floating-point {what}, got dtype {dtype}; "
-            f"convert it with `x.astype(jnp.float32)`"
+            f"{owner}: expected a floating-point {what}, got dtype {dtype}; convert it with `x.astype(jnp.float32)`"
         )
 
 

@@ -122,7 +122,11 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                     f"use a smaller div_value or fewer cutoffs"
                 )
             size = self.cutoffs[i + 1] - self.cutoffs[i]
-            tails.append(Sequential(Linear(in_features, hidden, bias=False, dtype=dtype), Linear(hidden, size, bias=False, dtype=dtype)))
+            tails.append(
+                Sequential(
+                    Linear(in_features, hidden, bias=False, dtype=dtype), Linear(hidden, size, bias=False, dtype=dtype)
+                )
+            )
         self.tail = ModuleList(tails)
         self._owner = f"{owner}(in_features={in_features}, n_classes={n_classes}, cutoffs={self.cutoffs[:-1]})"
 
@@ -144,7 +148,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         shape = shape_of(input)
         if len(shape) not in ndims or shape[-1] != self.in_features:
             want = " or ".join(["(in_features,)", "(N, in_features)"][n - 1] for n in ndims)
-            raise ValueError(f"{self._owner}: expected an input of shape {want} with in_features={self.in_features}, got shape {shape}")
+            raise ValueError(
+                f"{self._owner}: expected an input of shape {want} with in_features={self.in_features}, got shape {shape}"
+            )
         return jnp.asarray(input)
 
     def forward(

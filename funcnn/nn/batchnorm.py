@@ -120,8 +120,7 @@ class _NormBase(Module):
         shape = shape_of(input)
         if shape[axis] != self.num_features:
             raise ValueError(
-                f"{owner}: expected {self.num_features} channels (num_features) at dimension {axis}, "
-                f"got shape {shape}"
+                f"{owner}: expected {self.num_features} channels (num_features) at dimension {axis}, got shape {shape}"
             )
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:

@@ -37,7 +37,9 @@ class _DropoutNd(Module):
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
-    def forward(self, params: Params, input: ArrayLike, *, key: jax.Array | None = None, train: bool = False) -> jax.Array:
+    def forward(
+        self, params: Params, input: ArrayLike, *, key: jax.Array | None = None, train: bool = False
+    ) -> jax.Array:
         owner = repr(self)
         if 0 < self.p < 1:  # p=0 and p=1 sample nothing
             check_train_key(owner, key, train)

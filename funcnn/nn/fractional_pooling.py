@@ -21,7 +21,7 @@ Examples:
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence, Union
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -31,7 +31,7 @@ from .functional.conv import IntOrTuple, ntuple
 from .functional.fractional_pool import fractional_max_pool
 from .module import Module, Params, State
 
-Ratio = Union[float, Sequence[float]]
+Ratio = float | Sequence[float]
 
 
 class _FractionalMaxPoolNd(Module):

@@ -94,7 +94,7 @@ class ModuleList(_Holder):
             return type(self)(items[index])
         return items[index]
 
-    def append(self, module: Any) -> "ModuleList":
+    def append(self, module: Any) -> ModuleList:
         """Add ``module`` as the next child; returns this list.
 
         Examples:
@@ -106,7 +106,7 @@ class ModuleList(_Holder):
         self._children.update(check_children(owner, {str(len(self._children)): module}, self._kind))
         return self
 
-    def extend(self, modules: Any) -> "ModuleList":
+    def extend(self, modules: Any) -> ModuleList:
         """Append every item of an iterable; returns this list.
 
         Examples:

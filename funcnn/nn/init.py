@@ -47,7 +47,16 @@ __all__ = [
     "zeros",
 ]
 
-_LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")
+_LINEAR_GAIN = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -174,7 +183,9 @@ def uniform(key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, a: floa
     return _rng.draw(key, shape, dtype, lambda g: g.uniform(a, b, shape))
 
 
-def normal(key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, mean: float = 0.0, std: float = 1.0) -> jax.Array:
+def normal(
+    key: jax.Array, shape: Shape, dtype: DType = jnp.float32, *, mean: float = 0.0, std: float = 1.0
+) -> jax.Array:
     """``N(mean, std**2)``, as ``torch.nn.init.normal_``.
 
     Args:

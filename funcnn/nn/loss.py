@@ -297,7 +297,9 @@ class PoissonNLLLoss(_Loss):
 
     _options = (("log_input", True), ("full", False), ("eps", 1e-8), ("reduction", "mean"))
 
-    def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8, reduction: str = "mean") -> None:
+    def __init__(
+        self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8, reduction: str = "mean"
+    ) -> None:
         super().__init__(reduction)
         self.log_input = C._check_bool("PoissonNLLLoss", "log_input", log_input)
         self.full = C._check_bool("PoissonNLLLoss", "full", full)

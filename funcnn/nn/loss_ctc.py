@@ -47,5 +47,12 @@ class CTCLoss(_Loss):
         self, log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike
     ) -> jax.Array:
         return K._ctc_loss(
-            repr(self), log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction, self.zero_infinity
+            repr(self),
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            self.blank,
+            self.reduction,
+            self.zero_infinity,
         )

@@ -87,7 +87,11 @@ def _holder(value: Any) -> Any:
 
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Module) for v in value):
         return ModuleList(value)
-    if isinstance(value, dict) and value and all(isinstance(k, str) and isinstance(v, Module) for k, v in value.items()):
+    if (
+        isinstance(value, dict)
+        and value
+        and all(isinstance(k, str) and isinstance(v, Module) for k, v in value.items())
+    ):
         return ModuleDict(value)
     return None
 
@@ -123,7 +127,7 @@ class Module:
         """The `Parameter` s and `Buffer` s this module holds itself, by name."""
         return {n: m for n, m in self._members().items() if isinstance(m, (Parameter, Buffer))}
 
-    def children(self) -> Mapping[str, "Module"]:
+    def children(self) -> Mapping[str, Module]:
         """Named direct children, in order: the attributes holding modules.
 
         Returns:
@@ -136,7 +140,7 @@ class Module:
         """
         return {n: m for n, m in self._members().items() if isinstance(m, Module)}
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """Yield ``(dotted_name, module)`` for this module and every descendant, pre-order.
 
         Examples:
@@ -193,7 +197,9 @@ class Module:
         code = getattr(type(self).forward, "__code__", None)
         return code is not None and code.co_argcount >= 2 and code.co_varnames[1] == "run"
 
-    def forward(self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any) -> Any:
+    def forward(
+        self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any
+    ) -> Any:
         """The forward pass; subclasses override it (with ``run`` or ``params`` first).
 
         Examples:
@@ -226,7 +232,9 @@ class Module:
         ]
         return f" (in {', '.join(paths[:3])}{', ...' if len(paths) > 3 else ''})" if paths else ""
 
-    def apply(self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any) -> Any:
+    def apply(
+        self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any
+    ) -> Any:
         """Run the forward pass: ``y = module.apply(params, x)``.
 
         Args:
@@ -310,7 +318,14 @@ class Module:
         return self.forward(params, *inputs, key=key, train=train, **kwargs), state
 
     def _run(
-        self, params: Params, state: State, inputs: tuple[Any, ...], kwargs: dict[str, Any], key: Any, train: bool, scope: str
+        self,
+        params: Params,
+        state: State,
+        inputs: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        key: Any,
+        train: bool,
+        scope: str,
     ) -> tuple[Any, State]:
         """How a parent runs this module: no second check, inside a scope named after it."""
         with jax.named_scope(scope):
@@ -334,9 +349,7 @@ class Module:
         # children; otherwise every line (extra_repr's, then children's) is indented.
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
-        child_lines = [
-            f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.children().items()
-        ]
+        child_lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.children().items()]
         lines = extra_lines + child_lines
         if len(extra_lines) == 1 and not child_lines:
             body = extra_lines[0]

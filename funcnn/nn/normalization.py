@@ -27,7 +27,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from ._checks import check_ndim, check_positive, shape_of
-from .batchnorm import _check_eps, _NormBase, _affine_params
+from .batchnorm import _affine_params, _check_eps, _NormBase
 from .functional.local_response_norm import _check_lrn_args, _cross_map_lrn2d, _local_response_norm
 from .functional.normalization import _group_norm, _instance_norm, _layer_norm, _normalized_shape
 from .functional.rms_norm import _check_rms_eps, _rms_norm

@@ -18,7 +18,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Union
+from typing import Any, Sequence
 
 import jax
 import numpy as np
@@ -27,7 +27,7 @@ from jax.typing import ArrayLike
 from .functional.padding import pad_impl
 from .module import Module, Params
 
-PadSize = Union[int, Sequence[int]]
+PadSize = int | Sequence[int]
 
 
 def _amounts(owner: str, padding: object, n: int) -> tuple[int, ...]:

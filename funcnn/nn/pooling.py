@@ -110,7 +110,6 @@ class MaxPool2d(_MaxPoolNd):
     n = 2
 
 
-
 class MaxPool3d(_MaxPoolNd):
     """3-D max pooling, as ``torch.nn.MaxPool3d``; the gradient goes to the first maximum.
 
@@ -132,6 +131,7 @@ class MaxPool3d(_MaxPoolNd):
     """
 
     n = 3
+
 
 class AvgPool1d(Module):
     """1-D average pooling, as ``torch.nn.AvgPool1d`` (which has no ``divisor_override``).

@@ -66,7 +66,7 @@ class Policy:
             object.__setattr__(self, field, dtype)
 
     @classmethod
-    def from_name(cls, name: str) -> "Policy":
+    def from_name(cls, name: str) -> Policy:
         """One of ``'float32'``, ``'mixed_bfloat16'``, ``'mixed_float16'``, ``'bfloat16'``."""
         if name not in _NAMED:
             raise ValueError(f"Policy: unknown policy {name!r}; expected one of {sorted(_NAMED)}")
@@ -119,16 +119,29 @@ class MixedPrecision(Module):
     def init_state(self) -> State:
         return self.module.init_state()
 
-    def forward(self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any) -> Any:
+    def forward(
+        self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any
+    ) -> Any:
         return self.apply_with_state(params, {}, *inputs, key=key, train=train, **kwargs)[0]
 
     def apply_with_state(
-        self, params: Params, state: State, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any
+        self,
+        params: Params,
+        state: State,
+        *inputs: Any,
+        key: jax.Array | None = None,
+        train: bool = False,
+        **kwargs: Any,
     ) -> tuple[Any, State]:
         p = self.policy
         # The wrapped module runs as a child (no second params check), in its own scope.
         out, new_state = self.module._run(
-            p.cast_to_compute(params), state, p.cast_to_compute(inputs), p.cast_to_compute(kwargs), key, train,
+            p.cast_to_compute(params),
+            state,
+            p.cast_to_compute(inputs),
+            p.cast_to_compute(kwargs),
+            key,
+            train,
             type(self.module).__name__,
         )
         # Buffers keep their own dtype whatever the compute dtype was.

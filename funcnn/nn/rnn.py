@@ -54,7 +54,9 @@ def _uniform_params(key: jax.Array, shapes: dict[str, tuple[int, ...]], hidden_s
     """Every entry ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))``, one derived key each."""
     bound = 1.0 / math.sqrt(hidden_size)
     keys = _rng.split(key, len(shapes))
-    return {name: init_.uniform(keys[i], shape, dtype, a=-bound, b=bound) for i, (name, shape) in enumerate(shapes.items())}
+    return {
+        name: init_.uniform(keys[i], shape, dtype, a=-bound, b=bound) for i, (name, shape) in enumerate(shapes.items())
+    }
 
 
 class RNNBase(Module):
@@ -265,7 +267,9 @@ class LSTM(RNNBase):
         dtype: Any = jnp.float32,
     ) -> None:
         if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
-            raise ValueError(f"LSTM: `proj_size` must be a non-negative integer (0 disables projections), got {proj_size!r}")
+            raise ValueError(
+                f"LSTM: `proj_size` must be a non-negative integer (0 disables projections), got {proj_size!r}"
+            )
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype)
         if proj_size >= hidden_size:
             raise ValueError(
@@ -326,7 +330,10 @@ class RNNCellBase(Module):
 
     def init(self, key: jax.Array) -> Params:
         gates = R.GATES[self._mode] * self.hidden_size
-        shapes: dict[str, tuple[int, ...]] = {"weight_ih": (gates, self.input_size), "weight_hh": (gates, self.hidden_size)}
+        shapes: dict[str, tuple[int, ...]] = {
+            "weight_ih": (gates, self.input_size),
+            "weight_hh": (gates, self.hidden_size),
+        }
         if self.bias:
             shapes.update(bias_ih=(gates,), bias_hh=(gates,))
         return _uniform_params(key, shapes, self.hidden_size, self.dtype)
@@ -371,7 +378,15 @@ class RNNCell(RNNCellBase):
       (2, 4)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh", *, dtype: Any = jnp.float32) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        *,
+        dtype: Any = jnp.float32,
+    ) -> None:
         check_choice("RNNCell", "nonlinearity", nonlinearity, ("tanh", "relu"))
         super().__init__(input_size, hidden_size, bias, dtype=dtype)
         self.nonlinearity = nonlinearity

@@ -95,7 +95,13 @@ class Embedding(Module):
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
         return _embedding(
-            repr(self), input, params["weight"], self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq
+            repr(self),
+            input,
+            params["weight"],
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
         )
 
 

@@ -179,8 +179,7 @@ def summary(model: Module, *example_inputs: Any, params: Any = None, **kwargs: A
     """
     if not isinstance(model, Module):
         raise TypeError(
-            f"summary: expected a funcnn.nn.Module, got {type(model).__name__}; "
-            f"call nn.summary(model, example_input)"
+            f"summary: expected a funcnn.nn.Module, got {type(model).__name__}; call nn.summary(model, example_input)"
         )
     if params is None:
         params = jax.eval_shape(model.init, jax.random.key(0))

@@ -170,7 +170,9 @@ class Tied(Module):
         out.update((k, v) for k, v in flat.items() if k not in out)
         return _nest(out)
 
-    def forward(self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any) -> Any:
+    def forward(
+        self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any
+    ) -> Any:
         return self.module.apply(self.expand(params), *inputs, key=key, train=train, **kwargs)
 
     def apply_with_state(

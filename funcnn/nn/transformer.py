@@ -33,12 +33,12 @@ from jax.typing import ArrayLike
 from . import functional as F
 from ._checks import check_positive, check_probability, shape_of
 from .attention import MultiheadAttention
-from .holders import ModuleList
 from .dropout import Dropout
+from .holders import ModuleList
 from .linear import Linear
 from .module import Module, Params
-from .runner import ChildRunner
 from .normalization import LayerNorm
+from .runner import ChildRunner
 
 _ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {"relu": F.relu, "gelu": F.gelu}
 
@@ -74,8 +74,7 @@ def _check_activation(owner: str, activation: Any) -> None:
             )
     elif not callable(activation) and not isinstance(activation, Module):
         raise TypeError(
-            f"{owner}: `activation` must be 'relu', 'gelu', a function or a module, "
-            f"got a {type(activation).__name__}"
+            f"{owner}: `activation` must be 'relu', 'gelu', a function or a module, got a {type(activation).__name__}"
         )
 
 

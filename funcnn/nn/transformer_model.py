@@ -98,8 +98,20 @@ class Transformer(Module):
         check_positive("Transformer", "nhead", nhead)
         for name, custom in (("custom_encoder", custom_encoder), ("custom_decoder", custom_decoder)):
             if custom is not None and not isinstance(custom, Module):
-                raise TypeError(f"Transformer: `{name}` must be a funcnn.nn.Module or None, got {type(custom).__name__}")
-        layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias)
+                raise TypeError(
+                    f"Transformer: `{name}` must be a funcnn.nn.Module or None, got {type(custom).__name__}"
+                )
+        layer_args = (
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            batch_first,
+            norm_first,
+            bias,
+        )
 
         def norm() -> LayerNorm:
             return LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)

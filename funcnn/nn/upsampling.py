@@ -14,7 +14,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Union
+from typing import Any, Sequence
 
 import jax
 from jax.typing import ArrayLike
@@ -49,7 +49,7 @@ class Upsample(Module):
         recompute_scale_factor: bool | None = None,
     ) -> None:
         self.size = size
-        scale: Union[float, tuple[float, ...], None]
+        scale: float | tuple[float, ...] | None
         if isinstance(scale_factor, (tuple, list)):
             scale = tuple(float(f) for f in scale_factor)
         else:
@@ -92,7 +92,7 @@ class UpsamplingNearest2d(Upsample):
       scale_factor: multiplier of ``H`` and ``W``.
     """
 
-    def __init__(self, size: Union[int, Sequence[int], None] = None, scale_factor: Factor = None) -> None:
+    def __init__(self, size: int | Sequence[int] | None = None, scale_factor: Factor = None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
@@ -104,5 +104,5 @@ class UpsamplingBilinear2d(Upsample):
       scale_factor: multiplier of ``H`` and ``W``.
     """
 
-    def __init__(self, size: Union[int, Sequence[int], None] = None, scale_factor: Factor = None) -> None:
+    def __init__(self, size: int | Sequence[int] | None = None, scale_factor: Factor = None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -15,10 +15,9 @@ from ._fit_steps import _find_lr, _zeros
 from ._progress import _Progress
 from .callbacks import Callback
 from .ema import ema_params, find_ema
+from .fit_checkpoint import _HISTORY_KEY
 from .fit_result import NonFiniteLossError
 from .step import TrainState
-
-from .fit_checkpoint import _HISTORY_KEY
 
 _OWNER = "fit"
 

@@ -45,7 +45,10 @@ def _train_step(update: Callable[..., Any]) -> Callable[..., tuple[TrainState, d
 
         failed_step = ts.step
         ts = TrainState(
-            keep(new.params, ts.params), keep(new.state, ts.state), keep(new.opt_state, ts.opt_state), ts.key,
+            keep(new.params, ts.params),
+            keep(new.state, ts.state),
+            keep(new.opt_state, ts.opt_state),
+            ts.key,
             jnp.where(ok, new.step, ts.step),
         )
         n = y.shape[0]

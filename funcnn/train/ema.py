@@ -71,7 +71,9 @@ def with_ema(optimizer: optax.GradientTransformation, decay: float = 0.999) -> o
     if isinstance(optimizer, optax.MultiSteps):
         optimizer = optimizer.gradient_transformation()
     if not isinstance(optimizer, optax.GradientTransformation):
-        raise TypeError(f"with_ema: expected an optax optimizer such as optax.adam(1e-3), got {type(optimizer).__name__}")
+        raise TypeError(
+            f"with_ema: expected an optax optimizer such as optax.adam(1e-3), got {type(optimizer).__name__}"
+        )
     if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
         raise ValueError(f"with_ema: `decay` must be a number in [0, 1), e.g. 0.999, got {decay!r}")
 

@@ -109,9 +109,7 @@ def _chunk(fused: Any) -> str | int | None:
         return "epoch"
     if isinstance(fused, (int, np.integer)) and not isinstance(fused, bool) and fused >= 1:
         return int(fused)
-    raise ValueError(
-        f"{_OWNER}: `fused` must be False, True, 'epoch', 'auto' or a number of steps >= 1, got {fused!r}"
-    )
+    raise ValueError(f"{_OWNER}: `fused` must be False, True, 'epoch', 'auto' or a number of steps >= 1, got {fused!r}")
 
 
 def _sources(train_loader: Any, val_loader: Any, fused: Any, chunk: str | int | None) -> tuple[_Source, _Source | None]:
@@ -165,7 +163,9 @@ def _initial_state(
     return ts, None if trainable is None else _resolve_mask(_OWNER, trainable, ts.params)
 
 
-def _extras(model: Module, loss: Any, metrics: Any, ts: TrainState, source: _Source, val: _Source | None) -> dict[str, Any]:
+def _extras(
+    model: Module, loss: Any, metrics: Any, ts: TrainState, source: _Source, val: _Source | None
+) -> dict[str, Any]:
     """The metrics besides the loss; class labels are checked against the model's outputs."""
     x0, y0 = source.xy(source.first)
     out = jax.eval_shape(lambda p, s, x: model.apply_with_state(p, s, x, train=False)[0], ts.params, ts.state, x0)

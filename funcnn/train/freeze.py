@@ -34,13 +34,13 @@ Examples:
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence
 
 import jax
 
 from ..nn.module import Params
 
-Selector = Union[str, Sequence[str], Callable[[str, Any], bool]]
+Selector = str | Sequence[str] | Callable[[str, Any], bool]
 
 _SHOW = 12  # names listed in an error before "..."
 

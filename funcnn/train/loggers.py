@@ -101,7 +101,9 @@ class CSVLogger(_Buffered):
 
     def __init__(self, path: str | os.PathLike[str], *, every: int = 1, flush_every: int = 100) -> None:
         if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"CSVLogger: `path` must be a file path such as 'runs/steps.csv', got {type(path).__name__}")
+            raise TypeError(
+                f"CSVLogger: `path` must be a file path such as 'runs/steps.csv', got {type(path).__name__}"
+            )
         super().__init__("CSVLogger", every, flush_every)
         self.path = os.fspath(path)
         self._columns: list[str] | None = None
@@ -168,7 +170,9 @@ class TensorBoardLogger(_Buffered):
 
     def __init__(self, logdir: str | os.PathLike[str], *, every: int = 1, flush_every: int = 100) -> None:
         if not isinstance(logdir, (str, os.PathLike)):
-            raise TypeError(f"TensorBoardLogger: `logdir` must be a directory path such as 'runs/tb', got {type(logdir).__name__}")
+            raise TypeError(
+                f"TensorBoardLogger: `logdir` must be a directory path such as 'runs/tb', got {type(logdir).__name__}"
+            )
         super().__init__("TensorBoardLogger", every, flush_every)
         self.logdir = os.fspath(logdir)
         self._writer: Any = None

@@ -119,7 +119,9 @@ def dynamic_loss_scale(
         updates = jax.tree.map(lambda u: jnp.where(finite, u, jnp.zeros_like(u)), updates)
         inner = jax.tree.map(lambda new, old: jnp.where(finite, new, old), inner, state.inner)
         grow = finite & (state.good_steps + 1 >= period)
-        scale = jnp.where(finite, jnp.where(grow, state.scale * factor, state.scale), jnp.maximum(state.scale / factor, min_scale))
+        scale = jnp.where(
+            finite, jnp.where(grow, state.scale * factor, state.scale), jnp.maximum(state.scale / factor, min_scale)
+        )
         good = jnp.where(finite & ~grow, state.good_steps + 1, 0)
         skipped = state.skipped + (~finite).astype(jnp.int32)
         return updates, LossScaleState(inner, scale, good, skipped)

@@ -77,7 +77,7 @@ class TrainState(NamedTuple):
         params: Params | None = None,
         state: State | None = None,
         trainable: Any = None,
-    ) -> "TrainState":
+    ) -> TrainState:
         """Initialise params (unless given), buffers and optimizer state from one key.
 
         Given ``params``/``state`` are copied: the train step donates (deletes) the
@@ -109,9 +109,7 @@ def as_optimizer(owner: str, optimizer: Any) -> optax.GradientTransformation:
     if isinstance(optimizer, optax.MultiSteps):
         return optimizer.gradient_transformation()
     if not isinstance(optimizer, optax.GradientTransformation):
-        raise TypeError(
-            f"{owner}: expected an optax optimizer such as optax.sgd(0.01), got {type(optimizer).__name__}"
-        )
+        raise TypeError(f"{owner}: expected an optax optimizer such as optax.sgd(0.01), got {type(optimizer).__name__}")
     return optimizer
 
 
@@ -122,7 +120,9 @@ def check_key(owner: str, key: Any) -> jax.Array:
     ):
         return key
     hint = f"jax.random.key({key})" if isinstance(key, int) and not isinstance(key, bool) else "jax.random.key(0)"
-    raise TypeError(f"{owner}: `key` must be a PRNG key such as jax.random.key(0), got {type(key).__name__} {key!r}; pass {hint}")
+    raise TypeError(
+        f"{owner}: `key` must be a PRNG key such as jax.random.key(0), got {type(key).__name__} {key!r}; pass {hint}"
+    )
 
 
 def _check_loss(owner: str, loss: Any) -> Any:

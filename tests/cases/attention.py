@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 E, H, N, L, S = 8, 2, 3, 5, 4
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `examples` is a top-level folder
@@ -98,8 +98,9 @@ class ResidualMLP(nn.Module):
 
     def __init__(self, features=6, depth=3, classes=4):
         self.scale = nn.Parameter(nn.init.ones, (features,))
-        self.blocks = [nn.Sequential(nn.LayerNorm(features), nn.Linear(features, features), nn.GELU())
-                       for _ in range(depth)]
+        self.blocks = [
+            nn.Sequential(nn.LayerNorm(features), nn.Linear(features, features), nn.GELU()) for _ in range(depth)
+        ]
         self.dropout = nn.Dropout(0.0)
         self.out = nn.Linear(features, classes)
 
@@ -155,7 +156,6 @@ class TorchTokenModel(torch.nn.Module):
         return x * self.extras[0] + self.extras[1] + self.named["gain"]
 
 
-
 def _block():
     return BasicBlock(3, 4, 2, nn.Sequential(nn.Conv2d(3, 4, 1, stride=2, bias=False), nn.BatchNorm2d(4)))
 
@@ -166,10 +166,16 @@ def _torch_block():
 
 
 CASES = [
-    LayerCase("attr-basic-block-downsample-train", _block, _torch_block, _x(2, 3, 6, 6), train=True, steps=2,
-              tol="loose"),  # batch norm divides by per-channel batch stds
+    LayerCase(
+        "attr-basic-block-downsample-train", _block, _torch_block, _x(2, 3, 6, 6), train=True, steps=2, tol="loose"
+    ),  # batch norm divides by per-channel batch stds
     LayerCase("attr-residual-mlp-list-parameter", ResidualMLP, TorchResidualMLP, _x(3, 6)),
     LayerCase("attr-parameters-lists-dicts", TokenModel, TorchTokenModel, _x(2, 2, 4)),
-    LayerCase("attr-transformer-lm-buffer", TransformerLM, TorchTransformerLM,
-              lambda g: (g.integers(0, 11, size=(2, 5)).astype(np.int32),), tol="loose"),  # attention softmax
+    LayerCase(
+        "attr-transformer-lm-buffer",
+        TransformerLM,
+        TorchTransformerLM,
+        lambda g: (g.integers(0, 11, size=(2, 5)).astype(np.int32),),
+        tol="loose",
+    ),  # attention softmax
 ]

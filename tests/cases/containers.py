@@ -14,9 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 
 def _x(*shape):
@@ -126,8 +126,8 @@ class ConvLSTM(nn.Module):
 
     def forward(self, params, x, *, key=None, train=False):
         run = nn.ChildRunner(self, params, key=key, train=train)
-        h = jax.nn.relu(run("conv", x))                    # (N, features, T)
-        out, _ = run("lstm", jnp.swapaxes(h, -1, -2))      # (N, T, hidden)
+        h = jax.nn.relu(run("conv", x))  # (N, features, T)
+        out, _ = run("lstm", jnp.swapaxes(h, -1, -2))  # (N, T, hidden)
         return run("fc", out[..., -1, :])
 
 
@@ -177,8 +177,11 @@ class TorchMLPWithHeads(torch.nn.Module):
 
 def _basic_block_from_containers():
     body = nn.Sequential(
-        nn.Conv2d(3, 4, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
-        nn.Conv2d(4, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4),
+        nn.Conv2d(3, 4, 3, stride=2, padding=1, bias=False),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.Conv2d(4, 4, 3, padding=1, bias=False),
+        nn.BatchNorm2d(4),
     )
     shortcut = nn.Sequential(nn.Conv2d(3, 4, 1, stride=2, bias=False), nn.BatchNorm2d(4))
     return nn.Sequential(nn.Residual(body, shortcut=shortcut), nn.ReLU())
@@ -187,8 +190,11 @@ def _basic_block_from_containers():
 def _torch_basic_block_from_containers():
     T = torch.nn
     body = T.Sequential(
-        T.Conv2d(3, 4, 3, stride=2, padding=1, bias=False), T.BatchNorm2d(4), T.ReLU(),
-        T.Conv2d(4, 4, 3, padding=1, bias=False), T.BatchNorm2d(4),
+        T.Conv2d(3, 4, 3, stride=2, padding=1, bias=False),
+        T.BatchNorm2d(4),
+        T.ReLU(),
+        T.Conv2d(4, 4, 3, padding=1, bias=False),
+        T.BatchNorm2d(4),
     )
     shortcut = T.Sequential(T.Conv2d(3, 4, 1, stride=2, bias=False), T.BatchNorm2d(4))
     return T.Sequential(TorchResidual(body, shortcut=shortcut), T.ReLU())

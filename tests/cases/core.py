@@ -6,9 +6,9 @@ from collections import OrderedDict
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 
 def _x(*shape):
@@ -21,7 +21,9 @@ def _act(name, make, make_torch, shape=(4, 5)):
 
 CASES = [
     LayerCase("linear", lambda: nn.Linear(3, 10), lambda: torch.nn.Linear(3, 10), _x(6, 3)),
-    LayerCase("linear-nobias-3d", lambda: nn.Linear(4, 2, bias=False), lambda: torch.nn.Linear(4, 2, bias=False), _x(2, 3, 4)),
+    LayerCase(
+        "linear-nobias-3d", lambda: nn.Linear(4, 2, bias=False), lambda: torch.nn.Linear(4, 2, bias=False), _x(2, 3, 4)
+    ),
     LayerCase("linear-unbatched", lambda: nn.Linear(4, 3), lambda: torch.nn.Linear(4, 3), _x(4)),
     LayerCase("identity", lambda: nn.Identity(54, unused="x"), lambda: torch.nn.Identity(54, unused="x"), _x(3, 2)),
     LayerCase("flatten", lambda: nn.Flatten(), lambda: torch.nn.Flatten(), _x(2, 3, 4, 2)),

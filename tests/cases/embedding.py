@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 
 def _ids(*shape, high=10):
@@ -59,7 +59,9 @@ def _bags(with_weights=False, last=False):
 CASES = [
     LayerCase("embedding", lambda: nn.Embedding(10, 3), lambda: torch.nn.Embedding(10, 3), _ids(2, 4)),
     LayerCase("embedding-1d-input", lambda: nn.Embedding(7, 2), lambda: torch.nn.Embedding(7, 2), _ids(5, high=7)),
-    LayerCase("embedding-scalar-input", lambda: nn.Embedding(7, 4), lambda: torch.nn.Embedding(7, 4), lambda g: (np.int64(3),)),
+    LayerCase(
+        "embedding-scalar-input", lambda: nn.Embedding(7, 4), lambda: torch.nn.Embedding(7, 4), lambda g: (np.int64(3),)
+    ),
     LayerCase(
         "embedding-padding",
         lambda: nn.Embedding(10, 3, padding_idx=2),

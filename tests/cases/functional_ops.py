@@ -11,10 +11,10 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 import funcnn.nn.functional as F
 from funcnn import nn
-from layer_harness import LayerCase
 
 TF = torch.nn.functional
 
@@ -61,22 +61,44 @@ def _x(*shape):
 
 CASES = [
     _grid_case("bilinear-zeros", (2, 3, 4, 5), (2, 3, 2, 2), align_corners=False),
-    _grid_case("bicubic-reflection-aligned", (2, 2, 5, 4), (2, 2, 3, 2), mode="bicubic", padding_mode="reflection",
-               align_corners=True),  # fmt: skip
-    _grid_case("nearest-border", (2, 2, 3, 4), (2, 2, 3, 2), mode="nearest", padding_mode="border", align_corners=False),
-    _grid_case("trilinear-5d-reflection", (1, 2, 3, 4, 2), (1, 2, 2, 3, 3), padding_mode="reflection",
-               align_corners=False),  # fmt: skip
-    _op("affine-grid-2d", lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=False),
-        lambda t: TF.affine_grid(t, (2, 3, 4, 5), align_corners=False), _theta(2)),  # fmt: skip
-    _op("affine-grid-3d-aligned", lambda t: F.affine_grid(t, (2, 1, 2, 3, 4), align_corners=True),
-        lambda t: TF.affine_grid(t, (2, 1, 2, 3, 4), align_corners=True), _theta(3)),  # fmt: skip
-    _op("interpolate-antialias-bicubic-down",
+    _grid_case(
+        "bicubic-reflection-aligned",
+        (2, 2, 5, 4),
+        (2, 2, 3, 2),
+        mode="bicubic",
+        padding_mode="reflection",
+        align_corners=True,
+    ),  # fmt: skip
+    _grid_case(
+        "nearest-border", (2, 2, 3, 4), (2, 2, 3, 2), mode="nearest", padding_mode="border", align_corners=False
+    ),
+    _grid_case(
+        "trilinear-5d-reflection", (1, 2, 3, 4, 2), (1, 2, 2, 3, 3), padding_mode="reflection", align_corners=False
+    ),  # fmt: skip
+    _op(
+        "affine-grid-2d",
+        lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=False),
+        lambda t: TF.affine_grid(t, (2, 3, 4, 5), align_corners=False),
+        _theta(2),
+    ),  # fmt: skip
+    _op(
+        "affine-grid-3d-aligned",
+        lambda t: F.affine_grid(t, (2, 1, 2, 3, 4), align_corners=True),
+        lambda t: TF.affine_grid(t, (2, 1, 2, 3, 4), align_corners=True),
+        _theta(3),
+    ),  # fmt: skip
+    _op(
+        "interpolate-antialias-bicubic-down",
         lambda x: F.interpolate(x, scale_factor=(0.45, 0.7), mode="bicubic", antialias=True),
-        lambda x: TF.interpolate(x, scale_factor=(0.45, 0.7), mode="bicubic", antialias=True), _x(2, 2, 9, 7)),  # fmt: skip
-    _op("interpolate-antialias-bilinear-aligned",
+        lambda x: TF.interpolate(x, scale_factor=(0.45, 0.7), mode="bicubic", antialias=True),
+        _x(2, 2, 9, 7),
+    ),  # fmt: skip
+    _op(
+        "interpolate-antialias-bilinear-aligned",
         lambda x: F.interpolate(x, size=(3, 5), mode="bilinear", antialias=True, align_corners=True),
         lambda x: TF.interpolate(x, size=(3, 5), mode="bilinear", antialias=True, align_corners=True),
-        _x(2, 2, 8, 11)),  # fmt: skip
+        _x(2, 2, 8, 11),
+    ),  # fmt: skip
     _op("pdist-p2", F.pdist, TF.pdist, _x(5, 3)),
     _op("normalize-p3-dim0", lambda x: F.normalize(x, 3.0, 0), lambda x: TF.normalize(x, 3.0, 0), _x(4, 3, 2)),
 ]

@@ -21,9 +21,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 f32 = np.float32
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 
 def _x(*shape):
@@ -32,9 +32,25 @@ def _case(id, make, make_torch, shape, **kw):
 
 CASES = [
     # BatchNorm: train mode, buffers compared after 3 steps.
-    _case("batchnorm1d-2d-train", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (6, 3), train=True, steps=3),
-    _case("batchnorm1d-3d-train", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (4, 3, 5), train=True, steps=3),
-    _case("batchnorm2d-train", lambda: nn.BatchNorm2d(3), lambda: torch.nn.BatchNorm2d(3), (2, 3, 3, 4), train=True, steps=3),
+    _case(
+        "batchnorm1d-2d-train", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (6, 3), train=True, steps=3
+    ),
+    _case(
+        "batchnorm1d-3d-train",
+        lambda: nn.BatchNorm1d(3),
+        lambda: torch.nn.BatchNorm1d(3),
+        (4, 3, 5),
+        train=True,
+        steps=3,
+    ),
+    _case(
+        "batchnorm2d-train",
+        lambda: nn.BatchNorm2d(3),
+        lambda: torch.nn.BatchNorm2d(3),
+        (2, 3, 3, 4),
+        train=True,
+        steps=3,
+    ),
     _case(
         "batchnorm1d-momentum-none",
         lambda: nn.BatchNorm1d(3, momentum=None),
@@ -59,7 +75,13 @@ CASES = [
         train=True,
         steps=3,
     ),
-    _case("batchnorm1d-nobias", lambda: nn.BatchNorm1d(3, bias=False), lambda: torch.nn.BatchNorm1d(3, bias=False), (4, 3), train=True),
+    _case(
+        "batchnorm1d-nobias",
+        lambda: nn.BatchNorm1d(3, bias=False),
+        lambda: torch.nn.BatchNorm1d(3, bias=False),
+        (4, 3),
+        train=True,
+    ),
     # BatchNorm: eval mode with non-trivial running statistics.
     _case("batchnorm1d-2d-eval", lambda: nn.BatchNorm1d(3), lambda: torch.nn.BatchNorm1d(3), (4, 3)),
     _case("batchnorm2d-eval", lambda: nn.BatchNorm2d(3), lambda: torch.nn.BatchNorm2d(3), (2, 3, 3, 3)),
@@ -128,7 +150,9 @@ CASES = [
     # LayerNorm.
     _case("layernorm-1dim", lambda: nn.LayerNorm(5), lambda: torch.nn.LayerNorm(5), (3, 5)),
     _case("layernorm-2dims", lambda: nn.LayerNorm((3, 4)), lambda: torch.nn.LayerNorm((3, 4)), (2, 3, 4)),
-    _case("layernorm-nobias", lambda: nn.LayerNorm(4, bias=False), lambda: torch.nn.LayerNorm(4, bias=False), (2, 3, 4)),
+    _case(
+        "layernorm-nobias", lambda: nn.LayerNorm(4, bias=False), lambda: torch.nn.LayerNorm(4, bias=False), (2, 3, 4)
+    ),
     _case(
         "layernorm-no-affine-eps",
         lambda: nn.LayerNorm([2, 3], eps=1e-3, elementwise_affine=False),
@@ -147,7 +171,14 @@ CASES = [
         (2, 4, 6),
     ),
     # BatchNorm3d and SyncBatchNorm (any rank >= 2; on one process torch's SyncBatchNorm is BatchNorm).
-    _case("batchnorm3d-train", lambda: nn.BatchNorm3d(3), lambda: torch.nn.BatchNorm3d(3), (2, 3, 2, 3, 2), train=True, steps=2),
+    _case(
+        "batchnorm3d-train",
+        lambda: nn.BatchNorm3d(3),
+        lambda: torch.nn.BatchNorm3d(3),
+        (2, 3, 2, 3, 2),
+        train=True,
+        steps=2,
+    ),
     _case("batchnorm3d-eval", lambda: nn.BatchNorm3d(2), lambda: torch.nn.BatchNorm3d(2), (2, 2, 3, 2, 2)),
     _case(
         "syncbatchnorm-2d-input-train",

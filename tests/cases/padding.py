@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 
 def _x(*shape):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 
 def _x(*shape):
@@ -21,7 +21,9 @@ def _case(id, layer, args, kwargs, shape):
 
 CASES = [
     # --- 3-D
-    _case("pool-max3d-ceil-padding", "MaxPool3d", ((2, 3, 2),), dict(stride=2, padding=1, ceil_mode=True), (1, 2, 4, 5, 4)),
+    _case(
+        "pool-max3d-ceil-padding", "MaxPool3d", ((2, 3, 2),), dict(stride=2, padding=1, ceil_mode=True), (1, 2, 4, 5, 4)
+    ),
     _case(
         "pool-max3d-dilation-tuples-unbatched",
         "MaxPool3d",

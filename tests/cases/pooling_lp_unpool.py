@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 
 def _x(*shape, positive=False):

@@ -11,10 +11,10 @@ import warnings
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 _STATES = np.random.default_rng(11)
 
@@ -63,7 +63,12 @@ def _seq(id, make, make_torch, inputs, **kw):
 CASES = [
     # one layer of each kind, (L, N, H_in) = (5, 3, 4)
     _seq("rnn-tanh", lambda: nn.RNN(4, 5), lambda: torch.nn.RNN(4, 5), _x(5, 3, 4)),
-    _seq("rnn-relu", lambda: nn.RNN(4, 5, nonlinearity="relu"), lambda: torch.nn.RNN(4, 5, nonlinearity="relu"), _x(5, 3, 4)),
+    _seq(
+        "rnn-relu",
+        lambda: nn.RNN(4, 5, nonlinearity="relu"),
+        lambda: torch.nn.RNN(4, 5, nonlinearity="relu"),
+        _x(5, 3, 4),
+    ),
     _seq("lstm", lambda: nn.LSTM(4, 5), lambda: torch.nn.LSTM(4, 5), _x(5, 3, 4)),
     _seq("gru", lambda: nn.GRU(4, 5), lambda: torch.nn.GRU(4, 5), _x(5, 3, 4)),
     # stacking, directions, layouts, initial states
@@ -73,7 +78,12 @@ CASES = [
         lambda: torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True),
         _x(2, 5, 3),
     ),
-    _seq("gru-h0-2layer", lambda: nn.GRU(3, 4, num_layers=2), lambda: torch.nn.GRU(3, 4, num_layers=2), _x_h((5, 2, 3), (2, 2, 4))),
+    _seq(
+        "gru-h0-2layer",
+        lambda: nn.GRU(3, 4, num_layers=2),
+        lambda: torch.nn.GRU(3, 4, num_layers=2),
+        _x_h((5, 2, 3), (2, 2, 4)),
+    ),
     _seq(
         "lstm-h0-c0-bidirectional",
         lambda: nn.LSTM(3, 4, bidirectional=True),
@@ -84,7 +94,12 @@ CASES = [
     # no bias (the GRU keeps b_hn inside r * (...): the path that differs most)
     _seq("gru-nobias", lambda: nn.GRU(3, 4, bias=False), lambda: torch.nn.GRU(3, 4, bias=False), _x(5, 2, 3)),
     # unbatched (L, H_in)
-    _seq("gru-unbatched-h0", lambda: nn.GRU(3, 4, num_layers=2), lambda: torch.nn.GRU(3, 4, num_layers=2), _x_h((5, 3), (2, 4))),
+    _seq(
+        "gru-unbatched-h0",
+        lambda: nn.GRU(3, 4, num_layers=2),
+        lambda: torch.nn.GRU(3, 4, num_layers=2),
+        _x_h((5, 3), (2, 4)),
+    ),
     _seq(
         "lstm-unbatched-bidirectional",
         lambda: nn.LSTM(3, 4, bidirectional=True, batch_first=True),
@@ -109,7 +124,13 @@ CASES = [
         torch_forward=_packed,
     ),
     # LSTM with projections (proj_size): weight_hr_l{k}, h of size proj_size, c of hidden_size
-    _seq("lstm-proj", lambda: nn.LSTM(4, 5, proj_size=2), lambda: torch.nn.LSTM(4, 5, proj_size=2), _x(5, 3, 4), torch_forward=_quiet(_plain)),
+    _seq(
+        "lstm-proj",
+        lambda: nn.LSTM(4, 5, proj_size=2),
+        lambda: torch.nn.LSTM(4, 5, proj_size=2),
+        _x(5, 3, 4),
+        torch_forward=_quiet(_plain),
+    ),
     _seq(
         "lstm-proj-2layer-bidirectional-batch_first-nobias-h0-c0",
         lambda: nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True, bias=False, proj_size=3),
@@ -126,7 +147,13 @@ CASES = [
         kwargs=dict(lengths=np.array([2, 6, 4])),
         torch_forward=_quiet(_packed),
     ),
-    _seq("lstm-proj-unbatched", lambda: nn.LSTM(3, 4, proj_size=2), lambda: torch.nn.LSTM(3, 4, proj_size=2), _x(5, 3), torch_forward=_quiet(_plain)),
+    _seq(
+        "lstm-proj-unbatched",
+        lambda: nn.LSTM(3, 4, proj_size=2),
+        lambda: torch.nn.LSTM(3, 4, proj_size=2),
+        _x(5, 3),
+        torch_forward=_quiet(_plain),
+    ),
     # inter-layer dropout in training: values depend on the key, shapes are compared
     _seq(
         "lstm-dropout-train",

@@ -12,9 +12,9 @@ import warnings
 
 import numpy as np
 import torch
+from layer_harness import LayerCase
 
 from funcnn import nn
-from layer_harness import LayerCase
 
 E, H, N, T, S, FF = 8, 2, 3, 4, 5, 16
 
@@ -135,7 +135,9 @@ CASES = [
     LayerCase(
         "transformer-decoder-2-layers-norm",
         lambda: nn.TransformerDecoder(
-            nn.TransformerDecoderLayer(E, H, dim_feedforward=FF, batch_first=True, norm_first=True), 2, norm=nn.LayerNorm(E)
+            nn.TransformerDecoderLayer(E, H, dim_feedforward=FF, batch_first=True, norm_first=True),
+            2,
+            norm=nn.LayerNorm(E),
         ),
         lambda: torch.nn.TransformerDecoder(
             torch.nn.TransformerDecoderLayer(E, H, dim_feedforward=FF, batch_first=True, norm_first=True),
@@ -167,7 +169,9 @@ CASES = [
     ),
     LayerCase(
         "transformer-batch-first-norm-first-gelu-2-layers",
-        lambda: _model(num_encoder_layers=2, num_decoder_layers=1, batch_first=True, norm_first=True, activation="gelu"),
+        lambda: _model(
+            num_encoder_layers=2, num_decoder_layers=1, batch_first=True, norm_first=True, activation="gelu"
+        ),
         _tmodel(num_encoder_layers=2, num_decoder_layers=1, batch_first=True, norm_first=True, activation="gelu"),
         _pair((N, S, E), (N, T, E)),
         kwargs=dict(src_mask=np.triu(np.ones((S, S), bool), k=1), src_is_causal=True, tgt_mask=_CAUSAL_B),

@@ -15,8 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from funcnn import nn, parallel, train
 import funcnn.nn.functional as F
+from funcnn import nn, parallel, train
 
 
 def build(name: str):
@@ -77,7 +77,15 @@ def main() -> None:
     out = {"devices": len(jax.devices())}
     for label, fsdp in (("replicated", False), ("fsdp", True)):
         got, loss = run(name, mesh, fsdp)
-        diffs = jax.tree.leaves(jax.tree.map(lambda a, b: float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))) if np.size(a) else 0.0, ref, got))
+        diffs = jax.tree.leaves(
+            jax.tree.map(
+                lambda a, b: (
+                    float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))) if np.size(a) else 0.0
+                ),
+                ref,
+                got,
+            )
+        )
         out[label] = max(diffs)
         out[label + "_loss_diff"] = abs(loss - ref_loss)
     print(json.dumps(out))

@@ -48,7 +48,9 @@ def main() -> None:
         batch = (jnp.asarray(x), jnp.asarray(y))
     for _ in range(5):
         params, opt_state, loss = step(params, opt_state, *batch)
-    flat = funcnn.state_dict(jax.tree.map(lambda a: np.asarray(a.addressable_data(0)) if nproc else np.asarray(a), params))
+    flat = funcnn.state_dict(
+        jax.tree.map(lambda a: np.asarray(a.addressable_data(0)) if nproc else np.asarray(a), params)
+    )
     if pid == 0:
         np.savez(out, **flat)
     if nproc:

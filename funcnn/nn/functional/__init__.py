@@ -2,6 +2,7 @@
 
 Every layer in `funcnn.nn` is a thin wrapper of the functions here.
 """
+
 from .activation import elu as elu
 from .activation import gelu as gelu
 from .activation import glu as glu

@@ -9,7 +9,7 @@ its gradient goes to that tap alone, and its index is the flat position
 from __future__ import annotations
 
 import functools
-from typing import Sequence, Union
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +18,7 @@ from jax.typing import ArrayLike
 
 from ._spatial import IntOrTuple, ntuple
 
-OutputSize = Union[int, None, Sequence[Union[int, None]]]
+OutputSize = int | None | Sequence[int | None]
 
 
 def pool_output_size(size: int, kernel: int, padding: int, stride: int, dilation: int, ceil_mode: bool) -> int:

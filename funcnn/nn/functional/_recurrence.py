@@ -32,7 +32,15 @@ def _hh(h: jax.Array, w_hh: jax.Array, precision: Any) -> jax.Array:
     return lax.dot_general(h, w_hh, (((h.ndim - 1,), (1,)), ((), ())), precision=precision)
 
 
-def _cell_forward(mode: str, xp: Sequence[jax.Array], state: tuple[jax.Array, ...], w_hh: jax.Array, b_hn: jax.Array | None, precision: Any, w_hr: jax.Array | None = None) -> tuple[tuple[jax.Array, ...], tuple[jax.Array, ...]]:
+def _cell_forward(
+    mode: str,
+    xp: Sequence[jax.Array],
+    state: tuple[jax.Array, ...],
+    w_hh: jax.Array,
+    b_hn: jax.Array | None,
+    precision: Any,
+    w_hr: jax.Array | None = None,
+) -> tuple[tuple[jax.Array, ...], tuple[jax.Array, ...]]:
     """One step from the projected input, one ``(N, H)`` array per gate (biases added,
     except the GRU's ``b_hh``, which is ``b_hn`` here). Returns ``(new state, saved)``,
     ``saved`` being the activations `_cell_tangent` needs. An LSTM with ``w_hr``
@@ -59,7 +67,19 @@ def _cell_forward(mode: str, xp: Sequence[jax.Array], state: tuple[jax.Array, ..
     return (h,), (h,)
 
 
-def _cell_tangent(mode: str, saved: tuple[jax.Array, ...], prev: tuple[jax.Array, ...], d_prev: tuple[jax.Array, ...], d_xp: Sequence[jax.Array], d_hw: jax.Array, d_b_hn: jax.Array | None, w_hh: jax.Array, precision: Any, w_hr: jax.Array | None = None, d_hr: jax.Array | None = None) -> tuple[jax.Array, ...]:
+def _cell_tangent(
+    mode: str,
+    saved: tuple[jax.Array, ...],
+    prev: tuple[jax.Array, ...],
+    d_prev: tuple[jax.Array, ...],
+    d_xp: Sequence[jax.Array],
+    d_hw: jax.Array,
+    d_b_hn: jax.Array | None,
+    w_hh: jax.Array,
+    precision: Any,
+    w_hr: jax.Array | None = None,
+    d_hr: jax.Array | None = None,
+) -> tuple[jax.Array, ...]:
     """The tangent of one step, linear in ``d_prev``, ``d_xp``, ``d_hw`` (``h @ dW_hh.T``),
     ``d_b_hn`` and ``d_hr`` (``(o * tanh(c)) @ dW_hr.T``); ``saved`` and ``prev`` are the
     step's activations and input state."""
@@ -85,7 +105,9 @@ def _cell_tangent(mode: str, saved: tuple[jax.Array, ...], prev: tuple[jax.Array
     return (d_pre * (1 - h * h) if mode == "rnn_tanh" else jnp.where(h > 0, d_pre, 0),)
 
 
-def _masked(new: tuple[jax.Array, ...], carry: tuple[jax.Array, ...], m_t: jax.Array | None) -> tuple[jax.Array, tuple[jax.Array, ...]]:
+def _masked(
+    new: tuple[jax.Array, ...], carry: tuple[jax.Array, ...], m_t: jax.Array | None
+) -> tuple[jax.Array, tuple[jax.Array, ...]]:
     """``(output, state)`` of a step: past a sequence's end the output is zero and the
     state passes through unchanged."""
     out = new[0]
@@ -94,7 +116,19 @@ def _masked(new: tuple[jax.Array, ...], carry: tuple[jax.Array, ...], m_t: jax.A
     return jnp.where(m_t, out, jnp.zeros((), out.dtype)), tuple(jnp.where(m_t, a, b) for a, b in zip(new, carry))
 
 
-def _recurrence_scan(mode: str, xs: tuple[jax.Array, ...], state: tuple[jax.Array, ...], w_hh: jax.Array, b_hn: jax.Array | None, w_hr: jax.Array | None, mask: jax.Array | None, reverse: bool, precision: Any, unroll: int, keep: bool) -> Any:
+def _recurrence_scan(
+    mode: str,
+    xs: tuple[jax.Array, ...],
+    state: tuple[jax.Array, ...],
+    w_hh: jax.Array,
+    b_hn: jax.Array | None,
+    w_hr: jax.Array | None,
+    mask: jax.Array | None,
+    reverse: bool,
+    precision: Any,
+    unroll: int,
+    keep: bool,
+) -> Any:
     def body(carry, inp):
         xp_t, m_t = inp
         new, saved = _cell_forward(mode, xp_t, carry, w_hh, b_hn, precision, w_hr)
@@ -105,7 +139,18 @@ def _recurrence_scan(mode: str, xs: tuple[jax.Array, ...], state: tuple[jax.Arra
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 7, 8, 9))
-def _recurrence(mode: str, xs: tuple[jax.Array, ...], state: tuple[jax.Array, ...], w_hh: jax.Array, b_hn: jax.Array | None, w_hr: jax.Array | None, mask: jax.Array | None, reverse: bool, precision: Any, unroll: int) -> tuple[jax.Array, tuple[jax.Array, ...]]:
+def _recurrence(
+    mode: str,
+    xs: tuple[jax.Array, ...],
+    state: tuple[jax.Array, ...],
+    w_hh: jax.Array,
+    b_hn: jax.Array | None,
+    w_hr: jax.Array | None,
+    mask: jax.Array | None,
+    reverse: bool,
+    precision: Any,
+    unroll: int,
+) -> tuple[jax.Array, tuple[jax.Array, ...]]:
     """Outputs ``(L, N, H)`` (``(L, N, P)`` with ``w_hr``) and final state of one direction over per-gate inputs ``xs``."""
     final, out = _recurrence_scan(mode, xs, state, w_hh, b_hn, w_hr, mask, reverse, precision, unroll, keep=False)
     return out, final
@@ -115,7 +160,9 @@ def _recurrence(mode: str, xs: tuple[jax.Array, ...], state: tuple[jax.Array, ..
 def _recurrence_jvp(mode, reverse, precision, unroll, primals, tangents):
     xs, state, w_hh, b_hn, w_hr, mask = primals
     d_xs, d_state, d_w_hh, d_b_hn, d_w_hr, _ = tangents
-    final, (out, prev, saved) = _recurrence_scan(mode, xs, state, w_hh, b_hn, w_hr, mask, reverse, precision, unroll, keep=True)
+    final, (out, prev, saved) = _recurrence_scan(
+        mode, xs, state, w_hh, b_hn, w_hr, mask, reverse, precision, unroll, keep=True
+    )
     # ``h_{t-1} @ dW_hh.T`` (and ``(o * tanh(c_t)) @ dW_hr.T``) for every step at once: the
     # transpose of each is one weight-gradient matmul over all steps.
     over_steps = (((2,), (1,)), ((), ()))

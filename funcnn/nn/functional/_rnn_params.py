@@ -19,6 +19,7 @@ from .._checks import check_floating, shape_of
 # Gate blocks per mode: rows of ``weight_ih``/``weight_hh`` are ``gates * hidden_size``.
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
+
 # -------------------------------------------------------------------- checking
 def _param_names(layer: int, reverse: bool, bias: bool, proj: bool = False) -> list[str]:
     """PyTorch's names (and ``state_dict`` order) of one layer and direction's parameters."""
@@ -29,7 +30,9 @@ def _param_names(layer: int, reverse: bool, bias: bool, proj: bool = False) -> l
     return names + [f"weight_hr{sfx}"] if proj else names
 
 
-def _sizes(owner: str, mode: str, params: Mapping[str, Any], num_layers: int, num_directions: int) -> tuple[int, int, bool, int]:
+def _sizes(
+    owner: str, mode: str, params: Mapping[str, Any], num_layers: int, num_directions: int
+) -> tuple[int, int, bool, int]:
     """``(input_size, hidden_size, bias, proj_size)`` read from the parameter dict, with its keys checked."""
     if not isinstance(params, Mapping):
         raise TypeError(f"{owner}: expected `params` as a dict of arrays from `init`, got {type(params).__name__}")
@@ -46,7 +49,15 @@ def _sizes(owner: str, mode: str, params: Mapping[str, Any], num_layers: int, nu
     w_ih, w_hh = shape_of(params["weight_ih_l0"]), shape_of(params["weight_hh_l0"])
     if proj:
         w_hr = shape_of(params["weight_hr_l0"])
-        if len(w_hh) != 2 or len(w_ih) != 2 or len(w_hr) != 2 or w_ih[0] != w_hh[0] or w_hh[0] != 4 * w_hr[1] or w_hh[1] != w_hr[0] or w_hr[0] >= w_hr[1]:
+        if (
+            len(w_hh) != 2
+            or len(w_ih) != 2
+            or len(w_hr) != 2
+            or w_ih[0] != w_hh[0]
+            or w_hh[0] != 4 * w_hr[1]
+            or w_hh[1] != w_hr[0]
+            or w_hr[0] >= w_hr[1]
+        ):
             raise ValueError(
                 f"{owner}: expected weight_ih_l0 of shape (4*hidden_size, input_size), weight_hh_l0 of shape "
                 f"(4*hidden_size, proj_size) and weight_hr_l0 of shape (proj_size, hidden_size) with "

@@ -6,7 +6,7 @@ step; every error names its ``owner`` (a function name or a layer's repr).
 
 from __future__ import annotations
 
-from typing import Sequence, Union
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -15,8 +15,8 @@ from jax.typing import ArrayLike
 
 from .._checks import check_floating, shape_of
 
-IntOrTuple = Union[int, Sequence[int]]
-Padding = Union[str, int, Sequence[int]]
+IntOrTuple = int | Sequence[int]
+Padding = str | int | Sequence[int]
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 _DIMENSION_NUMBERS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}

@@ -300,7 +300,9 @@ def glu(input: ArrayLike, dim: int = -1) -> jax.Array:
     """
     x = jnp.asarray(input)
     if x.ndim == 0:
-        raise ValueError("glu: expected an input with at least one dimension to halve, got shape (); reshape it to (2M,)")
+        raise ValueError(
+            "glu: expected an input with at least one dimension to halve, got shape (); reshape it to (2M,)"
+        )
     axis = _check_dim("glu", x, dim) % x.ndim
     n = x.shape[axis]
     if n % 2:

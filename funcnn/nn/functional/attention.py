@@ -210,9 +210,7 @@ def _mha(
     w_q, w_k, w_v = weights
     embed_dim, kdim, vdim = shape_of(w_q)[1], shape_of(w_k)[1], shape_of(w_v)[1]
     if len(qs) not in (2, 3):
-        raise ValueError(
-            f"{owner}: expected a 3-D query (L, N, E) or an unbatched 2-D query (L, E), got shape {qs}"
-        )
+        raise ValueError(f"{owner}: expected a 3-D query (L, N, E) or an unbatched 2-D query (L, E), got shape {qs}")
     batched = len(qs) == 3
     layout = "(S, N, dim)" if batched else "(S, dim)"
     if len(ks) != len(qs) or len(vs) != len(qs):

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .._checks import shape_of
+from . import _conv_routes
 from ._spatial import _DIMENSION_NUMBERS as _DIMENSION_NUMBERS
 from ._spatial import _SPATIAL as _SPATIAL
 from ._spatial import IntOrTuple as IntOrTuple
@@ -46,7 +47,6 @@ from ._spatial import _maybe_array as _maybe_array
 from ._spatial import check_groups as check_groups
 from ._spatial import conv_padding as conv_padding
 from ._spatial import ntuple as ntuple
-from . import _conv_routes
 from .conv_transpose import conv_transpose as conv_transpose
 from .conv_transpose import conv_transpose1d as conv_transpose1d
 from .conv_transpose import conv_transpose2d as conv_transpose2d
@@ -54,6 +54,7 @@ from .conv_transpose import conv_transpose3d as conv_transpose3d
 from .conv_transpose import transposed_output_size as transposed_output_size
 from .padding import pad as pad
 from .padding import pad_impl as pad_impl
+
 
 # ------------------------------------------------------------------------- convolution
 def conv(
@@ -258,4 +259,3 @@ def conv_tbc(input: ArrayLike, weight: ArrayLike, bias: ArrayLike, pad: int = 0)
     w = jnp.transpose(jnp.asarray(weight), (2, 1, 0))  # (C_out, C_in, K)
     y = conv(owner, 1, x, w, bias, 1, ((int(pad), int(pad)),), 1, 1)
     return jnp.transpose(y, (2, 0, 1))
-

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import itertools
 import numbers
-from typing import Sequence, Union
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -37,7 +37,7 @@ from .._checks import shape_of
 from ._pooling import first_max_with_index
 from ._spatial import IntOrTuple, _check_input, ntuple
 
-Ratio = Union[float, Sequence[float]]
+Ratio = float | Sequence[float]
 
 _SAMPLE_ORDER = {2: (1, 0), 3: (0, 1, 2)}  # which sample drives each spatial dim (torch's kernels)
 

@@ -82,23 +82,33 @@ def grouped_mm(
     """
     sa, sb = shape_of(mat_a), shape_of(mat_b)
     if bias is not None:
-        raise ValueError(f"{_OWNER}: `bias` is not supported (torch's grouped_mm does not support it either); add it to the result")
+        raise ValueError(
+            f"{_OWNER}: `bias` is not supported (torch's grouped_mm does not support it either); add it to the result"
+        )
     a, b = jnp.asarray(mat_a), jnp.asarray(mat_b)
     dtype = jnp.result_type(a, b) if out_dtype is None else jnp.dtype(out_dtype)
     hi = lax.Precision.HIGHEST
     if len(sa) == 2 and len(sb) == 3:
         if offs is None:
-            raise ValueError(f"{_OWNER}: a 2-D `mat_a` {sa} with a 3-D `mat_b` {sb} needs `offs`, the end row of each of the {sb[0]} groups")
+            raise ValueError(
+                f"{_OWNER}: a 2-D `mat_a` {sa} with a 3-D `mat_b` {sb} needs `offs`, the end row of each of the {sb[0]} groups"
+            )
         if sa[1] != sb[1]:
-            raise ValueError(f"{_OWNER}: `mat_a` {sa} has {sa[1]} columns but each group of `mat_b` {sb} has {sb[1]} rows; they must agree")
+            raise ValueError(
+                f"{_OWNER}: `mat_a` {sa} has {sa[1]} columns but each group of `mat_b` {sb} has {sb[1]} rows; they must agree"
+            )
         sizes = _group_sizes(offs, sb[0], sa[0], "rows of mat_a")
         y = lax.ragged_dot(a, b, sizes, precision=hi, preferred_element_type=jnp.promote_types(dtype, jnp.float32))
         return y.astype(dtype)
     if len(sa) == 2 and len(sb) == 2:
         if offs is None:
-            raise ValueError(f"{_OWNER}: two 2-D operands {sa} and {sb} need `offs`, the end of each group along their shared dimension")
+            raise ValueError(
+                f"{_OWNER}: two 2-D operands {sa} and {sb} need `offs`, the end of each group along their shared dimension"
+            )
         if sa[1] != sb[0]:
-            raise ValueError(f"{_OWNER}: `mat_a` {sa} has {sa[1]} columns but `mat_b` {sb} has {sb[0]} rows; they must agree")
+            raise ValueError(
+                f"{_OWNER}: `mat_a` {sa} has {sa[1]} columns but `mat_b` {sb} has {sb[0]} rows; they must agree"
+            )
         groups = shape_of(offs)[0] if len(shape_of(offs)) == 1 else -1
         sizes = _group_sizes(offs, groups, sa[1], "the shared dimension")
         ends = jnp.cumsum(sizes)

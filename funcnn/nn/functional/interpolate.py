@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Sequence, Union
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -37,8 +37,8 @@ from jax.typing import ArrayLike
 from .._checks import shape_of
 from . import _resample_taps as taps
 
-Size = Union[int, Sequence[int], None]
-Factor = Union[float, Sequence[float], None]
+Size = int | Sequence[int] | None
+Factor = float | Sequence[float] | None
 
 # Spatial dims each mode supports (PyTorch's dispatch table).
 _MODE_DIMS = {

@@ -72,7 +72,9 @@ def _pointwise(
     if weight is None:
         return _reduce(loss, reduction)
     if shape_of(weight) != x.shape:
-        raise ValueError(f"{owner}: expected `weight` of the same shape as input {x.shape}, got shape {shape_of(weight)}")
+        raise ValueError(
+            f"{owner}: expected `weight` of the same shape as input {x.shape}, got shape {shape_of(weight)}"
+        )
     w = jnp.asarray(weight).astype(x.dtype)
     loss = loss * w
     if reduction == "mean" and mean_over_weight:
@@ -92,7 +94,9 @@ def _l1_loss(owner: str, input: ArrayLike, target: ArrayLike, reduction: str, we
     return _pointwise(owner, _abs, input, target, reduction, weight, True)
 
 
-def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None) -> jax.Array:
+def mse_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None
+) -> jax.Array:
     """Squared error ``(input - target) ** 2``.
 
     Args:
@@ -113,7 +117,9 @@ def mse_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", we
     return _mse_loss("mse_loss", input, target, reduction, weight)
 
 
-def l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None) -> jax.Array:
+def l1_loss(
+    input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", weight: ArrayLike | None = None
+) -> jax.Array:
     """Absolute error ``|input - target|``; gradient ``sign(input - target)`` (0 at a tie).
 
     Args, returns and weighting as `mse_loss`.

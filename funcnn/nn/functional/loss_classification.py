@@ -51,7 +51,9 @@ def _class_target(owner: str, target: ArrayLike, x: jax.Array, axis: int, ignore
     """Checked integer class indices of the input's shape without its class axis."""
     want = x.shape[:axis] + x.shape[axis + 1 :]
     shape, dtype = shape_of(target), jnp.result_type(target)
-    expected = f"integer class indices of shape {want}" + (f" or float probabilities of shape {x.shape}" if probs else "")
+    expected = f"integer class indices of shape {want}" + (
+        f" or float probabilities of shape {x.shape}" if probs else ""
+    )
     if shape == x.shape and probs:
         raise TypeError(
             f"{owner}: a target of the input's shape {x.shape} holds class probabilities and must be floating, "

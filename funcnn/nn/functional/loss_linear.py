@@ -185,7 +185,9 @@ def _linear_cross_entropy(
         )
     C, out_features, in_features = w.shape[0], w.shape[1:-1], w.shape[-1]
     if linear_bias is not None and shape_of(linear_bias) != (C, *out_features):
-        raise ValueError(f"{owner}: expected `linear_bias` of shape {(C, *out_features)}, got shape {shape_of(linear_bias)}")
+        raise ValueError(
+            f"{owner}: expected `linear_bias` of shape {(C, *out_features)}, got shape {shape_of(linear_bias)}"
+        )
     if out_features and x.ndim == 1:
         raise ValueError(
             f"{owner}: a K-dimensional loss (linear_weight of shape {w.shape}) needs batched input "

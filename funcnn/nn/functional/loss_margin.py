@@ -16,7 +16,6 @@ Examples:
 
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np

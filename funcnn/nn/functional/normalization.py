@@ -47,7 +47,9 @@ def _check_vectors(owner: str, channels: int, **vectors: ArrayLike | None) -> No
             )
 
 
-def _check_running(owner: str, running_mean: ArrayLike | None, running_var: ArrayLike | None, needed: bool, flag: str) -> None:
+def _check_running(
+    owner: str, running_mean: ArrayLike | None, running_var: ArrayLike | None, needed: bool, flag: str
+) -> None:
     if (running_mean is None) != (running_var is None):
         raise ValueError(
             f"{owner}: pass both `running_mean` and `running_var` or neither, got "

@@ -59,7 +59,9 @@ __all__ = ["gru", "lstm", "rnn_relu", "rnn_tanh"]
 UNROLL = 1
 
 
-def _project(mode: str, x: jax.Array, w_ih: jax.Array, b_ih: jax.Array | None, b_hh: jax.Array | None, precision: Any) -> tuple[tuple[jax.Array, ...], jax.Array | None]:
+def _project(
+    mode: str, x: jax.Array, w_ih: jax.Array, b_ih: jax.Array | None, b_hh: jax.Array | None, precision: Any
+) -> tuple[tuple[jax.Array, ...], jax.Array | None]:
     """``x @ w_ih.T`` plus the biases that simply add, split per gate; returns ``(xp, b_hn)``."""
     xp = lax.dot_general(x, w_ih, (((x.ndim - 1,), (1,)), ((), ())), precision=precision)
     if mode == "gru":
@@ -117,9 +119,7 @@ def _rnn_impl(
     if len(shape) not in (2, 3):
         raise ValueError(f"{owner}: expected a 2-D (L, H_in) or 3-D {layout} input, got shape {shape}")
     if shape[-1] != input_size:
-        raise ValueError(
-            f"{owner}: expected input with last dimension (input_size) {input_size}, got shape {shape}"
-        )
+        raise ValueError(f"{owner}: expected input with last dimension (input_size) {input_size}, got shape {shape}")
     batched = len(shape) == 3
     x = jnp.asarray(input)
     if not batched:
@@ -141,7 +141,11 @@ def _rnn_impl(
     else:
         if mode == "lstm":
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                shapes = f"both of shape {state_shapes[0]}" if sizes[0] == sizes[1] else f"shapes {state_shapes[0]} and {state_shapes[1]}"
+                shapes = (
+                    f"both of shape {state_shapes[0]}"
+                    if sizes[0] == sizes[1]
+                    else f"shapes {state_shapes[0]} and {state_shapes[1]}"
+                )
                 raise TypeError(
                     f"{owner}: expected `hx` as a tuple (h_0, c_0), got {type(hx).__name__}; "
                     f"pass `(h_0, c_0)` with {shapes}"
@@ -281,8 +285,19 @@ def rnn_tanh(
       ((6, 8), (2, 4))
     """
     return _rnn_impl(
-        "rnn_tanh", "rnn_tanh", input, params, hx, num_layers=num_layers, bidirectional=bidirectional,
-        batch_first=batch_first, dropout=dropout, training=training, lengths=lengths, key=key, precision=precision,
+        "rnn_tanh",
+        "rnn_tanh",
+        input,
+        params,
+        hx,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+        dropout=dropout,
+        training=training,
+        lengths=lengths,
+        key=key,
+        precision=precision,
     )
 
 
@@ -328,8 +343,19 @@ def rnn_relu(
       True
     """
     return _rnn_impl(
-        "rnn_relu", "rnn_relu", input, params, hx, num_layers=num_layers, bidirectional=bidirectional,
-        batch_first=batch_first, dropout=dropout, training=training, lengths=lengths, key=key, precision=precision,
+        "rnn_relu",
+        "rnn_relu",
+        input,
+        params,
+        hx,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+        dropout=dropout,
+        training=training,
+        lengths=lengths,
+        key=key,
+        precision=precision,
     )
 
 
@@ -380,8 +406,19 @@ def lstm(
       ((2, 5, 4), (2, 2, 4), 0.0)
     """
     return _rnn_impl(
-        "lstm", "lstm", input, params, hx, num_layers=num_layers, bidirectional=bidirectional,
-        batch_first=batch_first, dropout=dropout, training=training, lengths=lengths, key=key, precision=precision,
+        "lstm",
+        "lstm",
+        input,
+        params,
+        hx,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+        dropout=dropout,
+        training=training,
+        lengths=lengths,
+        key=key,
+        precision=precision,
     )
 
 
@@ -431,6 +468,17 @@ def gru(
       True
     """
     return _rnn_impl(
-        "gru", "gru", input, params, hx, num_layers=num_layers, bidirectional=bidirectional,
-        batch_first=batch_first, dropout=dropout, training=training, lengths=lengths, key=key, precision=precision,
+        "gru",
+        "gru",
+        input,
+        params,
+        hx,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+        dropout=dropout,
+        training=training,
+        lengths=lengths,
+        key=key,
+        precision=precision,
     )

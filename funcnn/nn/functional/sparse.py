@@ -79,7 +79,11 @@ def _renorm(rows: jax.Array, max_norm: float | None, norm_type: float) -> jax.Ar
         return rows
     r = lax.stop_gradient(rows)
     a = jnp.abs(r)
-    norm = jnp.max(a, -1, keepdims=True) if norm_type == float("inf") else jnp.sum(a**norm_type, -1, keepdims=True) ** (1.0 / norm_type)
+    norm = (
+        jnp.max(a, -1, keepdims=True)
+        if norm_type == float("inf")
+        else jnp.sum(a**norm_type, -1, keepdims=True) ** (1.0 / norm_type)
+    )
     scale = jnp.where(norm > max_norm, max_norm / (norm + 1e-7), jnp.ones((), r.dtype))
     return r * scale.astype(r.dtype) + (rows - r)
 

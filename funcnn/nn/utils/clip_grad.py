@@ -135,7 +135,9 @@ class ClipGradNormState(NamedTuple):
     total_norm: jax.Array
 
 
-def clip_grad_norm(max_norm: float, norm_type: float | str = 2.0, error_if_nonfinite: bool = False) -> optax.GradientTransformation:
+def clip_grad_norm(
+    max_norm: float, norm_type: float | str = 2.0, error_if_nonfinite: bool = False
+) -> optax.GradientTransformation:
     """An optax transformation that clips the total gradient norm, as ``torch.nn.utils.clip_grad_norm_``.
 
     Args:

@@ -111,7 +111,9 @@ def parameters_to_vector(params: Mapping[str, Any], *, model: Module | None = No
     return jnp.concatenate([jnp.ravel(v) for v in leaves])
 
 
-def vector_to_parameters(vec: jax.typing.ArrayLike, params: Mapping[str, Any], *, model: Module | None = None) -> dict[str, Any]:
+def vector_to_parameters(
+    vec: jax.typing.ArrayLike, params: Mapping[str, Any], *, model: Module | None = None
+) -> dict[str, Any]:
     """Cut a vector into a tree shaped like ``params``, in ``state_dict`` order.
 
     PyTorch's ``vector_to_parameters`` overwrites the parameters in place; this returns

@@ -95,7 +95,9 @@ class _Parametrized(Module):
     def has_state(self) -> bool:
         return self.module.has_state
 
-    def _weight(self, mine: Mapping[str, Any], state: Mapping[str, Any], train: bool) -> tuple[jax.Array, dict[str, Any]]:
+    def _weight(
+        self, mine: Mapping[str, Any], state: Mapping[str, Any], train: bool
+    ) -> tuple[jax.Array, dict[str, Any]]:
         raise NotImplementedError
 
     def apply_with_state(
@@ -114,7 +116,9 @@ class _Parametrized(Module):
         y, new_state = self.module.apply_with_state(inner, rest_state, *inputs, key=key, train=train, **kwargs)
         return y, (_join(new_state, self.name, my_state) if my_state else new_state)
 
-    def forward(self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any) -> Any:
+    def forward(
+        self, params: Params, *inputs: Any, key: jax.Array | None = None, train: bool = False, **kwargs: Any
+    ) -> Any:
         return self.apply_with_state(params, {}, *inputs, key=key, train=train, **kwargs)[0]
 
     def __repr__(self) -> str:
@@ -168,7 +172,9 @@ class WeightNorm(_Parametrized):
         v = params.pop(self.name)
         return _join(params, self.name, {"original0": _norm_except_dim(v, self._axis).astype(v.dtype), "original1": v})
 
-    def _weight(self, mine: Mapping[str, Any], state: Mapping[str, Any], train: bool) -> tuple[jax.Array, dict[str, Any]]:
+    def _weight(
+        self, mine: Mapping[str, Any], state: Mapping[str, Any], train: bool
+    ) -> tuple[jax.Array, dict[str, Any]]:
         g, v = mine["original0"], mine["original1"]
         return v * (g / _norm_except_dim(v, self._axis)), {}
 
@@ -225,10 +231,19 @@ class SpectralNorm(_Parametrized):
       {'_u': (4,), '_v': (12,)}
     """
 
-    def __init__(self, module: Module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12, dim: int | None = None) -> None:
+    def __init__(
+        self,
+        module: Module,
+        name: str = "weight",
+        n_power_iterations: int = 1,
+        eps: float = 1e-12,
+        dim: int | None = None,
+    ) -> None:
         super().__init__("spectral_norm", module, name)
         if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations <= 0:
-            raise ValueError(f"spectral_norm: `n_power_iterations` must be a positive integer, got {n_power_iterations!r}")
+            raise ValueError(
+                f"spectral_norm: `n_power_iterations` must be a positive integer, got {n_power_iterations!r}"
+            )
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or eps <= 0:
             raise ValueError(f"spectral_norm: `eps` must be a positive number, got {eps!r}")
         ndim = len(self.shape)
@@ -268,7 +283,9 @@ class SpectralNorm(_Parametrized):
     def has_state(self) -> bool:
         return len(self.shape) >= 2 or self.module.has_state
 
-    def _weight(self, mine: Mapping[str, Any], state: Mapping[str, Any], train: bool) -> tuple[jax.Array, dict[str, Any]]:
+    def _weight(
+        self, mine: Mapping[str, Any], state: Mapping[str, Any], train: bool
+    ) -> tuple[jax.Array, dict[str, Any]]:
         w = mine["original"]
         if w.ndim < 2:
             return _normalize(w, self.eps), {}
@@ -284,7 +301,9 @@ class SpectralNorm(_Parametrized):
         return w / sigma, {"0": {"_u": u, "_v": v}}
 
 
-def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12, dim: int | None = None) -> SpectralNorm:
+def spectral_norm(
+    module: Module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12, dim: int | None = None
+) -> SpectralNorm:
     """Spectral normalization of one parameter, as ``torch.nn.utils.parametrizations.spectral_norm``.
 
     Args:

@@ -73,7 +73,9 @@ class PackedSequence:
       ([1.0, 4.0, 2.0, 3.0], [2, 1, 1])
     """
 
-    def __init__(self, data: ArrayLike, batch_sizes: Any, sorted_indices: Any = None, unsorted_indices: Any = None) -> None:
+    def __init__(
+        self, data: ArrayLike, batch_sizes: Any, sorted_indices: Any = None, unsorted_indices: Any = None
+    ) -> None:
         self.data = data
         self._batch_sizes = _ints(batch_sizes)
         self._sorted = _ints(sorted_indices)
@@ -101,7 +103,7 @@ class PackedSequence:
         return (self.data,), (self._batch_sizes, self._sorted, self._unsorted)
 
     @classmethod
-    def tree_unflatten(cls, aux: tuple[Any, ...], children: Sequence[Any]) -> "PackedSequence":
+    def tree_unflatten(cls, aux: tuple[Any, ...], children: Sequence[Any]) -> PackedSequence:
         """Pytree protocol."""
         out = object.__new__(cls)
         out.data = children[0]
@@ -150,7 +152,9 @@ def _concrete_lengths(owner: str, lengths: Any, n: int, max_len: int) -> np.ndar
     if not np.issubdtype(values.dtype, np.integer):
         raise TypeError(f"{owner}: expected integer `lengths`, got dtype {values.dtype}; pass e.g. [5, 3]")
     if values.shape != (n,):
-        raise ValueError(f"{owner}: expected `lengths` of shape ({n},), one length per sequence, got shape {values.shape}")
+        raise ValueError(
+            f"{owner}: expected `lengths` of shape ({n},), one length per sequence, got shape {values.shape}"
+        )
     if n and (values.min() < 1 or values.max() > max_len):
         raise ValueError(
             f"{owner}: every entry of `lengths` must be in [1, {max_len}] (the padded length), got {values.tolist()}"
@@ -167,7 +171,9 @@ def _steps(sorted_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return batch_sizes, t_idx, b_idx
 
 
-def pack_padded_sequence(input: ArrayLike, lengths: Any, batch_first: bool = False, enforce_sorted: bool = True) -> PackedSequence:
+def pack_padded_sequence(
+    input: ArrayLike, lengths: Any, batch_first: bool = False, enforce_sorted: bool = True
+) -> PackedSequence:
     """Pack a padded batch, as ``torch.nn.utils.rnn.pack_padded_sequence``.
 
     Args:
@@ -245,7 +251,9 @@ def pad_packed_sequence(
     """
     owner = "pad_packed_sequence"
     if not isinstance(sequence, PackedSequence):
-        raise TypeError(f"{owner}: expected a PackedSequence, got {type(sequence).__name__}; make one with pack_padded_sequence")
+        raise TypeError(
+            f"{owner}: expected a PackedSequence, got {type(sequence).__name__}; make one with pack_padded_sequence"
+        )
     batch_sizes = sequence.batch_sizes
     max_len, n = len(batch_sizes), int(batch_sizes[0]) if len(batch_sizes) else 0
     if total_length is not None and total_length < max_len:
@@ -311,9 +319,7 @@ def pad_sequence(
         raise ValueError(f"{owner}: expected at least one sequence, got none")
     shapes = [shape_of(s) for s in sequences]
     if any(len(s) == 0 for s in shapes) or len({s[1:] for s in shapes}) != 1:
-        raise ValueError(
-            f"{owner}: every sequence must be (L_i, *) with the same trailing shape, got shapes {shapes}"
-        )
+        raise ValueError(f"{owner}: every sequence must be (L_i, *) with the same trailing shape, got shapes {shapes}")
     longest = max(s[0] for s in shapes)
     dtype = jnp.result_type(*sequences)
     padded = []
