@@ -1452,6 +1452,8 @@ CORE_CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...], dict[str, Any],
      ValueError, r"Sequential: params do not match this model: at '0.weight': expected shape \(2, 4\), got shape \(3, 4\)"),
     ("key-int", nn.Dropout(0.5).apply, ({}, jnp.ones(3)), {"key": 3, "train": True},
      TypeError, r"Dropout\(p=0.5, inplace=False\): `key` must be a PRNG key, got int 3; pass key=jax.random.key\(3\)"),
+    ("train-string", nn.Dropout(0.5).apply, ({}, jnp.ones(3)), {"train": "no"},
+     TypeError, r"Dropout\(p=0.5, inplace=False\): `train` must be True or False, got str 'no'; pass train=True"),
     ("input-list", nn.Linear(3, 4).apply, (nn.Linear(3, 4).init(_KEY), [[1.0, 2.0, 3.0]]), {},
      TypeError, r"Linear\(in_features=3, out_features=4, bias=True\): expected an array as input, got a Python list; "
                 r"pass an array, e.g. jnp.asarray\(x\)"),

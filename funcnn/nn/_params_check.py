@@ -124,9 +124,14 @@ def check_params(model: Any, params: Any) -> None:
 
 
 def check_call(
-    module: Any, params: Any, inputs: tuple[Any, ...], kwargs: dict[str, Any], key: Any
+    module: Any, params: Any, inputs: tuple[Any, ...], kwargs: dict[str, Any], key: Any, train: Any = False
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Check an ``apply`` call's params, key and first input; torch tensors become JAX arrays."""
+    """Check an ``apply`` call's params, key, ``train`` flag and first input; torch tensors become JAX arrays."""
+    if not isinstance(train, (bool, np.bool_)):
+        raise TypeError(
+            f"{_owner(module)}: `train` must be True or False, got {type(train).__name__} {train!r}; "
+            f"pass train=True for training behaviour (dropout, batch statistics), train=False to evaluate"
+        )
     check_params(module, params)
     if key is not None and not hasattr(key, "dtype"):  # arrays of the wrong dtype are the layers' to explain
         example = f"jax.random.key({key})" if isinstance(key, int) else "jax.random.key(step)"

@@ -261,7 +261,7 @@ class Module:
           >>> layer.apply(layer.init(jax.random.key(0)), jnp.ones((4, 3))).shape
           (4, 2)
         """
-        inputs, kwargs = check_call(self, params, inputs, kwargs, key)
+        inputs, kwargs = check_call(self, params, inputs, kwargs, key, train)
         if self.has_state:
             raise TypeError(
                 f"{type(self).__name__} has buffers that change as it runs{self._stateful_where()}, "
@@ -304,7 +304,7 @@ class Module:
           >>> int(state["0"]["num_batches_tracked"])
           1
         """
-        inputs, kwargs = check_call(self, params, inputs, kwargs, key)
+        inputs, kwargs = check_call(self, params, inputs, kwargs, key, train)
         with jax.named_scope(type(self).__name__):
             return self._apply_with_state(params, state, inputs, kwargs, key, train)
 
