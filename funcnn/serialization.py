@@ -81,6 +81,8 @@ def _torch_order(model: Module) -> list[str]:
     """``model``'s ``state_dict`` keys in torch's order: per module (pre-order), its own
     parameters, then its own buffers, then its children's keys."""
     want_p, want_s = _expected(model)
+    if tied_keys(model):  # the aliases, in the places the wrapped modules' init gives them
+        want_p = flatten_dict(expand_tied(model, unflatten_dict(want_p)))
     owner = {k: k.rpartition(".")[0] for k in [*want_p, *want_s]}
     order: list[str] = []
     for path, _ in model.named_modules():

@@ -30,7 +30,7 @@ def _pyright(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_examples_type_check() -> None:
-    proc = _pyright("examples", cwd=ROOT)
+    proc = _pyright("--project", str(ROOT), "examples", cwd=ROOT)  # this config, not one found above ROOT
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "0 errors" in out, out

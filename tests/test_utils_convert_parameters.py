@@ -74,7 +74,7 @@ def test_errors() -> None:
     model, _, params = _pair()
     with pytest.raises(
         ValueError,
-        match=r"parameters_to_vector: `params` do not belong to Sequential: its parameters are \['0.weight', '0.bias', '1.weight', '1.bias', '3.weight', '3.bias'\], got \['0.bias', '0.weight', '1.bias', '1.weight', '3.bias'\]; pass the model whose init made them",
+        match=r"parameters_to_vector: `params` do not belong to Sequential: its parameters are \['0.weight', '0.bias', '1.weight', '1.bias', '3.weight', '3.bias'\], got \['0.weight', '0.bias', '1.weight', '1.bias', '3.bias'\]; pass the model whose init made them",
     ):
         nn.utils.parameters_to_vector({**params, "3": {"bias": params["3"]["bias"]}}, model=model)
     with pytest.raises(
