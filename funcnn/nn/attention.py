@@ -178,21 +178,18 @@ class MultiheadAttention(Module):
                 f"`mha.apply(params, query, key, value)` (for self-attention: `mha.apply(params, x, x, x)`)"
             )
         check_train_key(owner, key, train and self.dropout > 0)
-        batched = len(shape_of(query)) == 3
-        q, k, v = query, key_input, value
-        if self.batch_first and batched:
-            q, k, v = (jnp.swapaxes(jnp.asarray(x), 0, 1) if len(shape_of(x)) == 3 else x for x in (q, k, v))
         if self._qkv_same_embed_dim:
-            weights = tuple(jnp.split(params["in_proj_weight"], 3))
+            weights = params["in_proj_weight"]
+            biases = params.get("in_proj_bias")
         else:
             weights = (params["q_proj_weight"], params["k_proj_weight"], params["v_proj_weight"])
-        bias = params.get("in_proj_bias")
-        biases = None if bias is None else tuple(jnp.split(bias, 3))
+            bias = params.get("in_proj_bias")
+            biases = None if bias is None else tuple(jnp.split(bias, 3))
         out, attn = _mha(
             owner,
-            q,
-            k,
-            v,
+            query,
+            key_input,
+            value,
             self.num_heads,
             weights,
             biases,
@@ -209,7 +206,6 @@ class MultiheadAttention(Module):
             bias_k=params.get("bias_k"),
             bias_v=params.get("bias_v"),
             add_zero_attn=self.add_zero_attn,
+            batch_first=self.batch_first,
         )
-        if self.batch_first and batched:
-            out = jnp.swapaxes(out, 0, 1)
         return out, attn

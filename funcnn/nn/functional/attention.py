@@ -52,12 +52,18 @@ def _float_mask(owner: str, name: str, mask: Any, dtype: Any, *, true_means_mask
 
 
 def _softmax(scores: jax.Array, safe: bool) -> jax.Array:
-    """Softmax over the last axis; ``safe`` gives 0 (and a zero gradient) for all-``-inf`` rows."""
+    """Softmax over the last axis; ``safe`` gives 0 (and a zero gradient) for all-``-inf`` rows.
+
+    The safe form shifts by the row maximum (0 for a dead row, whose exponentials are then
+    all 0) and divides by a sum that is 1 where it would be 0: no pass over the scores
+    beyond the softmax's own.
+    """
     if not safe:
         return jax.nn.softmax(scores, axis=-1)
-    dead = jnp.all(scores == -jnp.inf, axis=-1, keepdims=True)
-    weights = jax.nn.softmax(jnp.where(dead, jnp.zeros((), scores.dtype), scores), axis=-1)
-    return jnp.where(dead, jnp.zeros((), weights.dtype), weights)
+    top = jax.lax.stop_gradient(jnp.max(scores, axis=-1, keepdims=True))
+    e = jnp.exp(scores - jnp.where(jnp.isneginf(top), jnp.zeros((), scores.dtype), top))
+    total = jnp.sum(e, axis=-1, keepdims=True)
+    return e / jnp.where(total == 0, jnp.ones((), total.dtype), total)
 
 
 def _attend(
@@ -186,8 +192,8 @@ def _mha(
     key: Any,
     value: Any,
     num_heads: int,
-    weights: tuple[Any, Any, Any],
-    biases: tuple[Any, Any, Any] | None,
+    weights: tuple[Any, Any, Any] | Any,
+    biases: tuple[Any, Any, Any] | Any | None,
     out_proj_weight: Any,
     out_proj_bias: Any,
     *,
@@ -202,17 +208,29 @@ def _mha(
     bias_k: Any = None,
     bias_v: Any = None,
     add_zero_attn: bool = False,
+    batch_first: bool = False,
 ) -> tuple[jax.Array, jax.Array | None]:
-    """Multi-head attention over ``(L, N, E)`` (or unbatched ``(L, E)``) inputs; see the public function."""
+    """Multi-head attention over ``(L, N, E)`` (``batch_first``: ``(N, L, E)``; unbatched ``(L, E)``).
+
+    ``weights`` is ``(w_q, w_k, w_v)`` or the packed ``(3E, E)`` projection (``biases``
+    likewise); packed weights with ``query is key is value`` (self-attention) project in
+    one matmul, as PyTorch does. See the public function for the rest.
+    """
     for name, x in (("query", query), ("key", key), ("value", value)):
         check_floating(owner, x, name)
     qs, ks, vs = shape_of(query), shape_of(key), shape_of(value)
-    w_q, w_k, w_v = weights
-    embed_dim, kdim, vdim = shape_of(w_q)[1], shape_of(w_k)[1], shape_of(w_v)[1]
+    packed = not isinstance(weights, tuple)
+    if packed:
+        embed_dim = kdim = vdim = shape_of(weights)[1]
+    else:
+        embed_dim, kdim, vdim = (shape_of(w)[1] for w in weights)
+    batch_first = batch_first and len(qs) == 3
     if len(qs) not in (2, 3):
-        raise ValueError(f"{owner}: expected a 3-D query (L, N, E) or an unbatched 2-D query (L, E), got shape {qs}")
+        want = "(N, L, E)" if batch_first else "(L, N, E)"
+        raise ValueError(f"{owner}: expected a 3-D query {want} or an unbatched 2-D query (L, E), got shape {qs}")
     batched = len(qs) == 3
-    layout = "(S, N, dim)" if batched else "(S, dim)"
+    t, n = (1, 0) if batch_first else (0, 1)  # the sequence and batch axes
+    layout = ("(N, S, dim)" if batch_first else "(S, N, dim)") if batched else "(S, dim)"
     if len(ks) != len(qs) or len(vs) != len(qs):
         raise ValueError(
             f"{owner}: expected key and value with the query's {len(qs)} dimensions {layout}, "
@@ -223,7 +241,7 @@ def _mha(
             f"{owner}: expected query, key and value with last dimensions {embed_dim}, {kdim}, {vdim} "
             f"(embed_dim, kdim, vdim), got shapes {qs}, {ks}, {vs}"
         )
-    if ks[:-1] != vs[:-1] or qs[1:-1] != ks[1:-1]:
+    if ks[:-1] != vs[:-1] or (batched and qs[n] != ks[n]):
         raise ValueError(
             f"{owner}: expected key and value with the same sequence length and query, key and value with the "
             f"same batch size, got shapes {qs}, {ks}, {vs}"
@@ -242,8 +260,8 @@ def _mha(
             f"{owner}: is_causal=True is a hint that `attn_mask` is the causal mask and needs that mask, got "
             f"attn_mask=None; pass attn_mask=nn.generate_square_subsequent_mask(L) as well"
         )
-    L, S = qs[0], ks[0]
-    N = qs[1] if batched else 1
+    L, S = qs[t], ks[t]
+    N = qs[n] if batched else 1
     dtype = jnp.result_type(query)
     kpm = _float_mask(owner, "key_padding_mask", key_padding_mask, dtype, true_means_masked=True)
     if kpm is not None and kpm.shape != ((N, S) if batched else (S,)):
@@ -263,20 +281,32 @@ def _mha(
         if b is not None and shape_of(b) != (1, 1, embed_dim):
             raise ValueError(f"{owner}: expected `{name}` of shape (1, 1, {embed_dim}), got {shape_of(b)}")
 
+    head_dim = embed_dim // num_heads
+    self_attention = packed and query is key and key is value
     q, k, v = (jnp.asarray(x) for x in (query, key, value))
     if not batched:
         q, k, v = q[:, None], k[:, None], v[:, None]
-    b_q, b_k, b_v = biases if biases is not None else (None, None, None)
-    head_dim = embed_dim // num_heads
+    if self_attention:
+        q, k, v = jnp.split(linear(q, weights, biases), 3, axis=-1)
+    else:
+        ws = tuple(jnp.split(jnp.asarray(weights), 3)) if packed else weights
+        bs = tuple(jnp.split(jnp.asarray(biases), 3)) if packed and biases is not None else biases
+        b_q, b_k, b_v = bs if bs is not None else (None, None, None)
+        q, k, v = linear(q, ws[0], b_q), linear(k, ws[1], b_k), linear(v, ws[2], b_v)
 
-    def heads(x: jax.Array) -> jax.Array:  # (T, N, E) -> (N, H, T, head_dim)
+    def heads(x: jax.Array) -> jax.Array:  # (T, N, E) or (N, T, E) -> (N, H, T, head_dim)
+        if batch_first:
+            return x.reshape(N, x.shape[1], num_heads, head_dim).transpose(0, 2, 1, 3)
         return x.reshape(x.shape[0], N, num_heads, head_dim).transpose(1, 2, 0, 3)
 
-    q, k, v = linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
-    if bias_k is not None:  # one learned key/value appended to every sequence
-        k = jnp.concatenate([k, jnp.broadcast_to(jnp.asarray(bias_k, k.dtype), (1, N, embed_dim))])
-        v = jnp.concatenate([v, jnp.broadcast_to(jnp.asarray(bias_v, v.dtype), (1, N, embed_dim))])
     q, k, v = heads(q), heads(k), heads(v)
+    if bias_k is not None:  # one learned key/value appended to every sequence
+
+        def append(x: jax.Array, b: Any) -> jax.Array:
+            b = jnp.asarray(b, x.dtype).reshape(1, num_heads, 1, head_dim)
+            return jnp.concatenate([x, jnp.broadcast_to(b, (N, num_heads, 1, head_dim))], axis=2)
+
+        k, v = append(k, bias_k), append(v, bias_v)
     if add_zero_attn:  # one all-zero key/value per head appended
         k = jnp.concatenate([k, jnp.zeros(k.shape[:2] + (1, head_dim), k.dtype)], axis=2)
         v = jnp.concatenate([v, jnp.zeros(v.shape[:2] + (1, head_dim), v.dtype)], axis=2)
@@ -291,7 +321,10 @@ def _mha(
         kpm = kpm.reshape(N, 1, 1, S)
         bias = kpm if bias is None else bias + kpm
     out, attn = _attend(q, k, v, bias, 1.0 / math.sqrt(head_dim), dropout_p, dropout_key, safe=not need_weights)
-    out = out.transpose(2, 0, 1, 3).reshape(L, N, embed_dim)
+    if batch_first:
+        out = out.transpose(0, 2, 1, 3).reshape(N, L, embed_dim)
+    else:
+        out = out.transpose(2, 0, 1, 3).reshape(L, N, embed_dim)
     out = linear(out, out_proj_weight, out_proj_bias)
     if not need_weights:
         return (out if batched else out[:, 0]), None
@@ -402,13 +435,16 @@ def multi_head_attention_forward(
                 f"{(3 * embed_dim_to_check, embed_dim_to_check)}, got "
                 f"{None if in_proj_weight is None else shape_of(in_proj_weight)}"
             )
-        weights = tuple(jnp.split(jnp.asarray(in_proj_weight), 3))
-    if shape_of(weights[0]) != (embed_dim_to_check, embed_dim_to_check):
+        weights = in_proj_weight
+    if use_separate_proj_weight and shape_of(weights[0]) != (embed_dim_to_check, embed_dim_to_check):
         raise ValueError(
             f"{owner}: expected a query projection of shape (E, E) = {(embed_dim_to_check,) * 2}, "
             f"got {shape_of(weights[0])}"
         )
-    biases = None if in_proj_bias is None else tuple(jnp.split(jnp.asarray(in_proj_bias), 3))
+    if in_proj_bias is None or not use_separate_proj_weight:
+        biases = in_proj_bias
+    else:
+        biases = tuple(jnp.split(jnp.asarray(in_proj_bias), 3))
     return _mha(
         owner,
         query,
