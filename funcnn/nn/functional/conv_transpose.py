@@ -2,8 +2,11 @@
 
 The weight is PyTorch's transposed layout ``(in_channels, out_channels / groups,
 *kernel)``. A transposed convolution is the gradient of a convolution with respect to
-its input: here one ``lax.conv_general_dilated`` of the input dilated by ``stride``
-with the flipped, regrouped kernel, at ``Precision.HIGHEST``.
+its input: one ``lax.conv_general_dilated`` of the input dilated by ``stride`` with
+the flipped, regrouped kernel, at ``Precision.HIGHEST``; on CPUs a strided one (without
+kernel dilation) runs instead as one stride-1 convolution per output phase
+(``_conv_transpose_phases``), which multiplies no inserted zero and whose gradient
+avoids XLA's slow dilated path.
 
 Examples:
   >>> import jax.numpy as jnp
@@ -22,6 +25,7 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from .._checks import shape_of
+from . import _conv_transpose_phases as _phases
 from ._spatial import (
     _DIMENSION_NUMBERS,
     _SPATIAL,
@@ -120,17 +124,30 @@ def _conv_transpose_compiled(
     pads = tuple(
         (d * (k - 1) - p, d * (k - 1) - p + op) for k, p, op, d in zip(kernel, padding, output_padding, dilation)
     )
-    y = lax.conv_general_dilated(
-        x,
-        w,
-        window_strides=(1,) * n,
-        padding=pads,
-        lhs_dilation=stride,
-        rhs_dilation=dilation,
-        dimension_numbers=_DIMENSION_NUMBERS[n],
-        feature_group_count=groups,
-        precision=lax.Precision.HIGHEST,
-    )
+
+    def dilated(x: jax.Array, w: jax.Array) -> jax.Array:
+        return lax.conv_general_dilated(
+            x,
+            w,
+            window_strides=(1,) * n,
+            padding=pads,
+            lhs_dilation=stride,
+            rhs_dilation=dilation,
+            dimension_numbers=_DIMENSION_NUMBERS[n],
+            feature_group_count=groups,
+            precision=lax.Precision.HIGHEST,
+        )
+
+    if _phases.useful(stride, dilation):  # CPUs: one stride-1 convolution per output phase
+        out = tuple(
+            transposed_output_size(*a) for a in zip(x.shape[2:], kernel, stride, padding, output_padding, dilation)
+        )
+        phased = functools.partial(
+            _phases.phased_conv_transpose, stride=stride, padding=padding, out=out, groups=groups
+        )
+        y = lax.platform_dependent(x, w, cpu=phased, default=dilated)
+    else:
+        y = dilated(x, w)
     y = _add_bias(y, bias, n)
     return y if batched else y[0]
 
