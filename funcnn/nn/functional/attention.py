@@ -180,7 +180,7 @@ def scaled_dot_product_attention(
     return _attend(q, k, v, bias, scale, dropout_p, dropout_key, safe=True)[0]
 
 
-def _mha(
+def multi_head_attention_impl(
     owner: str,
     query: Any,
     key: Any,
@@ -409,7 +409,7 @@ def multi_head_attention_forward(
             f"got {shape_of(weights[0])}"
         )
     biases = None if in_proj_bias is None else tuple(jnp.split(jnp.asarray(in_proj_bias), 3))
-    return _mha(
+    return multi_head_attention_impl(
         owner,
         query,
         key,
