@@ -143,7 +143,7 @@ def variants(unrolls: Sequence[int]) -> dict[str, Callable[[Any, jax.Array], jax
     lstm = nn.LSTM(INPUT, HIDDEN)
     out["funcnn"] = lambda p, x: lstm.apply(p, x)[0]
     for k in unrolls:
-        out[f"funcnn-unroll{k}"] = lambda p, x, k=k: R._rnn_impl(
+        out[f"funcnn-unroll{k}"] = lambda p, x, k=k: R.rnn_impl(
             "lstm",
             "lstm",
             x,

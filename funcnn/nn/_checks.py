@@ -59,3 +59,43 @@ def check_choice(owner: str, name: str, value: Any, choices: Sequence[Any]) -> N
     """ValueError unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise ValueError(f"{owner}: `{name}` must be one of {list(choices)}, got {value!r}")
+
+
+# Options of the losses and their layers: what a reduction may be, and the type checks
+# of scalar options (checked once, in the constructor of a layer or the functional op).
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def check_int(owner: str, name: str, value: Any) -> None:
+    """TypeError unless ``value`` is an int (not a bool)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{owner}: `{name}` must be an int, got {value!r} of type {type(value).__name__}")
+
+
+def check_number(owner: str, name: str, value: Any) -> None:
+    """TypeError unless ``value`` is a Python or NumPy number (not a bool)."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+        raise TypeError(f"{owner}: `{name}` must be a Python number, got {value!r} of type {type(value).__name__}")
+
+
+def check_bool(owner: str, name: str, value: Any) -> bool:
+    """``value`` as a bool; TypeError unless it is a Python or NumPy bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: `{name}` must be a bool, got {value!r} of type {type(value).__name__}")
+    return bool(value)
+
+
+def check_beta(owner: str, beta: Any) -> float:
+    """``beta`` (of `smooth_l1_loss`) as a float; it must be a number >= 0."""
+    check_number(owner, "beta", beta)
+    if beta < 0:
+        raise ValueError(f"{owner}: `beta` must be >= 0, got {beta!r}; use beta=0 for the L1 loss")
+    return float(beta)
+
+
+def check_delta(owner: str, delta: Any) -> float:
+    """``delta`` (of `huber_loss`) as a float; it must be a number > 0."""
+    check_number(owner, "delta", delta)
+    if delta <= 0:
+        raise ValueError(f"{owner}: `delta` must be > 0, got {delta!r}")
+    return float(delta)

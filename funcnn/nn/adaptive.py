@@ -30,7 +30,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -38,7 +38,7 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ._checks import check_floating, check_positive, shape_of
-from .container import ModuleList, Sequential, init_children
+from .container import ModuleList, Sequential
 from .functional.activation import log_softmax
 from .functional.linear import linear
 from .linear import Linear
@@ -129,12 +129,6 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             )
         self.tail = ModuleList(tails)
         self._owner = f"{owner}(in_features={in_features}, n_classes={n_classes}, cutoffs={self.cutoffs[:-1]})"
-
-    def children(self) -> Mapping[str, Module]:
-        return {"head": self.head, "tail": self.tail}
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self.children(), key)
 
     def _head(self, params: Params, x: jax.Array) -> jax.Array:
         return log_softmax(linear(x, params["head"]["weight"], params["head"].get("bias")), dim=-1)

@@ -19,7 +19,7 @@ from typing import Any
 import jax
 from jax.typing import ArrayLike
 
-from .functional.pooling import OutputSize, adaptive_output_size, adaptive_pool
+from .functional.pooling import OutputSize, adaptive_output_size, adaptive_pool_impl
 from .module import Module, Params
 
 
@@ -39,7 +39,7 @@ class _AdaptivePoolNd(Module):
         self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False
     ) -> jax.Array | tuple[jax.Array, jax.Array]:
         indices = bool(getattr(self, "return_indices", False))
-        return adaptive_pool(repr(self), self.n, input, self.output_size, self.kind, indices)
+        return adaptive_pool_impl(repr(self), self.n, input, self.output_size, self.kind, indices)
 
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):

@@ -35,7 +35,7 @@ from jax.typing import ArrayLike
 from .. import _rng
 from . import init as init_
 from ._checks import check_positive, check_probability, shape_of
-from .functional.attention import _mha
+from .functional.attention import multi_head_attention_impl
 from .linear import Linear
 from .module import Module, Params, check_train_key
 
@@ -185,7 +185,7 @@ class MultiheadAttention(Module):
             weights = (params["q_proj_weight"], params["k_proj_weight"], params["v_proj_weight"])
             bias = params.get("in_proj_bias")
             biases = None if bias is None else tuple(jnp.split(bias, 3))
-        out, attn = _mha(
+        out, attn = multi_head_attention_impl(
             owner,
             query,
             key_input,

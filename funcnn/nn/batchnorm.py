@@ -38,7 +38,7 @@ from jax.typing import ArrayLike
 
 from . import init as init_
 from ._checks import check_ndim, check_positive, check_probability, shape_of
-from .functional.normalization import _batch_norm
+from .functional.normalization import batch_norm_impl
 from .module import Module, Params, State
 
 _BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
@@ -155,7 +155,7 @@ class _BatchNorm(_NormBase):
             count = count + 1
             if self.momentum is None:
                 momentum = 1.0 / count  # cumulative moving average
-        y, mean, var = _batch_norm(
+        y, mean, var = batch_norm_impl(
             owner,
             input,
             mean,

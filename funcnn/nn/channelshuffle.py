@@ -18,7 +18,7 @@ import jax
 from jax.typing import ArrayLike
 
 from ._checks import check_positive
-from .functional.channelshuffle import shuffle_channels
+from .functional.channelshuffle import channel_shuffle_impl
 from .module import Module, Params
 
 
@@ -46,4 +46,4 @@ class ChannelShuffle(Module):
         return f"groups={self.groups}"
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return shuffle_channels(repr(self), input, self.groups)
+        return channel_shuffle_impl(repr(self), input, self.groups)

@@ -32,26 +32,16 @@ from jax.typing import ArrayLike
 
 from .. import _rng
 from . import init as init_
-from ._checks import check_choice, check_floating, check_positive, shape_of
-from .functional.conv import (
-    IntOrTuple,
-    Padding,
-    check_groups,
-    conv,
-    conv_padding,
-    conv_transpose,
-    ntuple,
-    pad_impl,
-    transposed_output_size,
-)
+from ._checks import check_choice, check_positive
+from .functional.conv import IntOrTuple, Padding, check_groups, conv_impl, conv_padding, conv_transpose_impl, ntuple
+from .functional.conv_transpose import check_output_padding
 from .module import Module, Params
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_LAYOUT = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)", 3: "(C, D, H, W) or (N, C, D, H, W)"}
 
 
 class _ConvNd(Module):
-    """Shared configuration, init, repr and input checks of the convolution layers."""
+    """Shared configuration, init and repr of the convolution layers (the ops check the inputs)."""
 
     n: int = 0
     transposed: bool = False
@@ -126,21 +116,6 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
-    def _check(self, input: ArrayLike) -> str:
-        owner = repr(self)
-        check_floating(owner, input)
-        shape = shape_of(input)
-        if len(shape) not in (self.n + 1, self.n + 2):
-            raise ValueError(
-                f"{owner}: expected a {self.n + 1}-D or {self.n + 2}-D input {_LAYOUT[self.n]}, got shape {shape}"
-            )
-        if shape[-self.n - 1] != self.in_channels:
-            raise ValueError(
-                f"{owner}: expected input with {self.in_channels} channels at dimension {-self.n - 1}, "
-                f"got shape {shape}"
-            )
-        return owner
-
 
 class _Conv(_ConvNd):
     def __init__(
@@ -162,15 +137,11 @@ class _Conv(_ConvNd):
         )
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        owner = self._check(input)
-        x, pads = input, self._pads
-        if self.padding_mode != "zeros":
-            # PyTorch pads explicitly (left/right per dim, last dim first), then convolves unpadded.
-            amounts = tuple(a for lo_hi in reversed(pads) for a in lo_hi)
-            x = pad_impl(owner, x, amounts, self.padding_mode, None)
-            pads = ((0, 0),) * self.n
-        weight, bias = params["weight"], params.get("bias")
-        return conv(owner, self.n, x, weight, bias, self.stride, pads, self.dilation, self.groups)
+        owner, weight, bias = repr(self), params["weight"], params.get("bias")
+        args = (self.stride, self._pads, self.dilation, self.groups)
+        return conv_impl(
+            owner, self.n, input, weight, bias, *args, in_channels=self.in_channels, padding_mode=self.padding_mode
+        )
 
 
 class Conv1d(_Conv):
@@ -304,36 +275,7 @@ class _ConvTranspose(_ConvNd):
             output_padding,
             dtype,
         )
-        if any(op >= s and op >= d for op, s, d in zip(self.output_padding, self.stride, self.dilation)):
-            raise ValueError(
-                f"{name}: `output_padding` (={self.output_padding}) must be smaller than either `stride` "
-                f"(={self.stride}) or `dilation` (={self.dilation}) in every dim"
-            )
-
-    def _output_padding(self, owner: str, shape: tuple[int, ...], output_size: Sequence[int]) -> tuple[int, ...]:
-        """The ``output_padding`` that makes the output spatial size ``output_size`` (PyTorch's rule)."""
-        n = self.n
-        size = tuple(output_size)
-        if len(size) == len(shape):  # given with the batch/channel sizes too
-            size = size[-n:]
-        if len(size) != n or not all(isinstance(s, int) for s in size):
-            raise ValueError(
-                f"{owner}: `output_size` must hold {n} spatial sizes (or {len(shape)} sizes like the input's shape "
-                f"{shape}), got {output_size!r}"
-            )
-        padding = self.padding if isinstance(self.padding, tuple) else (0,) * n
-        out = []
-        for d in range(n):
-            k, s, dil = self.kernel_size[d], self.stride[d], self.dilation[d]
-            smallest = transposed_output_size(shape[-n + d], k, s, padding[d], 0, dil)
-            largest = smallest + self.stride[d] - 1
-            if not smallest <= size[d] <= largest:
-                raise ValueError(
-                    f"{owner}: requested output size {tuple(size)} is not reachable from input shape {shape}: "
-                    f"dimension {d} must lie in [{smallest}, {largest}]"
-                )
-            out.append(size[d] - smallest)
-        return tuple(out)
+        check_output_padding(name, self.output_padding, self.stride, self.dilation)
 
     def forward(
         self,
@@ -344,21 +286,10 @@ class _ConvTranspose(_ConvNd):
         key: Any = None,
         train: bool = False,
     ) -> jax.Array:
-        owner = self._check(input)
-        output_padding = self.output_padding
-        if output_size is not None:
-            output_padding = self._output_padding(owner, shape_of(input), output_size)
-        return conv_transpose(
-            owner,
-            self.n,
-            input,
-            params["weight"],
-            params.get("bias"),
-            self.stride,
-            self.padding,
-            output_padding,
-            self.groups,
-            self.dilation,
+        owner, weight, bias = repr(self), params["weight"], params.get("bias")
+        args = (self.stride, self.padding, self.output_padding, self.groups, self.dilation)
+        return conv_transpose_impl(
+            owner, self.n, input, weight, bias, *args, in_channels=self.in_channels, output_size=output_size
         )
 
 

@@ -25,7 +25,7 @@ import jax
 from jax.typing import ArrayLike
 
 from ._checks import check_probability, shape_of
-from .functional.dropout import _alpha_dropout, _dropout, _dropout_nd
+from .functional.dropout import alpha_dropout_impl, dropout_impl, dropout_nd_impl
 from .module import Module, Params, check_train_key
 
 
@@ -60,7 +60,7 @@ class Dropout(_DropoutNd):
     """
 
     def _drop(self, owner: str, input: ArrayLike, train: bool, key: jax.Array | None) -> jax.Array:
-        return _dropout(owner, input, self.p, train, key)
+        return dropout_impl(owner, input, self.p, train, key)
 
 
 class Dropout1d(_DropoutNd):
@@ -74,7 +74,7 @@ class Dropout1d(_DropoutNd):
     """
 
     def _drop(self, owner: str, input: ArrayLike, train: bool, key: jax.Array | None) -> jax.Array:
-        return _dropout_nd(owner, input, self.p, train, key, (2, 3), "(C, L) or (N, C, L)")
+        return dropout_nd_impl(owner, input, self.p, train, key, (2, 3), "(C, L) or (N, C, L)")
 
 
 class Dropout2d(_DropoutNd):
@@ -91,7 +91,7 @@ class Dropout2d(_DropoutNd):
     """
 
     def _drop(self, owner: str, input: ArrayLike, train: bool, key: jax.Array | None) -> jax.Array:
-        return _dropout_nd(owner, input, self.p, train, key, (3, 4), "(N, C, L) or (N, C, H, W)")
+        return dropout_nd_impl(owner, input, self.p, train, key, (3, 4), "(N, C, L) or (N, C, H, W)")
 
 
 class Dropout3d(_DropoutNd):
@@ -111,7 +111,7 @@ class Dropout3d(_DropoutNd):
     """
 
     def _drop(self, owner: str, input: ArrayLike, train: bool, key: jax.Array | None) -> jax.Array:
-        return _dropout_nd(owner, input, self.p, train, key, (4, 5), "(C, D, H, W) or (N, C, D, H, W)")
+        return dropout_nd_impl(owner, input, self.p, train, key, (4, 5), "(C, D, H, W) or (N, C, D, H, W)")
 
 
 class AlphaDropout(_DropoutNd):
@@ -136,7 +136,7 @@ class AlphaDropout(_DropoutNd):
     """
 
     def _drop(self, owner: str, input: ArrayLike, train: bool, key: jax.Array | None) -> jax.Array:
-        return _alpha_dropout(owner, input, self.p, train, key)
+        return alpha_dropout_impl(owner, input, self.p, train, key)
 
 
 class FeatureAlphaDropout(_DropoutNd):
@@ -162,4 +162,4 @@ class FeatureAlphaDropout(_DropoutNd):
                 f"{owner}: expected an input of shape (N, C, *) with at least 2 dimensions, got shape {shape}; "
                 f"use AlphaDropout for 1-D inputs"
             )
-        return _alpha_dropout(owner, input, self.p, train, key, shape[:2] + (1,) * (len(shape) - 2))
+        return alpha_dropout_impl(owner, input, self.p, train, key, shape[:2] + (1,) * (len(shape) - 2))

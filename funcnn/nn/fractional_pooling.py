@@ -28,7 +28,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .functional.conv import IntOrTuple, ntuple
-from .functional.fractional_pool import fractional_max_pool
+from .functional.fractional_pool import fractional_max_pool_impl
 from .module import Module, Params, State
 
 Ratio = float | Sequence[float]
@@ -78,7 +78,7 @@ class _FractionalMaxPoolNd(Module):
         return {} if self._random_samples is None else {"_random_samples": self._random_samples}
 
     def _pool(self, input: ArrayLike, samples: Any, key: Any) -> jax.Array | tuple[jax.Array, jax.Array]:
-        return fractional_max_pool(
+        return fractional_max_pool_impl(
             repr(self),
             self.n,
             input,

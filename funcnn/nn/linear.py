@@ -20,9 +20,9 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .. import _rng
-from . import functional as F
 from . import init as init_
-from ._checks import check_floating, check_positive, shape_of
+from ._checks import check_positive
+from .functional.linear import linear_impl
 from .module import Module, Params
 
 
@@ -59,11 +59,7 @@ class Linear(Module):
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
         owner = f"Linear(in_features={self.in_features}, out_features={self.out_features})"
-        check_floating(owner, input)
-        shape = shape_of(input)
-        if not shape or shape[-1] != self.in_features:
-            raise ValueError(f"{owner}: expected input with last dimension {self.in_features}, got shape {shape}")
-        return F.linear(input, params["weight"], params.get("bias"))
+        return linear_impl(owner, input, params["weight"], params.get("bias"), self.in_features)
 
 
 class Identity(Module):

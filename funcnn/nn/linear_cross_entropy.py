@@ -29,8 +29,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._checks import check_choice, check_positive, check_probability
-from .functional import _loss_common as C
+from ._checks import REDUCTIONS, check_choice, check_int, check_positive, check_probability
 from .functional import loss_linear as LL
 from .functional.loss_linear import LinearCrossEntropyOptions
 from .linear import Linear
@@ -82,11 +81,11 @@ class LinearCrossEntropyLoss(Module):
         out_features = tuple(out_features)
         for d in out_features:
             check_positive(owner, "out_features entries", d)
-        check_choice(owner, "reduction", reduction, C._REDUCTIONS)
+        check_choice(owner, "reduction", reduction, REDUCTIONS)
         if weight is not None and jnp.shape(weight) != (num_classes,):
             raise ValueError(f"{owner}: expected `weight` of shape ({num_classes},), got shape {jnp.shape(weight)}")
         if ignore_index is not None:
-            C._check_int(owner, "ignore_index", ignore_index)
+            check_int(owner, "ignore_index", ignore_index)
         check_probability(owner, "label_smoothing", label_smoothing)
         if options is not None and not isinstance(options, LinearCrossEntropyOptions):
             raise TypeError(f"{owner}: `options` must be a LinearCrossEntropyOptions or None, got {options!r}")
@@ -117,7 +116,7 @@ class LinearCrossEntropyLoss(Module):
         b = head.get("bias")
         if b is not None:
             b = b.reshape(self.num_classes, *self.out_features)
-        return LL._linear_cross_entropy(
+        return LL.linear_cross_entropy_impl(
             f"LinearCrossEntropyLoss(in_features={self.in_features}, num_classes={self.num_classes})",
             input,
             w,

@@ -33,8 +33,17 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from ._checks import check_choice, check_probability, shape_of
-from .functional import _loss_common as C
+from ._checks import (
+    REDUCTIONS,
+    check_beta,
+    check_bool,
+    check_choice,
+    check_delta,
+    check_int,
+    check_number,
+    check_probability,
+    shape_of,
+)
 from .functional import loss as L
 from .functional import loss_classification as LC
 from .functional import loss_probability as LP
@@ -54,7 +63,7 @@ class _Loss(Module):
     """
 
     _options: tuple[tuple[str, Any], ...] = ()
-    _reductions: tuple[str, ...] = C._REDUCTIONS
+    _reductions: tuple[str, ...] = REDUCTIONS
 
     def __init__(self, reduction: str) -> None:
         check_choice(type(self).__name__, "reduction", reduction, self._reductions)
@@ -93,7 +102,7 @@ class MSELoss(_Loss):
         super().__init__(reduction)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._mse_loss(repr(self), input, target, self.reduction, None)
+        return L.mse_loss_impl(repr(self), input, target, self.reduction, None)
 
 
 class L1Loss(_Loss):
@@ -105,7 +114,7 @@ class L1Loss(_Loss):
         super().__init__(reduction)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._l1_loss(repr(self), input, target, self.reduction, None)
+        return L.l1_loss_impl(repr(self), input, target, self.reduction, None)
 
 
 class SmoothL1Loss(_Loss):
@@ -115,10 +124,10 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, *, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
-        self.beta = C._check_beta("SmoothL1Loss", beta)
+        self.beta = check_beta("SmoothL1Loss", beta)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._smooth_l1_loss(repr(self), input, target, self.reduction, self.beta)
+        return L.smooth_l1_loss_impl(repr(self), input, target, self.reduction, self.beta)
 
 
 class HuberLoss(_Loss):
@@ -128,10 +137,10 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
-        self.delta = C._check_delta("HuberLoss", delta)
+        self.delta = check_delta("HuberLoss", delta)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._huber_loss(repr(self), input, target, self.reduction, self.delta, None)
+        return L.huber_loss_impl(repr(self), input, target, self.reduction, self.delta, None)
 
 
 def _class_weight_option(owner: str, weight: ArrayLike | None) -> jax.Array | None:
@@ -166,13 +175,13 @@ class CrossEntropyLoss(_Loss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
-        C._check_int("CrossEntropyLoss", "ignore_index", ignore_index)
+        check_int("CrossEntropyLoss", "ignore_index", ignore_index)
         check_probability("CrossEntropyLoss", "label_smoothing", label_smoothing)
         self.weight = _class_weight_option("CrossEntropyLoss", weight)
         self.ignore_index, self.label_smoothing = int(ignore_index), float(label_smoothing)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return LC._cross_entropy(
+        return LC.cross_entropy_impl(
             repr(self), input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
         )
 
@@ -190,12 +199,12 @@ class NLLLoss(_Loss):
 
     def __init__(self, weight: ArrayLike | None = None, *, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        C._check_int("NLLLoss", "ignore_index", ignore_index)
+        check_int("NLLLoss", "ignore_index", ignore_index)
         self.weight = _class_weight_option("NLLLoss", weight)
         self.ignore_index = int(ignore_index)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return LC._nll_loss(repr(self), input, target, self.weight, self.ignore_index, self.reduction)
+        return LC.nll_loss_impl(repr(self), input, target, self.weight, self.ignore_index, self.reduction)
 
 
 class BCELoss(_Loss):
@@ -213,7 +222,7 @@ class BCELoss(_Loss):
         self.weight = None if weight is None else jnp.asarray(weight)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return LP._binary_cross_entropy(repr(self), input, target, self.weight, self.reduction)
+        return LP.binary_cross_entropy_impl(repr(self), input, target, self.weight, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -235,7 +244,7 @@ class BCEWithLogitsLoss(_Loss):
         self.pos_weight = None if pos_weight is None else jnp.asarray(pos_weight)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return LP._binary_cross_entropy_with_logits(
+        return LP.binary_cross_entropy_with_logits_impl(
             repr(self), input, target, self.weight, self.reduction, self.pos_weight
         )
 
@@ -259,7 +268,7 @@ class KLDivLoss(_Loss):
         self.log_target = bool(log_target)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return LP._kl_div(repr(self), input, target, self.reduction, self.log_target)
+        return LP.kl_div_impl(repr(self), input, target, self.reduction, self.log_target)
 
 
 class NLLLoss2d(NLLLoss):
@@ -301,13 +310,13 @@ class PoissonNLLLoss(_Loss):
         self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8, reduction: str = "mean"
     ) -> None:
         super().__init__(reduction)
-        self.log_input = C._check_bool("PoissonNLLLoss", "log_input", log_input)
-        self.full = C._check_bool("PoissonNLLLoss", "full", full)
-        C._check_number("PoissonNLLLoss", "eps", eps)
+        self.log_input = check_bool("PoissonNLLLoss", "log_input", log_input)
+        self.full = check_bool("PoissonNLLLoss", "full", full)
+        check_number("PoissonNLLLoss", "eps", eps)
         self.eps = eps
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return L._poisson_nll_loss(repr(self), input, target, self.log_input, self.full, self.eps, self.reduction)
+        return L.poisson_nll_loss_impl(repr(self), input, target, self.log_input, self.full, self.eps, self.reduction)
 
 
 class GaussianNLLLoss(_Loss):
@@ -328,9 +337,9 @@ class GaussianNLLLoss(_Loss):
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.full = C._check_bool("GaussianNLLLoss", "full", full)
-        C._check_number("GaussianNLLLoss", "eps", eps)
+        self.full = check_bool("GaussianNLLLoss", "full", full)
+        check_number("GaussianNLLLoss", "eps", eps)
         self.eps = eps
 
     def _loss(self, input: ArrayLike, target: ArrayLike, var: ArrayLike | float) -> jax.Array:
-        return L._gaussian_nll_loss(repr(self), input, target, var, self.full, self.eps, self.reduction)
+        return L.gaussian_nll_loss_impl(repr(self), input, target, var, self.full, self.eps, self.reduction)

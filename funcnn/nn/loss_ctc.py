@@ -16,7 +16,7 @@ from __future__ import annotations
 import jax
 from jax.typing import ArrayLike
 
-from .functional import _loss_common as C
+from ._checks import check_bool, check_int
 from .functional import loss_ctc as K
 from .loss import _Loss
 
@@ -37,16 +37,16 @@ class CTCLoss(_Loss):
 
     def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
         super().__init__(reduction)
-        C._check_int("CTCLoss", "blank", blank)
+        check_int("CTCLoss", "blank", blank)
         if blank < 0:
             raise ValueError(f"CTCLoss: `blank` must be a class index >= 0, got {blank}")
         self.blank = int(blank)
-        self.zero_infinity = C._check_bool("CTCLoss", "zero_infinity", zero_infinity)
+        self.zero_infinity = check_bool("CTCLoss", "zero_infinity", zero_infinity)
 
     def _loss(
         self, log_probs: ArrayLike, targets: ArrayLike, input_lengths: ArrayLike, target_lengths: ArrayLike
     ) -> jax.Array:
-        return K._ctc_loss(
+        return K.ctc_loss_impl(
             repr(self),
             log_probs,
             targets,

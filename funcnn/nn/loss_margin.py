@@ -22,7 +22,7 @@ from typing import Callable
 import jax
 from jax.typing import ArrayLike
 
-from .functional import _loss_common as C
+from ._checks import check_bool, check_number
 from .functional import loss_embedding as E
 from .functional import loss_margin as M
 from .loss import _Loss
@@ -38,11 +38,11 @@ class MarginRankingLoss(_Loss):
 
     def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        C._check_number("MarginRankingLoss", "margin", margin)
+        check_number("MarginRankingLoss", "margin", margin)
         self.margin = margin
 
     def _loss(self, input1: ArrayLike, input2: ArrayLike, target: ArrayLike) -> jax.Array:
-        return M._margin_ranking_loss(repr(self), input1, input2, target, self.margin, self.reduction)
+        return M.margin_ranking_loss_impl(repr(self), input1, input2, target, self.margin, self.reduction)
 
 
 class HingeEmbeddingLoss(_Loss):
@@ -52,11 +52,11 @@ class HingeEmbeddingLoss(_Loss):
 
     def __init__(self, margin: float = 1.0, *, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        C._check_number("HingeEmbeddingLoss", "margin", margin)
+        check_number("HingeEmbeddingLoss", "margin", margin)
         self.margin = margin
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return M._hinge_embedding_loss(repr(self), input, target, self.margin, self.reduction)
+        return M.hinge_embedding_loss_impl(repr(self), input, target, self.margin, self.reduction)
 
 
 class SoftMarginLoss(_Loss):
@@ -68,7 +68,7 @@ class SoftMarginLoss(_Loss):
         super().__init__(reduction)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return M._soft_margin_loss(repr(self), input, target, self.reduction)
+        return M.soft_margin_loss_impl(repr(self), input, target, self.reduction)
 
 
 class CosineEmbeddingLoss(_Loss):
@@ -82,11 +82,11 @@ class CosineEmbeddingLoss(_Loss):
 
     def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        C._check_number("CosineEmbeddingLoss", "margin", margin)
+        check_number("CosineEmbeddingLoss", "margin", margin)
         self.margin = margin
 
     def _loss(self, input1: ArrayLike, input2: ArrayLike, target: ArrayLike) -> jax.Array:
-        return E._cosine_embedding_loss(repr(self), input1, input2, target, self.margin, self.reduction)
+        return E.cosine_embedding_loss_impl(repr(self), input1, input2, target, self.margin, self.reduction)
 
 
 class MultiLabelMarginLoss(_Loss):
@@ -98,7 +98,7 @@ class MultiLabelMarginLoss(_Loss):
         super().__init__(reduction)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return M._multilabel_margin_loss(repr(self), input, target, self.reduction)
+        return M.multilabel_margin_loss_impl(repr(self), input, target, self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_Loss):
@@ -116,7 +116,7 @@ class MultiLabelSoftMarginLoss(_Loss):
         self.weight = None if weight is None else jax.numpy.asarray(weight)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return M._multilabel_soft_margin_loss(repr(self), input, target, self.weight, self.reduction)
+        return M.multilabel_soft_margin_loss_impl(repr(self), input, target, self.weight, self.reduction)
 
 
 class MultiMarginLoss(_Loss):
@@ -137,7 +137,7 @@ class MultiMarginLoss(_Loss):
         super().__init__(reduction)
         if isinstance(p, bool) or p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: `p` must be 1 or 2, as in PyTorch, got {p!r}")
-        C._check_number("MultiMarginLoss", "margin", margin)
+        check_number("MultiMarginLoss", "margin", margin)
         if weight is not None and len(jax.numpy.shape(weight)) != 1:
             raise ValueError(
                 f"MultiMarginLoss: expected `weight` of shape (C,), one per class, got shape {jax.numpy.shape(weight)}"
@@ -146,7 +146,7 @@ class MultiMarginLoss(_Loss):
         self.weight = None if weight is None else jax.numpy.asarray(weight)
 
     def _loss(self, input: ArrayLike, target: ArrayLike) -> jax.Array:
-        return M._multi_margin_loss(repr(self), input, target, self.p, self.margin, self.weight, self.reduction)
+        return M.multi_margin_loss_impl(repr(self), input, target, self.p, self.margin, self.weight, self.reduction)
 
 
 class TripletMarginLoss(_Loss):
@@ -163,16 +163,16 @@ class TripletMarginLoss(_Loss):
         super().__init__(reduction)
         owner = "TripletMarginLoss"
         for name, value in (("margin", margin), ("p", p), ("eps", eps)):
-            C._check_number(owner, name, value)
+            check_number(owner, name, value)
         if margin <= 0:
             raise ValueError(f"{owner}: `margin` must be > 0, as in PyTorch, got {margin!r}")
         if p <= 0:
             raise ValueError(f"{owner}: `p` must be > 0 for the p-norm distance, got {p!r}")
         self.margin, self.p, self.eps = margin, p, eps
-        self.swap = C._check_bool(owner, "swap", swap)
+        self.swap = check_bool(owner, "swap", swap)
 
     def _loss(self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike) -> jax.Array:
-        return E._triplet_margin_loss(
+        return E.triplet_margin_loss_impl(
             repr(self), anchor, positive, negative, self.margin, self.p, self.eps, self.swap, self.reduction
         )
 
@@ -200,7 +200,7 @@ class TripletMarginWithDistanceLoss(_Loss):
     ) -> None:
         super().__init__(reduction)
         owner = "TripletMarginWithDistanceLoss"
-        C._check_number(owner, "margin", margin)
+        check_number(owner, "margin", margin)
         if margin <= 0:
             raise ValueError(f"{owner}: `margin` must be > 0, as in PyTorch, got {margin!r}")
         if distance_function is not None and not callable(distance_function):
@@ -208,9 +208,9 @@ class TripletMarginWithDistanceLoss(_Loss):
                 f"{owner}: `distance_function` must be a callable (x1, x2) -> distances, got {distance_function!r}"
             )
         self.distance_function, self.margin = distance_function, margin
-        self.swap = C._check_bool(owner, "swap", swap)
+        self.swap = check_bool(owner, "swap", swap)
 
     def _loss(self, anchor: ArrayLike, positive: ArrayLike, negative: ArrayLike) -> jax.Array:
-        return E._triplet_margin_with_distance_loss(
+        return E.triplet_margin_with_distance_loss_impl(
             repr(self), anchor, positive, negative, self.distance_function, self.margin, self.swap, self.reduction
         )

@@ -28,9 +28,9 @@ from jax.typing import ArrayLike
 
 from ._checks import check_ndim, check_positive, shape_of
 from .batchnorm import _affine_params, _check_eps, _NormBase
-from .functional.local_response_norm import _check_lrn_args, _cross_map_lrn2d, _local_response_norm
-from .functional.normalization import _group_norm, _instance_norm, _layer_norm, _normalized_shape
-from .functional.rms_norm import _check_rms_eps, _rms_norm
+from .functional.local_response_norm import check_lrn_args, cross_map_lrn2d_impl, local_response_norm_impl
+from .functional.normalization import check_normalized_shape, group_norm_impl, instance_norm_impl, layer_norm_impl
+from .functional.rms_norm import check_rms_eps, rms_norm_impl
 from .module import Module, Params, State
 
 
@@ -77,7 +77,7 @@ class _InstanceNorm(_NormBase):
         else:
             self._check_channels(owner, x, axis)
         mean, var, count = self._buffers(owner, state)
-        y, mean, var = _instance_norm(
+        y, mean, var = instance_norm_impl(
             owner,
             x[None] if unbatched else x,
             mean,
@@ -171,7 +171,7 @@ class LayerNorm(Module):
         *,
         dtype: Any = jnp.float32,
     ) -> None:
-        self.normalized_shape = _normalized_shape("LayerNorm", normalized_shape)
+        self.normalized_shape = check_normalized_shape("LayerNorm", normalized_shape)
         _check_eps("LayerNorm", eps)
         self.eps, self.elementwise_affine, self.bias, self.dtype = eps, elementwise_affine, bias, dtype
 
@@ -185,7 +185,9 @@ class LayerNorm(Module):
         return _affine_params(self.elementwise_affine, self.bias, tuple(self.normalized_shape), self.dtype)
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return _layer_norm(repr(self), input, self.normalized_shape, params.get("weight"), params.get("bias"), self.eps)
+        return layer_norm_impl(
+            repr(self), input, self.normalized_shape, params.get("weight"), params.get("bias"), self.eps
+        )
 
 
 class GroupNorm(Module):
@@ -246,7 +248,7 @@ class GroupNorm(Module):
                 f"{owner}: expected an input of shape (N, {self.num_channels}, *) with num_channels at dimension 1, "
                 f"got shape {shape}"
             )
-        return _group_norm(owner, input, self.num_groups, params.get("weight"), params.get("bias"), self.eps)
+        return group_norm_impl(owner, input, self.num_groups, params.get("weight"), params.get("bias"), self.eps)
 
 
 class RMSNorm(Module):
@@ -281,8 +283,8 @@ class RMSNorm(Module):
         *,
         dtype: Any = jnp.float32,
     ) -> None:
-        self.normalized_shape = _normalized_shape("RMSNorm", normalized_shape)
-        _check_rms_eps("RMSNorm", eps)
+        self.normalized_shape = check_normalized_shape("RMSNorm", normalized_shape)
+        check_rms_eps("RMSNorm", eps)
         self.eps, self.elementwise_affine, self.dtype = eps, elementwise_affine, dtype
 
     def extra_repr(self) -> str:
@@ -292,7 +294,7 @@ class RMSNorm(Module):
         return _affine_params(self.elementwise_affine, False, tuple(self.normalized_shape), self.dtype)
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return _rms_norm(repr(self), input, self.normalized_shape, params.get("weight"), self.eps)
+        return rms_norm_impl(repr(self), input, self.normalized_shape, params.get("weight"), self.eps)
 
 
 class LocalResponseNorm(Module):
@@ -319,14 +321,14 @@ class LocalResponseNorm(Module):
     """
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
-        _check_lrn_args(type(self).__name__, size, alpha, beta, k)
+        check_lrn_args(type(self).__name__, size, alpha, beta, k)
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return _local_response_norm(repr(self), input, self.size, self.alpha, self.beta, self.k)
+        return local_response_norm_impl(repr(self), input, self.size, self.alpha, self.beta, self.k)
 
 
 class CrossMapLRN2d(LocalResponseNorm):
@@ -357,4 +359,4 @@ class CrossMapLRN2d(LocalResponseNorm):
         super().__init__(size, alpha, beta, k)
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return _cross_map_lrn2d(repr(self), input, self.size, self.alpha, self.beta, self.k)
+        return cross_map_lrn2d_impl(repr(self), input, self.size, self.alpha, self.beta, self.k)

@@ -26,8 +26,8 @@ import jax
 from jax.typing import ArrayLike
 
 from .functional.conv import IntOrTuple, ntuple
-from .functional.lp_pool import lp_pool
-from .functional.pooling import avg_pool, check_divisor, max_pool, pool_args
+from .functional.lp_pool import lp_pool_impl
+from .functional.pooling import avg_pool_impl, check_divisor, max_pool_impl, pool_args
 from .module import Module, Params
 
 
@@ -59,7 +59,7 @@ class _MaxPoolNd(Module):
         self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False
     ) -> jax.Array | tuple[jax.Array, jax.Array]:
         k, s, p, d = self.kernel_size, self.stride, self.padding, self.dilation
-        return max_pool(repr(self), self.n, input, k, s, p, d, self.ceil_mode, bool(self.return_indices))
+        return max_pool_impl(repr(self), self.n, input, k, s, p, d, self.ceil_mode, bool(self.return_indices))
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -175,7 +175,7 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return avg_pool(
+        return avg_pool_impl(
             repr(self), 1, input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
         )
 
@@ -203,7 +203,7 @@ class _AvgPoolNd(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return avg_pool(
+        return avg_pool_impl(
             repr(self),
             self.n,
             input,
@@ -281,7 +281,7 @@ class _LPPoolNd(Module):
         )
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return lp_pool(repr(self), self.n, input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+        return lp_pool_impl(repr(self), self.n, input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
 class LPPool1d(_LPPoolNd):

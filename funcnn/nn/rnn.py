@@ -120,7 +120,7 @@ class RNNBase(Module):
         for layer in range(self.num_layers):
             layer_input = self.input_size if layer == 0 else num_directions * out_size
             for d in range(num_directions):
-                names = R._param_names(layer, d == 1, self.bias, self.proj_size > 0)
+                names = R.rnn_param_names(layer, d == 1, self.bias, self.proj_size > 0)
                 sizes = [(gates, layer_input), (gates, out_size)]
                 sizes += [(gates,), (gates,)] if self.bias else []
                 sizes += [(self.proj_size, self.hidden_size)] if self.proj_size else []
@@ -145,7 +145,7 @@ class RNNBase(Module):
                     f"either the packed input or the padded input with lengths="
                 )
             input, lengths = pad_packed_sequence(packed)
-        out, h = R._rnn_impl(
+        out, h = R.rnn_impl(
             repr(self),
             self._mode,
             input,
@@ -339,7 +339,7 @@ class RNNCellBase(Module):
         return _uniform_params(key, shapes, self.hidden_size, self.dtype)
 
     def forward(self, params: Params, input: ArrayLike, hx: Any = None, *, key: Any = None, train: bool = False) -> Any:
-        return C._cell_impl(
+        return C.rnn_cell_impl(
             repr(self),
             self._mode,
             input,

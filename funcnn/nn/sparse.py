@@ -29,7 +29,7 @@ from jax.typing import ArrayLike
 
 from . import init as init_
 from ._checks import check_choice, check_positive
-from .functional.sparse import _BAG_MODES, _check_max_norm, _check_padding_idx, _embedding, _embedding_bag
+from .functional.sparse import BAG_MODES, check_max_norm, check_padding_idx, embedding_bag_impl, embedding_impl
 from .module import Module, Params
 
 
@@ -67,9 +67,9 @@ class Embedding(Module):
     ) -> None:
         check_positive("Embedding", "num_embeddings", num_embeddings)
         check_positive("Embedding", "embedding_dim", embedding_dim)
-        _check_max_norm("Embedding", max_norm, norm_type)
+        check_max_norm("Embedding", max_norm, norm_type)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = _check_padding_idx("Embedding", padding_idx, num_embeddings)
+        self.padding_idx = check_padding_idx("Embedding", padding_idx, num_embeddings)
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.sparse, self.dtype = sparse, dtype
 
@@ -94,7 +94,7 @@ class Embedding(Module):
         return {"weight": weight}
 
     def forward(self, params: Params, input: ArrayLike, *, key: Any = None, train: bool = False) -> jax.Array:
-        return _embedding(
+        return embedding_impl(
             repr(self),
             input,
             params["weight"],
@@ -156,8 +156,8 @@ class EmbeddingBag(Module):
     ) -> None:
         check_positive("EmbeddingBag", "num_embeddings", num_embeddings)
         check_positive("EmbeddingBag", "embedding_dim", embedding_dim)
-        _check_max_norm("EmbeddingBag", max_norm, norm_type)
-        check_choice("EmbeddingBag", "mode", mode, _BAG_MODES)
+        check_max_norm("EmbeddingBag", max_norm, norm_type)
+        check_choice("EmbeddingBag", "mode", mode, BAG_MODES)
         if scale_grad_by_freq:
             raise ValueError(
                 "EmbeddingBag: scale_grad_by_freq=True is not supported (PyTorch's CPU gradients for it do not "
@@ -166,7 +166,7 @@ class EmbeddingBag(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
-        self.padding_idx = _check_padding_idx("EmbeddingBag", padding_idx, num_embeddings)
+        self.padding_idx = check_padding_idx("EmbeddingBag", padding_idx, num_embeddings)
         self.dtype = dtype
 
     def extra_repr(self) -> str:
@@ -195,7 +195,7 @@ class EmbeddingBag(Module):
         key: Any = None,
         train: bool = False,
     ) -> jax.Array:
-        return _embedding_bag(
+        return embedding_bag_impl(
             repr(self),
             input,
             params["weight"],

@@ -28,7 +28,7 @@ Examples:
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -36,7 +36,7 @@ from jax.typing import ArrayLike
 
 from ._checks import check_positive, check_probability, shape_of
 from .attention import MultiheadAttention
-from .container import ChildRunner, ModuleList, init_children, init_children_state
+from .container import ChildRunner, ModuleList
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module, Params, State
@@ -142,11 +142,8 @@ class TransformerDecoderLayer(Module):
             children["activation"] = activation
         self._children = children
 
-    def children(self) -> Mapping[str, Module]:
-        return self._children
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self._children, key)
+    def _members(self) -> dict[str, Any]:
+        return self._children  # `activation` (a module) last, whatever the attribute order
 
     def forward(
         self,
@@ -171,7 +168,7 @@ class TransformerDecoderLayer(Module):
                 f"{owner}: expected tgt and memory both batched (3-D) or both unbatched (2-D), got shapes "
                 f"{shape_of(tgt)} and {shape_of(memory)}"
             )
-        run = ChildRunner(self._children, params, {}, key=key, train=train)
+        run = ChildRunner(self, params, {}, key=key, train=train)
 
         def self_attention(x: jax.Array) -> jax.Array:
             y, _ = run(
@@ -258,23 +255,7 @@ class TransformerDecoder(Module):
                 f"got {type(norm).__name__}"
             )
         self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
-        self.num_layers, self.norm = num_layers, norm
-        self._children: dict[str, Module] = {"layers": self.layers}
-        if norm is not None:
-            self._children["norm"] = norm
-
-    def children(self) -> Mapping[str, Module]:
-        return self._children
-
-    @property
-    def has_state(self) -> bool:
-        return any(c.has_state for c in self._children.values())
-
-    def init(self, key: jax.Array) -> Params:
-        return init_children(self._children, key)
-
-    def init_state(self) -> State:
-        return init_children_state(self._children)
+        self.num_layers, self.norm = num_layers, norm  # children: `layers`, then `norm` (when given)
 
     def forward(
         self,
@@ -322,7 +303,7 @@ class TransformerDecoder(Module):
         key: jax.Array | None = None,
         train: bool = False,
     ) -> tuple[jax.Array, State]:
-        run = ChildRunner(self._children, params, state, key=key, train=train)
+        run = ChildRunner(self, params, state, key=key, train=train)
         x = tgt
         for i in range(self.num_layers):
             x = run(

@@ -22,7 +22,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -31,7 +31,7 @@ from jax.typing import ArrayLike
 from .. import _rng
 from . import init as init_
 from ._checks import check_positive, shape_of
-from .container import ChildRunner, init_children, init_children_state
+from .container import ChildRunner
 from .module import Module, Params, State
 from .normalization import LayerNorm
 from .transformer import TransformerEncoder, TransformerEncoderLayer, generate_square_subsequent_mask
@@ -126,9 +126,8 @@ class Transformer(Module):
             custom_decoder = TransformerDecoder(
                 TransformerDecoderLayer(*layer_args, dtype=dtype), num_decoder_layers, norm()
             )
-        self.encoder, self.decoder = custom_encoder, custom_decoder
+        self.encoder, self.decoder = custom_encoder, custom_decoder  # the children, in PyTorch's order
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
-        self._children: dict[str, Module] = {"encoder": custom_encoder, "decoder": custom_decoder}
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> jax.Array:
@@ -150,16 +149,9 @@ class Transformer(Module):
         del device
         return generate_square_subsequent_mask(sz, jnp.float32 if dtype is None else dtype)
 
-    def children(self) -> Mapping[str, Module]:
-        return self._children
-
-    @property
-    def has_state(self) -> bool:
-        return any(c.has_state for c in self._children.values())
-
     def init(self, key: jax.Array) -> Params:
         init_key, xavier_key = _rng.split(key, 2)
-        params = init_children(self._children, init_key)
+        params = super().init(init_key)
         # PyTorch's Transformer re-initialises every parameter with more than one dimension.
         keys = iter(_rng.split(xavier_key, max(len(jax.tree.leaves(params)), 1)))
 
@@ -170,9 +162,6 @@ class Transformer(Module):
             return init_.xavier_uniform(k, tree.shape, tree.dtype) if tree.ndim > 1 else tree
 
         return xavier(params)
-
-    def init_state(self) -> State:
-        return init_children_state(self._children)
 
     def forward(
         self,
@@ -241,7 +230,7 @@ class Transformer(Module):
             raise ValueError(
                 f"{owner}: expected src and tgt with last dimension d_model={self.d_model}, got shapes {ss} and {ts}"
             )
-        run = ChildRunner(self._children, params, state, key=key, train=train)
+        run = ChildRunner(self, params, state, key=key, train=train)
         memory = run("encoder", src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
         out = run(
             "decoder",

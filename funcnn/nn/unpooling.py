@@ -25,7 +25,7 @@ import jax
 from jax.typing import ArrayLike
 
 from .functional.conv import IntOrTuple, ntuple
-from .functional.unpool import max_unpool
+from .functional.unpool import max_unpool_impl
 from .module import Module, Params
 
 
@@ -51,7 +51,9 @@ class _MaxUnpoolNd(Module):
         key: Any = None,
         train: bool = False,
     ) -> jax.Array:
-        return max_unpool(repr(self), self.n, input, indices, self.kernel_size, self.stride, self.padding, output_size)
+        return max_unpool_impl(
+            repr(self), self.n, input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
 
 
 class MaxUnpool1d(_MaxUnpoolNd):

@@ -21,7 +21,7 @@ from jax.typing import ArrayLike
 
 from . import functional as F
 from ._checks import check_choice
-from .functional.interpolate import _ALIGNED_MODES, _MODE_DIMS, Factor, Size
+from .functional.interpolate import ALIGNED_MODES, MODE_DIMS, Factor, Size
 from .module import Module, Params
 
 
@@ -57,15 +57,15 @@ class Upsample(Module):
         self.scale_factor = scale
         self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
         # The checks that need no input run now, naming the layer.
-        check_choice(repr(self), "mode", mode, list(_MODE_DIMS))
+        check_choice(repr(self), "mode", mode, list(MODE_DIMS))
         if (size is None) == (scale_factor is None or not scale_factor):
             raise ValueError(
                 f"{self!r}: pass exactly one of `size` or `scale_factor`, got size={size!r} and "
                 f"scale_factor={scale_factor!r}"
             )
-        if align_corners is not None and mode not in _ALIGNED_MODES:
+        if align_corners is not None and mode not in ALIGNED_MODES:
             raise ValueError(
-                f"{self!r}: align_corners only applies to the modes {list(_ALIGNED_MODES[:4])}, got "
+                f"{self!r}: align_corners only applies to the modes {list(ALIGNED_MODES[:4])}, got "
                 f"align_corners={align_corners!r} with mode={mode!r}; leave it None"
             )
 

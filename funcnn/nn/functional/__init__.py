@@ -1,6 +1,12 @@
 """Pure ops with ``torch.nn.functional``'s names, arguments and numbers.
 
-Every layer in `funcnn.nn` is a thin wrapper of the functions here.
+Every layer in `funcnn.nn` is a thin wrapper of the functions here. The seam between
+the two: an op's file holds one owner-aware core, ``<op>_impl(owner, ...)`` (e.g.
+``loss.mse_loss_impl``), that checks the inputs once and computes; the function here
+calls it with its own name as ``owner`` and the layer with its ``repr``, having checked
+only its constructor arguments (the shared checks live in ``funcnn.nn._checks``). The
+cores are public in their files but not exported here, and a layer uses no private name
+of a functional file.
 """
 
 from .activation import elu as elu

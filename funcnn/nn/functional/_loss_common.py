@@ -14,38 +14,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import check_choice, check_floating, shape_of
-
-_REDUCTIONS = ("none", "mean", "sum")
+from .._checks import REDUCTIONS, check_choice, check_floating, shape_of
 
 
 # --------------------------------------------------------------------------- checks
-def _check_reduction(owner: str, reduction: Any, choices: tuple[str, ...] = _REDUCTIONS) -> None:
+def _check_reduction(owner: str, reduction: Any, choices: tuple[str, ...] = REDUCTIONS) -> None:
     check_choice(owner, "reduction", reduction, choices)
-
-
-def _check_int(owner: str, name: str, value: Any) -> None:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{owner}: `{name}` must be an int, got {value!r} of type {type(value).__name__}")
-
-
-def _check_number(owner: str, name: str, value: Any) -> None:
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
-        raise TypeError(f"{owner}: `{name}` must be a Python number, got {value!r} of type {type(value).__name__}")
-
-
-def _check_beta(owner: str, beta: Any) -> float:
-    _check_number(owner, "beta", beta)
-    if beta < 0:
-        raise ValueError(f"{owner}: `beta` must be >= 0, got {beta!r}; use beta=0 for the L1 loss")
-    return float(beta)
-
-
-def _check_delta(owner: str, delta: Any) -> float:
-    _check_number(owner, "delta", delta)
-    if delta <= 0:
-        raise ValueError(f"{owner}: `delta` must be > 0, got {delta!r}")
-    return float(delta)
 
 
 def _is_concrete(x: Any) -> bool:
@@ -94,12 +68,6 @@ def _abs(d: jax.Array) -> jax.Array:
 
 
 _abs.defjvps(lambda dd, y, d: jnp.sign(d) * dd)
-
-
-def _check_bool(owner: str, name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: `{name}` must be a bool, got {value!r} of type {type(value).__name__}")
-    return bool(value)
 
 
 def _check_same_shapes(owner: str, names: tuple[str, ...], arrays: tuple[Any, ...]) -> None:

@@ -1,8 +1,8 @@
 """Parameter names, shape checks and argument checks of the recurrent ops (`funcnn.nn.functional.rnn`).
 
 Examples:
-  >>> from funcnn.nn.functional._rnn_params import _param_names
-  >>> _param_names(1, True, bias=False, proj=True)
+  >>> from funcnn.nn.functional._rnn_params import rnn_param_names
+  >>> rnn_param_names(1, True, bias=False, proj=True)
   ['weight_ih_l1_reverse', 'weight_hh_l1_reverse', 'weight_hr_l1_reverse']
 """
 
@@ -21,7 +21,7 @@ GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
 # -------------------------------------------------------------------- checking
-def _param_names(layer: int, reverse: bool, bias: bool, proj: bool = False) -> list[str]:
+def rnn_param_names(layer: int, reverse: bool, bias: bool, proj: bool = False) -> list[str]:
     """PyTorch's names (and ``state_dict`` order) of one layer and direction's parameters."""
     sfx = f"_l{layer}" + ("_reverse" if reverse else "")
     names = [f"weight_ih{sfx}", f"weight_hh{sfx}"]
@@ -38,7 +38,7 @@ def _sizes(
         raise TypeError(f"{owner}: expected `params` as a dict of arrays from `init`, got {type(params).__name__}")
     bias = "bias_ih_l0" in params
     proj = mode == "lstm" and "weight_hr_l0" in params
-    want = [n for k in range(num_layers) for d in range(num_directions) for n in _param_names(k, d == 1, bias, proj)]
+    want = [n for k in range(num_layers) for d in range(num_directions) for n in rnn_param_names(k, d == 1, bias, proj)]
     missing = [n for n in want if n not in params]
     extra = [n for n in params if n not in want]
     if missing or extra:

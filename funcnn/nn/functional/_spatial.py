@@ -19,6 +19,7 @@ IntOrTuple = int | Sequence[int]
 Padding = str | int | Sequence[int]
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+_LAYOUT = {1: "(C, L) or (N, C, L)", 2: "(C, H, W) or (N, C, H, W)", 3: "(C, D, H, W) or (N, C, D, H, W)"}
 _DIMENSION_NUMBERS = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
 
 
@@ -75,9 +76,22 @@ def conv_padding(
     return tuple((p, p) for p in ntuple(owner, "padding", padding, n, minimum=0))
 
 
-def _check_input(owner: str, x: ArrayLike, n: int) -> tuple[int, ...]:
+def _check_input(owner: str, x: ArrayLike, n: int, in_channels: int | None = None) -> tuple[int, ...]:
+    """The shape of a floating ``(C, *spatial)`` or ``(N, C, *spatial)`` input ``x``.
+
+    A layer passes its ``in_channels``: the channel count is then checked too, and the
+    errors speak of the layer's configuration.
+    """
     check_floating(owner, x)
     shape = shape_of(x)
+    if in_channels is not None:
+        if len(shape) not in (n + 1, n + 2):
+            raise ValueError(f"{owner}: expected a {n + 1}-D or {n + 2}-D input {_LAYOUT[n]}, got shape {shape}")
+        if shape[-n - 1] != in_channels:
+            raise ValueError(
+                f"{owner}: expected input with {in_channels} channels at dimension {-n - 1}, got shape {shape}"
+            )
+        return shape
     if len(shape) not in (n + 1, n + 2):
         raise ValueError(
             f"{owner}: expected a {n + 1}-D (unbatched: C, {_SPATIAL[n]}) or {n + 2}-D "

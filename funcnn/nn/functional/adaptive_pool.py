@@ -80,7 +80,7 @@ def _adaptive_taps(
     return result, masks, [where for _, _, where in taps]
 
 
-def adaptive_pool(
+def adaptive_pool_impl(
     owner: str, n: int, input: ArrayLike, output_size: OutputSize, kind: str, return_indices: bool = False
 ) -> jax.Array | tuple[jax.Array, jax.Array]:
     """The ``n``-D adaptive pooling (``kind`` 'avg' or 'max') behind the adaptive functions and layers.
@@ -137,7 +137,7 @@ def adaptive_avg_pool1d(input: ArrayLike, output_size: OutputSize) -> jax.Array:
       >>> F.adaptive_avg_pool1d(jnp.arange(7.0).reshape(1, 7), 3).tolist()
       [[1.0, 3.0, 5.0]]
     """
-    return adaptive_pool("adaptive_avg_pool1d", 1, input, output_size, "avg")
+    return adaptive_pool_impl("adaptive_avg_pool1d", 1, input, output_size, "avg")
 
 
 def adaptive_avg_pool2d(input: ArrayLike, output_size: OutputSize) -> jax.Array:
@@ -156,7 +156,7 @@ def adaptive_avg_pool2d(input: ArrayLike, output_size: OutputSize) -> jax.Array:
       >>> F.adaptive_avg_pool2d(jnp.ones((2, 3, 5, 7)), (2, None)).shape
       (2, 3, 2, 7)
     """
-    return adaptive_pool("adaptive_avg_pool2d", 2, input, output_size, "avg")
+    return adaptive_pool_impl("adaptive_avg_pool2d", 2, input, output_size, "avg")
 
 
 def adaptive_avg_pool3d(input: ArrayLike, output_size: OutputSize) -> jax.Array:
@@ -175,7 +175,7 @@ def adaptive_avg_pool3d(input: ArrayLike, output_size: OutputSize) -> jax.Array:
       >>> F.adaptive_avg_pool3d(jnp.ones((2, 3, 5, 4, 7)), (2, None, 3)).shape
       (2, 3, 2, 4, 3)
     """
-    return adaptive_pool("adaptive_avg_pool3d", 3, input, output_size, "avg")
+    return adaptive_pool_impl("adaptive_avg_pool3d", 3, input, output_size, "avg")
 
 
 def adaptive_max_pool1d(
@@ -200,7 +200,7 @@ def adaptive_max_pool1d(
       >>> F.adaptive_max_pool1d(jnp.array([[0.0, 5.0, 1.0, 2.0, 3.0]]), 2).tolist()
       [[5.0, 3.0]]
     """
-    return adaptive_pool("adaptive_max_pool1d", 1, input, output_size, "max", bool(return_indices))
+    return adaptive_pool_impl("adaptive_max_pool1d", 1, input, output_size, "max", bool(return_indices))
 
 
 def adaptive_max_pool2d(
@@ -225,7 +225,7 @@ def adaptive_max_pool2d(
       >>> F.adaptive_max_pool2d(jnp.ones((3, 5, 7)), 2).shape
       (3, 2, 2)
     """
-    return adaptive_pool("adaptive_max_pool2d", 2, input, output_size, "max", bool(return_indices))
+    return adaptive_pool_impl("adaptive_max_pool2d", 2, input, output_size, "max", bool(return_indices))
 
 
 def adaptive_max_pool3d(
@@ -250,7 +250,7 @@ def adaptive_max_pool3d(
       >>> F.adaptive_max_pool3d(jnp.ones((1, 3, 5, 4, 7)), (2, 1, 3)).shape
       (1, 3, 2, 1, 3)
     """
-    return adaptive_pool("adaptive_max_pool3d", 3, input, output_size, "max", bool(return_indices))
+    return adaptive_pool_impl("adaptive_max_pool3d", 3, input, output_size, "max", bool(return_indices))
 
 
 def adaptive_max_pool1d_with_indices(
@@ -273,7 +273,7 @@ def adaptive_max_pool1d_with_indices(
       [[1, 4]]
     """
     del return_indices
-    return adaptive_pool("adaptive_max_pool1d_with_indices", 1, input, output_size, "max", True)
+    return adaptive_pool_impl("adaptive_max_pool1d_with_indices", 1, input, output_size, "max", True)
 
 
 def adaptive_max_pool2d_with_indices(
@@ -296,7 +296,7 @@ def adaptive_max_pool2d_with_indices(
       [[[5]]]
     """
     del return_indices
-    return adaptive_pool("adaptive_max_pool2d_with_indices", 2, input, output_size, "max", True)
+    return adaptive_pool_impl("adaptive_max_pool2d_with_indices", 2, input, output_size, "max", True)
 
 
 def adaptive_max_pool3d_with_indices(
@@ -319,4 +319,4 @@ def adaptive_max_pool3d_with_indices(
       [[[[7]]]]
     """
     del return_indices
-    return adaptive_pool("adaptive_max_pool3d_with_indices", 3, input, output_size, "max", True)
+    return adaptive_pool_impl("adaptive_max_pool3d_with_indices", 3, input, output_size, "max", True)

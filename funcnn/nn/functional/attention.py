@@ -186,7 +186,7 @@ def scaled_dot_product_attention(
     return _attend(q, k, v, bias, scale, dropout_p, dropout_key, safe=True)[0]
 
 
-def _mha(
+def multi_head_attention_impl(
     owner: str,
     query: Any,
     key: Any,
@@ -445,7 +445,7 @@ def multi_head_attention_forward(
         biases = in_proj_bias
     else:
         biases = tuple(jnp.split(jnp.asarray(in_proj_bias), 3))
-    return _mha(
+    return multi_head_attention_impl(
         owner,
         query,
         key,

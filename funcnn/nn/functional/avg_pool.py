@@ -44,7 +44,7 @@ def check_divisor(owner: str, divisor_override: object) -> None:
         raise ValueError(f"{owner}: `divisor_override` must be a non-zero int or None, got {divisor_override!r}")
 
 
-def avg_pool(
+def avg_pool_impl(
     owner: str,
     n: int,
     input: ArrayLike,
@@ -113,7 +113,7 @@ def avg_pool1d(
       >>> F.avg_pool1d(jnp.array([[1.0, 2.0, 3.0]]), 2, padding=1, count_include_pad=False).tolist()
       [[1.0, 2.5]]
     """
-    return avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return avg_pool_impl("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
 def avg_pool2d(
@@ -145,7 +145,7 @@ def avg_pool2d(
       >>> F.avg_pool2d(jnp.ones((1, 1, 4, 4)), 2, divisor_override=1).tolist()
       [[[[4.0, 4.0], [4.0, 4.0]]]]
     """
-    return avg_pool(
+    return avg_pool_impl(
         "avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
 
@@ -179,6 +179,6 @@ def avg_pool3d(
       >>> F.avg_pool3d(jnp.ones((1, 1, 3, 4, 4)), 2, padding=1, count_include_pad=False).tolist()[0][0][0]
       [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
     """
-    return avg_pool(
+    return avg_pool_impl(
         "avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )

@@ -21,7 +21,7 @@ from .._checks import shape_of
 from ._spatial import _is_int
 
 
-def shuffle_channels(owner: str, input: ArrayLike, groups: int) -> jax.Array:
+def channel_shuffle_impl(owner: str, input: ArrayLike, groups: int) -> jax.Array:
     """`channel_shuffle` with errors naming ``owner``."""
     if not _is_int(groups) or groups <= 0:
         raise ValueError(f"{owner}: `groups` must be a positive integer, got {groups!r}")
@@ -53,7 +53,7 @@ def channel_shuffle(input: ArrayLike, groups: int) -> jax.Array:
       >>> F.channel_shuffle(jnp.arange(4.0).reshape(1, 4, 1, 1), 2).ravel().tolist()
       [0.0, 2.0, 1.0, 3.0]
     """
-    return shuffle_channels("channel_shuffle", input, groups)
+    return channel_shuffle_impl("channel_shuffle", input, groups)
 
 
 def native_channel_shuffle(input: ArrayLike, groups: int) -> jax.Array:
@@ -72,4 +72,4 @@ def native_channel_shuffle(input: ArrayLike, groups: int) -> jax.Array:
       >>> F.native_channel_shuffle(jnp.arange(6.0).reshape(1, 6, 1), 3)[0, :, 0].tolist()
       [0.0, 2.0, 4.0, 1.0, 3.0, 5.0]
     """
-    return shuffle_channels("native_channel_shuffle", input, groups)
+    return channel_shuffle_impl("native_channel_shuffle", input, groups)

@@ -47,17 +47,17 @@ from ._spatial import _maybe_array as _maybe_array
 from ._spatial import check_groups as check_groups
 from ._spatial import conv_padding as conv_padding
 from ._spatial import ntuple as ntuple
-from .conv_transpose import conv_transpose as conv_transpose
 from .conv_transpose import conv_transpose1d as conv_transpose1d
 from .conv_transpose import conv_transpose2d as conv_transpose2d
 from .conv_transpose import conv_transpose3d as conv_transpose3d
+from .conv_transpose import conv_transpose_impl as conv_transpose_impl
 from .conv_transpose import transposed_output_size as transposed_output_size
 from .padding import pad as pad
 from .padding import pad_impl as pad_impl
 
 
 # ------------------------------------------------------------------------- convolution
-def conv(
+def conv_impl(
     owner: str,
     n: int,
     input: ArrayLike,
@@ -67,13 +67,18 @@ def conv(
     padding: Padding | Sequence[tuple[int, int]],
     dilation: IntOrTuple,
     groups: int,
+    *,
+    in_channels: int | None = None,
+    padding_mode: str = "zeros",
 ) -> jax.Array:
     """The ``n``-D convolution behind `conv1d`/`conv2d`/`conv3d` and the ``Conv`` layers.
 
     ``padding`` may also be a tuple of ``(left, right)`` pairs (already resolved);
-    every error names ``owner``.
+    every error names ``owner``. A layer passes its ``in_channels`` (the input's
+    channels are then checked against it) and its ``padding_mode``: other than
+    'zeros', the input is padded so first (as PyTorch does) and convolved unpadded.
     """
-    xs, ws = _check_input(owner, input, n), shape_of(weight)
+    xs, ws = _check_input(owner, input, n, in_channels), shape_of(weight)
     if len(ws) != n + 2:
         raise ValueError(
             f"{owner}: expected a {n + 2}-D weight (out_channels, in_channels / groups, {_SPATIAL[n]}), got shape {ws}"
@@ -89,6 +94,10 @@ def conv(
         pads = tuple(padding)
     else:
         pads = conv_padding(owner, padding, n, kernel, stride, dilation)  # type: ignore[arg-type]
+    if padding_mode != "zeros":
+        # PyTorch pads explicitly (left/right per dim, last dim first), then convolves unpadded.
+        input = pad_impl(owner, input, tuple(a for lo_hi in reversed(pads) for a in lo_hi), padding_mode, None)
+        xs, pads = shape_of(input), ((0, 0),) * n
     channels = ws[1] * groups
     if xs[-n - 1] != channels:
         raise ValueError(
@@ -151,7 +160,7 @@ def conv1d(
       >>> F.conv1d(jnp.ones((1, 1, 4)), jnp.ones((1, 1, 2))).tolist()
       [[[2.0, 2.0, 2.0]]]
     """
-    return conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+    return conv_impl("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(
@@ -184,7 +193,7 @@ def conv2d(
       >>> F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 1, 2, 2)), groups=2, padding="same").shape
       (1, 4, 5, 5)
     """
-    return conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+    return conv_impl("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv3d(
@@ -216,7 +225,7 @@ def conv3d(
       >>> F.conv3d(jnp.ones((1, 2, 4, 4, 4)), jnp.ones((3, 2, 2, 2, 2)), stride=2).shape
       (1, 3, 2, 2, 2)
     """
-    return conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+    return conv_impl("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
 # ------------------------------------------------------------------- time-batch-channel
@@ -257,5 +266,5 @@ def conv_tbc(input: ArrayLike, weight: ArrayLike, bias: ArrayLike, pad: int = 0)
         raise ValueError(f"{owner}: `pad` must be a non-negative int, got {pad!r}")
     x = jnp.transpose(jnp.asarray(input), (1, 2, 0))  # (B, C_in, T)
     w = jnp.transpose(jnp.asarray(weight), (2, 1, 0))  # (C_out, C_in, K)
-    y = conv(owner, 1, x, w, bias, 1, ((int(pad), int(pad)),), 1, 1)
+    y = conv_impl(owner, 1, x, w, bias, 1, ((int(pad), int(pad)),), 1, 1)
     return jnp.transpose(y, (2, 0, 1))

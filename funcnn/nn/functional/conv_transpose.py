@@ -18,6 +18,7 @@ Examples:
 from __future__ import annotations
 
 import functools
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -46,7 +47,54 @@ def transposed_output_size(
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 
-def conv_transpose(
+def check_output_padding(
+    owner: str, output_padding: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
+) -> None:
+    """ValueError unless ``output_padding`` is smaller than ``stride`` or ``dilation`` in every dim (PyTorch's rule)."""
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(
+            f"{owner}: `output_padding` (={output_padding}) must be smaller than either `stride` (={stride}) "
+            f"or `dilation` (={dilation}) in every dim"
+        )
+
+
+def output_padding_for_size(
+    owner: str,
+    shape: tuple[int, ...],
+    output_size: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+) -> tuple[int, ...]:
+    """The ``output_padding`` that makes the output spatial size ``output_size`` (PyTorch's rule).
+
+    ``output_size`` holds the ``n = len(kernel)`` spatial sizes, or as many sizes as the
+    input ``shape`` has dims.
+    """
+    n = len(kernel)
+    size = tuple(output_size)
+    if len(size) == len(shape):  # given with the batch/channel sizes too
+        size = size[-n:]
+    if len(size) != n or not all(isinstance(s, int) for s in size):
+        raise ValueError(
+            f"{owner}: `output_size` must hold {n} spatial sizes (or {len(shape)} sizes like the input's shape "
+            f"{shape}), got {output_size!r}"
+        )
+    out = []
+    for d in range(n):
+        smallest = transposed_output_size(shape[-n + d], kernel[d], stride[d], padding[d], 0, dilation[d])
+        largest = smallest + stride[d] - 1
+        if not smallest <= size[d] <= largest:
+            raise ValueError(
+                f"{owner}: requested output size {tuple(size)} is not reachable from input shape {shape}: "
+                f"dimension {d} must lie in [{smallest}, {largest}]"
+            )
+        out.append(size[d] - smallest)
+    return tuple(out)
+
+
+def conv_transpose_impl(
     owner: str,
     n: int,
     input: ArrayLike,
@@ -57,13 +105,18 @@ def conv_transpose(
     output_padding: IntOrTuple,
     groups: int,
     dilation: IntOrTuple,
+    *,
+    in_channels: int | None = None,
+    output_size: Sequence[int] | None = None,
 ) -> jax.Array:
     """The ``n``-D transposed convolution behind `conv_transpose1d`/`2d`/`3d` and the layers.
 
     Computed as the gradient of `conv` with respect to its input: a convolution of the
-    input dilated by ``stride`` with the flipped, regrouped kernel.
+    input dilated by ``stride`` with the flipped, regrouped kernel. Every error names
+    ``owner``; a layer passes its ``in_channels`` (the input's channels are checked
+    against it) and, when asked for one, the ``output_size`` that picks ``output_padding``.
     """
-    xs, ws = _check_input(owner, input, n), shape_of(weight)
+    xs, ws = _check_input(owner, input, n, in_channels), shape_of(weight)
     if len(ws) != n + 2:
         raise ValueError(
             f"{owner}: expected a {n + 2}-D weight (in_channels, out_channels / groups, {_SPATIAL[n]}), got shape {ws}"
@@ -76,11 +129,9 @@ def conv_transpose(
     padding = ntuple(owner, "padding", padding, n, minimum=0)
     output_padding = ntuple(owner, "output_padding", output_padding, n, minimum=0)
     dilation = ntuple(owner, "dilation", dilation, n, minimum=1)
-    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(
-            f"{owner}: `output_padding` (={output_padding}) must be smaller than either `stride` (={stride}) "
-            f"or `dilation` (={dilation}) in every dim"
-        )
+    if output_size is not None:
+        output_padding = output_padding_for_size(owner, xs, output_size, ws[2:], stride, padding, dilation)
+    check_output_padding(owner, output_padding, stride, dilation)
     if xs[-n - 1] != ws[0]:
         raise ValueError(
             f"{owner}: weight of shape {ws} expects input with {ws[0]} channels (dimension {-n - 1}), got shape {xs}"
@@ -186,7 +237,9 @@ def conv_transpose1d(
       >>> F.conv_transpose1d(jnp.ones((1, 1, 2)), jnp.ones((1, 1, 2)), stride=2).tolist()
       [[[1.0, 1.0, 1.0, 1.0]]]
     """
-    return conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return conv_transpose_impl(
+        "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 def conv_transpose2d(
@@ -224,7 +277,9 @@ def conv_transpose2d(
       ...                    output_padding=1, groups=2).shape
       (1, 2, 6, 6)
     """
-    return conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return conv_transpose_impl(
+        "conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
 
 
 def conv_transpose3d(
@@ -261,4 +316,6 @@ def conv_transpose3d(
       >>> F.conv_transpose3d(jnp.ones((1, 2, 2, 3, 2)), jnp.ones((2, 3, 2, 2, 2)), stride=2).shape
       (1, 3, 4, 6, 4)
     """
-    return conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return conv_transpose_impl(
+        "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )

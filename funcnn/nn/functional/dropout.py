@@ -35,7 +35,7 @@ from jax.typing import ArrayLike
 from .._checks import check_floating, check_probability, shape_of
 
 
-def _dropout(
+def dropout_impl(
     owner: str,
     input: ArrayLike,
     p: float,
@@ -87,10 +87,10 @@ def dropout(
       >>> F.dropout(jnp.ones((2, 3)), 0.5, key=jax.random.key(1)).shape
       (2, 3)
     """
-    return _dropout("dropout", input, p, training, key)
+    return dropout_impl("dropout", input, p, training, key)
 
 
-def _dropout_nd(
+def dropout_nd_impl(
     owner: str,
     input: ArrayLike,
     p: float,
@@ -110,8 +110,8 @@ def _dropout_nd(
     lead = 1 if len(shape) == ndims[0] and ndims != (3, 4) else 2
     mask_shape = shape[:lead] + (1,) * (len(shape) - lead)
     if alpha:
-        return _alpha_dropout(owner, input, p, training, key, mask_shape)
-    return _dropout(owner, input, p, training, key, mask_shape)
+        return alpha_dropout_impl(owner, input, p, training, key, mask_shape)
+    return dropout_impl(owner, input, p, training, key, mask_shape)
 
 
 def dropout1d(
@@ -136,7 +136,7 @@ def dropout1d(
       >>> bool(((y == 0).all(-1) | (y == 2).all(-1)).all())
       True
     """
-    return _dropout_nd("dropout1d", input, p, training, key, (2, 3), "(C, L) or (N, C, L)")
+    return dropout_nd_impl("dropout1d", input, p, training, key, (2, 3), "(C, L) or (N, C, L)")
 
 
 def dropout2d(
@@ -163,7 +163,7 @@ def dropout2d(
       >>> F.dropout2d(jnp.ones((2, 4, 3, 3)), 0.5, key=jax.random.key(0)).shape
       (2, 4, 3, 3)
     """
-    return _dropout_nd("dropout2d", input, p, training, key, (3, 4), "(N, C, L) or (N, C, H, W)")
+    return dropout_nd_impl("dropout2d", input, p, training, key, (3, 4), "(N, C, L) or (N, C, H, W)")
 
 
 def dropout3d(
@@ -188,7 +188,7 @@ def dropout3d(
       >>> bool(((y == 0).all((2, 3, 4)) | (y == 2).all((2, 3, 4))).all())
       True
     """
-    return _dropout_nd("dropout3d", input, p, training, key, (4, 5), "(C, D, H, W) or (N, C, D, H, W)")
+    return dropout_nd_impl("dropout3d", input, p, training, key, (4, 5), "(C, D, H, W) or (N, C, D, H, W)")
 
 
 _SELU_SATURATION = 1.7580993408473766  # -SELU(-inf) = scale * alpha of SELU
@@ -203,7 +203,7 @@ def _alpha_dropout_apply(input: jax.Array, keep: jax.Array, p: float) -> jax.Arr
     return x * (noise * jnp.asarray(a, x.dtype)) + b.astype(x.dtype)
 
 
-def _alpha_dropout(
+def alpha_dropout_impl(
     owner: str,
     input: ArrayLike,
     p: float,
@@ -250,7 +250,7 @@ def alpha_dropout(
       >>> round(float(y.mean()), 1), round(float(y.std()), 1)
       (0.0, 1.0)
     """
-    return _alpha_dropout("alpha_dropout", input, p, training, key)
+    return alpha_dropout_impl("alpha_dropout", input, p, training, key)
 
 
 def feature_alpha_dropout(
@@ -282,4 +282,4 @@ def feature_alpha_dropout(
             f"{owner}: expected an input of shape (N, C, *) with at least 2 dimensions, got shape {shape}; "
             f"use alpha_dropout for 1-D inputs"
         )
-    return _alpha_dropout(owner, input, p, training, key, shape[:2] + (1,) * (len(shape) - 2))
+    return alpha_dropout_impl(owner, input, p, training, key, shape[:2] + (1,) * (len(shape) - 2))

@@ -62,7 +62,7 @@ def fractional_output_size(
     return tuple(int(size * r) for size, r in zip(shape[-n:], ratios))  # type: ignore[union-attr]
 
 
-def fractional_max_pool(
+def fractional_max_pool_impl(
     owner: str,
     n: int,
     input: ArrayLike,
@@ -189,7 +189,7 @@ def fractional_max_pool2d(
       >>> F.fractional_max_pool2d(jnp.ones((2, 3, 9, 8)), 3, output_size=(4, 5), key=jax.random.key(1)).shape
       (2, 3, 4, 5)
     """
-    return fractional_max_pool(
+    return fractional_max_pool_impl(
         "fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples, key
     )
 
@@ -225,7 +225,7 @@ def fractional_max_pool3d(
       >>> F.fractional_max_pool3d(jnp.ones((1, 2, 6, 6, 6)), 2, output_ratio=0.5, key=jax.random.key(1)).shape
       (1, 2, 3, 3, 3)
     """
-    return fractional_max_pool(
+    return fractional_max_pool_impl(
         "fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples, key
     )
 
@@ -262,7 +262,7 @@ def fractional_max_pool2d_with_indices(
       [[[5, 7], [13, 15]]]
     """
     del return_indices
-    return fractional_max_pool(  # type: ignore[return-value]
+    return fractional_max_pool_impl(  # type: ignore[return-value]
         "fractional_max_pool2d_with_indices",
         2,
         input,
@@ -307,7 +307,7 @@ def fractional_max_pool3d_with_indices(
       [[[[26]]]]
     """
     del return_indices
-    return fractional_max_pool(  # type: ignore[return-value]
+    return fractional_max_pool_impl(  # type: ignore[return-value]
         "fractional_max_pool3d_with_indices",
         3,
         input,

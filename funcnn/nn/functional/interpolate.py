@@ -41,7 +41,7 @@ Size = int | Sequence[int] | None
 Factor = float | Sequence[float] | None
 
 # Spatial dims each mode supports (PyTorch's dispatch table).
-_MODE_DIMS = {
+MODE_DIMS = {
     "nearest": (1, 2, 3),
     "nearest-exact": (1, 2, 3),
     "area": (1, 2, 3),
@@ -51,7 +51,7 @@ _MODE_DIMS = {
     "trilinear": (3,),
     "lanczos": (2,),
 }
-_ALIGNED_MODES = ("linear", "bilinear", "bicubic", "trilinear", "lanczos")
+ALIGNED_MODES = ("linear", "bilinear", "bicubic", "trilinear", "lanczos")
 
 
 def _is_int(v: object) -> bool:
@@ -147,9 +147,9 @@ def _resample_plan(
 ) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """Validates `interpolate`'s arguments; returns ``(axis, index, weight)`` per spatial axis, last axis first."""
     owner = "interpolate"
-    if mode not in _MODE_DIMS:
-        raise ValueError(f"{owner}: `mode` must be one of {list(_MODE_DIMS)}, got {mode!r}")
-    if mode in _ALIGNED_MODES:
+    if mode not in MODE_DIMS:
+        raise ValueError(f"{owner}: `mode` must be one of {list(MODE_DIMS)}, got {mode!r}")
+    if mode in ALIGNED_MODES:
         align_corners = bool(align_corners)
     elif align_corners is not None:
         raise ValueError(
@@ -167,8 +167,8 @@ def _resample_plan(
             f"{owner}: antialias=True needs mode 'bilinear', 'bicubic' or 'lanczos' and a 4-D input, got "
             f"mode={mode!r} and shape {shape}; pass antialias=False"
         )
-    if dims not in _MODE_DIMS[mode]:
-        want = " or ".join(f"{d + 2}-D" for d in _MODE_DIMS[mode])
+    if dims not in MODE_DIMS[mode]:
+        want = " or ".join(f"{d + 2}-D" for d in MODE_DIMS[mode])
         raise ValueError(
             f"{owner}: mode={mode!r} needs a {want} input, got shape {shape}; use "
             f"{['linear', 'bilinear', 'trilinear'][dims - 1]!r} or 'nearest' for {dims + 2}-D inputs"

@@ -2,7 +2,7 @@
 
 ``y[:, c] = x[:, c] / (k + alpha / size * sum(x[:, c']**2 for c' in window(c)))**beta``,
 the window ``size`` channels wide around ``c`` (``size // 2`` before, ``(size - 1) // 2``
-after), zero beyond the edges. `_cross_map_lrn2d` is ``torch.nn.CrossMapLRN2d``'s
+after), zero beyond the edges. `cross_map_lrn2d_impl` is ``torch.nn.CrossMapLRN2d``'s
 legacy kernel, which differs at the edges (see its notes).
 
 Examples:
@@ -35,15 +35,15 @@ def _channel_window_sum(sq: jax.Array, before: int, after: int) -> jax.Array:
     return lax.reduce_window(padded, np.array(0, sq.dtype), lax.add, window, (1,) * sq.ndim, "VALID")
 
 
-def _check_lrn_args(owner: str, size: Any, alpha: Any, beta: Any, k: Any) -> None:
+def check_lrn_args(owner: str, size: Any, alpha: Any, beta: Any, k: Any) -> None:
     check_positive(owner, "size", size)
     for name, v in (("alpha", alpha), ("beta", beta), ("k", k)):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise TypeError(f"{owner}: `{name}` must be a real number, got {type(v).__name__}")
 
 
-def _local_response_norm(owner: str, input: ArrayLike, size: int, alpha: float, beta: float, k: float) -> jax.Array:
-    _check_lrn_args(owner, size, alpha, beta, k)
+def local_response_norm_impl(owner: str, input: ArrayLike, size: int, alpha: float, beta: float, k: float) -> jax.Array:
+    check_lrn_args(owner, size, alpha, beta, k)
     check_floating(owner, input)
     x = jnp.asarray(input)
     if x.ndim < 3:
@@ -76,7 +76,7 @@ def local_response_norm(
       >>> F.local_response_norm(jnp.ones((2, 5, 3, 3)), 3).shape
       (2, 5, 3, 3)
     """
-    return _local_response_norm("local_response_norm", input, size, alpha, beta, k)
+    return local_response_norm_impl("local_response_norm", input, size, alpha, beta, k)
 
 
 def _cross_map_scale(x: jax.Array, size: int, alpha: float, k: float) -> jax.Array:
@@ -118,9 +118,9 @@ def _cross_map_bwd(size: int, alpha: float, beta: float, k: float, res: Any, g: 
 _cross_map_core.defvjp(_cross_map_fwd, _cross_map_bwd)
 
 
-def _cross_map_lrn2d(owner: str, input: ArrayLike, size: int, alpha: float, beta: float, k: float) -> jax.Array:
+def cross_map_lrn2d_impl(owner: str, input: ArrayLike, size: int, alpha: float, beta: float, k: float) -> jax.Array:
     """``torch.nn.CrossMapLRN2d``'s forward and backward on ``(N, C, H, W)`` inputs."""
-    _check_lrn_args(owner, size, alpha, beta, k)
+    check_lrn_args(owner, size, alpha, beta, k)
     check_floating(owner, input)
     x = jnp.asarray(input)
     if x.ndim != 4:

@@ -42,18 +42,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import check_floating, shape_of
-from ._loss_common import (
-    _abs,
-    _check_beta,
-    _check_bool,
-    _check_delta,
-    _check_number,
-    _check_reduction,
-    _is_concrete,
-    _pair,
-    _reduce,
-)
+from .._checks import check_beta, check_bool, check_delta, check_floating, check_number, shape_of
+from ._loss_common import _abs, _check_reduction, _is_concrete, _pair, _reduce
 
 
 # ---------------------------------------------------------------- elementwise losses
@@ -86,11 +76,15 @@ def _square(d: jax.Array) -> jax.Array:
     return d * d
 
 
-def _mse_loss(owner: str, input: ArrayLike, target: ArrayLike, reduction: str, weight: ArrayLike | None) -> jax.Array:
+def mse_loss_impl(
+    owner: str, input: ArrayLike, target: ArrayLike, reduction: str, weight: ArrayLike | None
+) -> jax.Array:
     return _pointwise(owner, _square, input, target, reduction, weight, True)
 
 
-def _l1_loss(owner: str, input: ArrayLike, target: ArrayLike, reduction: str, weight: ArrayLike | None) -> jax.Array:
+def l1_loss_impl(
+    owner: str, input: ArrayLike, target: ArrayLike, reduction: str, weight: ArrayLike | None
+) -> jax.Array:
     return _pointwise(owner, _abs, input, target, reduction, weight, True)
 
 
@@ -114,7 +108,7 @@ def mse_loss(
       >>> F.mse_loss(jnp.array([0.0, 3.0]), jnp.array([1.0, 1.0]), reduction="none").tolist()
       [1.0, 4.0]
     """
-    return _mse_loss("mse_loss", input, target, reduction, weight)
+    return mse_loss_impl("mse_loss", input, target, reduction, weight)
 
 
 def l1_loss(
@@ -129,7 +123,7 @@ def l1_loss(
       >>> F.l1_loss(jnp.array([0.0, 3.0]), jnp.array([1.0, 1.0])).item()
       1.5
     """
-    return _l1_loss("l1_loss", input, target, reduction, weight)
+    return l1_loss_impl("l1_loss", input, target, reduction, weight)
 
 
 def smooth_l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", beta: float = 1.0) -> jax.Array:
@@ -149,13 +143,13 @@ def smooth_l1_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "mea
       >>> F.smooth_l1_loss(jnp.array([0.5, 3.0]), jnp.zeros(2), reduction="none").tolist()
       [0.125, 2.5]
     """
-    return _smooth_l1_loss("smooth_l1_loss", input, target, reduction, beta)
+    return smooth_l1_loss_impl("smooth_l1_loss", input, target, reduction, beta)
 
 
-def _smooth_l1_loss(owner: str, input: ArrayLike, target: ArrayLike, reduction: str, beta: float) -> jax.Array:
-    b = _check_beta(owner, beta)
+def smooth_l1_loss_impl(owner: str, input: ArrayLike, target: ArrayLike, reduction: str, beta: float) -> jax.Array:
+    b = check_beta(owner, beta)
     if b == 0:
-        return _l1_loss(owner, input, target, reduction, None)
+        return l1_loss_impl(owner, input, target, reduction, None)
 
     def fn(d: jax.Array) -> jax.Array:
         z = jnp.abs(d)
@@ -191,13 +185,13 @@ def huber_loss(
       >>> F.huber_loss(jnp.array([0.5, 3.0]), jnp.zeros(2), reduction="none", delta=2.0).tolist()
       [0.125, 4.0]
     """
-    return _huber_loss("huber_loss", input, target, reduction, delta, weight)
+    return huber_loss_impl("huber_loss", input, target, reduction, delta, weight)
 
 
-def _huber_loss(
+def huber_loss_impl(
     owner: str, input: ArrayLike, target: ArrayLike, reduction: str, delta: float, weight: ArrayLike | None
 ) -> jax.Array:
-    c = _check_delta(owner, delta)
+    c = check_delta(owner, delta)
 
     def fn(d: jax.Array) -> jax.Array:
         z = jnp.abs(d)
@@ -207,12 +201,12 @@ def _huber_loss(
 
 
 # ------------------------------------------------------------------ likelihood losses
-def _poisson_nll_loss(
+def poisson_nll_loss_impl(
     owner: str, input: ArrayLike, target: ArrayLike, log_input: bool, full: bool, eps: float, reduction: str
 ) -> jax.Array:
-    _check_bool(owner, "log_input", log_input)
-    _check_bool(owner, "full", full)
-    _check_number(owner, "eps", eps)
+    check_bool(owner, "log_input", log_input)
+    check_bool(owner, "full", full)
+    check_number(owner, "eps", eps)
     _check_reduction(owner, reduction)
     x, t = _pair(owner, input, target)
     loss = jnp.exp(x) - t * x if log_input else x - t * jnp.log(x + eps)
@@ -255,7 +249,7 @@ def poisson_nll_loss(
       >>> F.poisson_nll_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 2.0]), reduction="none").round(4).tolist()
       [1.0, 0.7183]
     """
-    return _poisson_nll_loss("poisson_nll_loss", input, target, log_input, full, eps, reduction)
+    return poisson_nll_loss_impl("poisson_nll_loss", input, target, log_input, full, eps, reduction)
 
 
 def _gaussian_var(owner: str, var: ArrayLike | float, x: jax.Array) -> jax.Array:
@@ -282,11 +276,11 @@ def _gaussian_var(owner: str, var: ArrayLike | float, x: jax.Array) -> jax.Array
     return v
 
 
-def _gaussian_nll_loss(
+def gaussian_nll_loss_impl(
     owner: str, input: ArrayLike, target: ArrayLike, var: ArrayLike | float, full: bool, eps: float, reduction: str
 ) -> jax.Array:
-    _check_bool(owner, "full", full)
-    _check_number(owner, "eps", eps)
+    check_bool(owner, "full", full)
+    check_number(owner, "eps", eps)
     x, t = _pair(owner, input, target)
     v = _gaussian_var(owner, var, x)
     _check_reduction(owner, reduction)
@@ -329,4 +323,4 @@ def gaussian_nll_loss(
       >>> F.gaussian_nll_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 1.0]), jnp.array([1.0, 1.0]), reduction="none").tolist()
       [0.5, 0.0]
     """
-    return _gaussian_nll_loss("gaussian_nll_loss", input, target, var, full, eps, reduction)
+    return gaussian_nll_loss_impl("gaussian_nll_loss", input, target, var, full, eps, reduction)

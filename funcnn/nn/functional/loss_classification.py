@@ -19,8 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import check_floating, check_probability, shape_of
-from ._loss_common import _check_int, _check_reduction, _is_concrete
+from .._checks import check_floating, check_int, check_probability, shape_of
+from ._loss_common import _check_reduction, _is_concrete
 
 
 def _class_input(owner: str, input: ArrayLike) -> tuple[jax.Array, int, int]:
@@ -103,11 +103,11 @@ def _reduce_weighted(loss: jax.Array, wt: jax.Array, reduction: str) -> jax.Arra
 
 
 def _check_class_options(owner: str, ignore_index: Any, reduction: Any) -> None:
-    _check_int(owner, "ignore_index", ignore_index)
+    check_int(owner, "ignore_index", ignore_index)
     _check_reduction(owner, reduction)
 
 
-def _cross_entropy(
+def cross_entropy_impl(
     owner: str,
     input: ArrayLike,
     target: ArrayLike,
@@ -186,10 +186,10 @@ def cross_entropy(
       >>> F.cross_entropy(logits, jnp.array([0, -100])).round(4).item()
       0.2395
     """
-    return _cross_entropy("cross_entropy", input, target, weight, ignore_index, reduction, label_smoothing)
+    return cross_entropy_impl("cross_entropy", input, target, weight, ignore_index, reduction, label_smoothing)
 
 
-def _nll_loss(
+def nll_loss_impl(
     owner: str, input: ArrayLike, target: ArrayLike, weight: ArrayLike | None, ignore_index: int, reduction: str
 ) -> jax.Array:
     _check_class_options(owner, ignore_index, reduction)
@@ -226,4 +226,4 @@ def nll_loss(
       >>> F.nll_loss(logp, jnp.array([0, 1]), reduction="sum").round(4).item()
       0.9808
     """
-    return _nll_loss("nll_loss", input, target, weight, ignore_index, reduction)
+    return nll_loss_impl("nll_loss", input, target, weight, ignore_index, reduction)

@@ -29,8 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import check_floating, shape_of
-from ._loss_common import _check_bool, _check_int, _check_reduction, _is_concrete
+from .._checks import check_bool, check_floating, check_int, shape_of
+from ._loss_common import _check_reduction, _is_concrete
 
 _NEG_INF = -jnp.inf
 
@@ -143,7 +143,7 @@ def _ctc_nll(lp: jax.Array, targets: jax.Array, il: jax.Array, tl: jax.Array, bl
     return -_logsumexp(last, jnp.where(tl > 0, before, _NEG_INF))
 
 
-def _ctc_loss(
+def ctc_loss_impl(
     owner: str,
     log_probs: ArrayLike,
     targets: ArrayLike,
@@ -153,9 +153,9 @@ def _ctc_loss(
     reduction: str,
     zero_infinity: bool,
 ) -> jax.Array:
-    _check_int(owner, "blank", blank)
+    check_int(owner, "blank", blank)
     _check_reduction(owner, reduction)
-    _check_bool(owner, "zero_infinity", zero_infinity)
+    check_bool(owner, "zero_infinity", zero_infinity)
     check_floating(owner, log_probs, "log_probs")
     lp = jnp.asarray(log_probs)
     if lp.ndim not in (2, 3):
@@ -227,4 +227,4 @@ def ctc_loss(
       >>> F.ctc_loss(lp, jnp.array([1, 2, 3, 3]), jnp.array([5, 4]), jnp.array([2, 2]), reduction="none").shape
       (2,)
     """
-    return _ctc_loss("ctc_loss", log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
+    return ctc_loss_impl("ctc_loss", log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)

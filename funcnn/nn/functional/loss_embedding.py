@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .._checks import check_floating, shape_of
-from ._loss_common import _check_bool, _check_number, _check_reduction, _check_same_shapes, _reduce
+from .._checks import check_bool, check_floating, check_number, shape_of
+from ._loss_common import _check_reduction, _check_same_shapes, _reduce
 from .loss_margin import _floats
 
 
@@ -33,10 +33,10 @@ def _cosine(x1: jax.Array, x2: jax.Array) -> jax.Array:
     return (x1 * x2).sum(-1) / jnp.sqrt(((x1 * x1).sum(-1) + eps) * ((x2 * x2).sum(-1) + eps))
 
 
-def _cosine_embedding_loss(
+def cosine_embedding_loss_impl(
     owner: str, input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float, reduction: str
 ) -> jax.Array:
-    _check_number(owner, "margin", margin)
+    check_number(owner, "margin", margin)
     _check_reduction(owner, reduction)
     x1, x2 = _floats(owner, ("input1", "input2"), input1, input2)
     if x1.ndim not in (1, 2) or shape_of(target) != x1.shape[:-1]:
@@ -71,7 +71,7 @@ def cosine_embedding_loss(
       >>> F.cosine_embedding_loss(x, jnp.array([[0.0, 1.0], [1.0, 1.0]]), jnp.array([1, -1]), reduction="none").round(4).tolist()
       [1.0, 0.7071]
     """
-    return _cosine_embedding_loss("cosine_embedding_loss", input1, input2, target, margin, reduction)
+    return cosine_embedding_loss_impl("cosine_embedding_loss", input1, input2, target, margin, reduction)
 
 
 def _pairwise_distance(x1: jax.Array, x2: jax.Array, p: float, eps: float) -> jax.Array:
@@ -98,7 +98,7 @@ def _triplet_inputs(owner: str, anchor: Any, positive: Any, negative: Any) -> li
     return [a, jnp.asarray(positive).astype(a.dtype), jnp.asarray(negative).astype(a.dtype)]
 
 
-def _triplet_margin_loss(
+def triplet_margin_loss_impl(
     owner: str,
     anchor: ArrayLike,
     positive: ArrayLike,
@@ -109,10 +109,10 @@ def _triplet_margin_loss(
     swap: bool,
     reduction: str,
 ) -> jax.Array:
-    _check_number(owner, "margin", margin)
-    _check_number(owner, "p", p)
-    _check_number(owner, "eps", eps)
-    _check_bool(owner, "swap", swap)
+    check_number(owner, "margin", margin)
+    check_number(owner, "p", p)
+    check_number(owner, "eps", eps)
+    check_bool(owner, "swap", swap)
     _check_reduction(owner, reduction)
     if margin <= 0:
         raise ValueError(f"{owner}: `margin` must be > 0, as in PyTorch, got {margin!r}")
@@ -161,10 +161,10 @@ def triplet_margin_loss(
       >>> F.triplet_margin_loss(a, p, n, eps=0.0).item()
       5.0
     """
-    return _triplet_margin_loss("triplet_margin_loss", anchor, positive, negative, margin, p, eps, swap, reduction)
+    return triplet_margin_loss_impl("triplet_margin_loss", anchor, positive, negative, margin, p, eps, swap, reduction)
 
 
-def _triplet_margin_with_distance_loss(
+def triplet_margin_with_distance_loss_impl(
     owner: str,
     anchor: ArrayLike,
     positive: ArrayLike,
@@ -174,8 +174,8 @@ def _triplet_margin_with_distance_loss(
     swap: bool,
     reduction: str,
 ) -> jax.Array:
-    _check_number(owner, "margin", margin)
-    _check_bool(owner, "swap", swap)
+    check_number(owner, "margin", margin)
+    check_bool(owner, "swap", swap)
     _check_reduction(owner, reduction)
     if margin <= 0:
         raise ValueError(f"{owner}: `margin` must be > 0, as in PyTorch, got {margin!r}")
@@ -225,6 +225,6 @@ def triplet_margin_with_distance_loss(
       >>> F.triplet_margin_with_distance_loss(a, p, n, distance_function=l1).item()
       2.5
     """
-    return _triplet_margin_with_distance_loss(
+    return triplet_margin_with_distance_loss_impl(
         "triplet_margin_with_distance_loss", anchor, positive, negative, distance_function, margin, swap, reduction
     )

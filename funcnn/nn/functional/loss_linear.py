@@ -27,9 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import check_floating, check_probability, shape_of
-from ._loss_common import _check_int, _check_reduction, _is_concrete
-from .loss_classification import _class_target, _cross_entropy
+from .._checks import check_floating, check_int, check_probability, shape_of
+from ._loss_common import _check_reduction, _is_concrete
+from .loss_classification import _class_target, cross_entropy_impl
 
 _POLICIES = ("auto", "accurate", "balanced", "compact")
 
@@ -156,7 +156,7 @@ def _chunked(
     return loss.sum() if reduction == "sum" else loss.sum() / wt.sum()
 
 
-def _linear_cross_entropy(
+def linear_cross_entropy_impl(
     owner: str,
     input: ArrayLike,
     linear_weight: ArrayLike,
@@ -170,7 +170,7 @@ def _linear_cross_entropy(
 ) -> jax.Array:
     _check_reduction(owner, reduction)
     if ignore_index is not None:
-        _check_int(owner, "ignore_index", ignore_index)
+        check_int(owner, "ignore_index", ignore_index)
     check_probability(owner, "label_smoothing", label_smoothing)
     if options is not None and not isinstance(options, LinearCrossEntropyOptions):
         raise TypeError(f"{owner}: `options` must be a LinearCrossEntropyOptions or None, got {options!r}")
@@ -220,7 +220,7 @@ def _linear_cross_entropy(
     logits = x @ flat_w.T
     if linear_bias is not None:
         logits = logits + jnp.asarray(linear_bias).reshape(-1).astype(logits.dtype)
-    return _cross_entropy(owner, logits.reshape(logits_shape), target, weight, index, reduction, label_smoothing)
+    return cross_entropy_impl(owner, logits.reshape(logits_shape), target, weight, index, reduction, label_smoothing)
 
 
 def linear_cross_entropy(
@@ -268,7 +268,7 @@ def linear_cross_entropy(
       >>> F.linear_cross_entropy(x, w, jnp.array([0, 2]), reduction="none", options=opts).round(4).tolist()
       [0.5514, 1.5514]
     """
-    return _linear_cross_entropy(
+    return linear_cross_entropy_impl(
         "linear_cross_entropy",
         input,
         linear_weight,

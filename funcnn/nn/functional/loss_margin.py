@@ -21,15 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import check_floating, shape_of
-from ._loss_common import (
-    _broadcast_weight,
-    _check_number,
-    _check_reduction,
-    _check_same_shapes,
-    _is_concrete,
-    _reduce,
-)
+from .._checks import check_floating, check_number, shape_of
+from ._loss_common import _broadcast_weight, _check_reduction, _check_same_shapes, _is_concrete, _reduce
 
 
 def _floats(owner: str, names: tuple[str, ...], *arrays: ArrayLike) -> list[jax.Array]:
@@ -41,10 +34,10 @@ def _floats(owner: str, names: tuple[str, ...], *arrays: ArrayLike) -> list[jax.
 
 
 # ----------------------------------------------------------------- pairwise margins
-def _margin_ranking_loss(
+def margin_ranking_loss_impl(
     owner: str, input1: ArrayLike, input2: ArrayLike, target: ArrayLike, margin: float, reduction: str
 ) -> jax.Array:
-    _check_number(owner, "margin", margin)
+    check_number(owner, "margin", margin)
     _check_reduction(owner, reduction)
     x1, x2, y = _floats(owner, ("input1", "input2", "target"), input1, input2, target)
     return _reduce(jnp.maximum(-y * (x1 - x2) + margin, 0), reduction)
@@ -70,11 +63,13 @@ def margin_ranking_loss(
       >>> F.margin_ranking_loss(jnp.array([2.0]), jnp.array([1.0]), jnp.array([-1.0]), reduction="none").tolist()
       [1.0]
     """
-    return _margin_ranking_loss("margin_ranking_loss", input1, input2, target, margin, reduction)
+    return margin_ranking_loss_impl("margin_ranking_loss", input1, input2, target, margin, reduction)
 
 
-def _hinge_embedding_loss(owner: str, input: ArrayLike, target: ArrayLike, margin: float, reduction: str) -> jax.Array:
-    _check_number(owner, "margin", margin)
+def hinge_embedding_loss_impl(
+    owner: str, input: ArrayLike, target: ArrayLike, margin: float, reduction: str
+) -> jax.Array:
+    check_number(owner, "margin", margin)
     _check_reduction(owner, reduction)
     x, y = _floats(owner, ("input", "target"), input, target)
     # PyTorch's formula: a label that is neither 1 nor -1 takes both terms.
@@ -101,10 +96,10 @@ def hinge_embedding_loss(
       >>> F.hinge_embedding_loss(jnp.array([0.3, 0.3]), jnp.array([1, -1]), reduction="none").tolist()
       [0.30000001192092896, 0.699999988079071]
     """
-    return _hinge_embedding_loss("hinge_embedding_loss", input, target, margin, reduction)
+    return hinge_embedding_loss_impl("hinge_embedding_loss", input, target, margin, reduction)
 
 
-def _soft_margin_loss(owner: str, input: ArrayLike, target: ArrayLike, reduction: str) -> jax.Array:
+def soft_margin_loss_impl(owner: str, input: ArrayLike, target: ArrayLike, reduction: str) -> jax.Array:
     _check_reduction(owner, reduction)
     x, y = _floats(owner, ("input", "target"), input, target)
     return _reduce(jax.nn.softplus(-y * x), reduction)
@@ -126,7 +121,7 @@ def soft_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: str = "m
       >>> F.soft_margin_loss(jnp.array([0.0]), jnp.array([1.0])).round(4).item()
       0.6931
     """
-    return _soft_margin_loss("soft_margin_loss", input, target, reduction)
+    return soft_margin_loss_impl("soft_margin_loss", input, target, reduction)
 
 
 # ---------------------------------------------------------------- class-score margins
@@ -139,7 +134,7 @@ def _scores(owner: str, input: ArrayLike) -> jax.Array:
     return x
 
 
-def _multilabel_soft_margin_loss(
+def multilabel_soft_margin_loss_impl(
     owner: str, input: ArrayLike, target: ArrayLike, weight: ArrayLike | None, reduction: str
 ) -> jax.Array:
     _check_reduction(owner, reduction)
@@ -172,7 +167,7 @@ def multilabel_soft_margin_loss(
       >>> F.multilabel_soft_margin_loss(jnp.zeros((1, 3)), jnp.array([[1, 0, 1]])).round(4).item()
       0.6931
     """
-    return _multilabel_soft_margin_loss("multilabel_soft_margin_loss", input, target, weight, reduction)
+    return multilabel_soft_margin_loss_impl("multilabel_soft_margin_loss", input, target, weight, reduction)
 
 
 def _class_indices(owner: str, target: ArrayLike, want: tuple[int, ...], C: int, allow: int | None = None) -> jax.Array:
@@ -194,7 +189,7 @@ def _class_indices(owner: str, target: ArrayLike, want: tuple[int, ...], C: int,
     return jnp.asarray(target).astype(jnp.int32)
 
 
-def _multi_margin_loss(
+def multi_margin_loss_impl(
     owner: str,
     input: ArrayLike,
     target: ArrayLike,
@@ -204,7 +199,7 @@ def _multi_margin_loss(
     reduction: str,
 ) -> jax.Array:
     _check_reduction(owner, reduction)
-    _check_number(owner, "margin", margin)
+    check_number(owner, "margin", margin)
     if isinstance(p, bool) or p not in (1, 2):
         raise ValueError(f"{owner}: `p` must be 1 or 2, as in PyTorch, got {p!r}")
     x = _scores(owner, input)
@@ -248,10 +243,10 @@ def multi_margin_loss(
       >>> F.multi_margin_loss(jnp.array([[0.1, 0.2, 0.4, 0.8]]), jnp.array([3])).round(4).item()
       0.325
     """
-    return _multi_margin_loss("multi_margin_loss", input, target, p, margin, weight, reduction)
+    return multi_margin_loss_impl("multi_margin_loss", input, target, p, margin, weight, reduction)
 
 
-def _multilabel_margin_loss(owner: str, input: ArrayLike, target: ArrayLike, reduction: str) -> jax.Array:
+def multilabel_margin_loss_impl(owner: str, input: ArrayLike, target: ArrayLike, reduction: str) -> jax.Array:
     _check_reduction(owner, reduction)
     x = _scores(owner, input)
     C = x.shape[-1]
@@ -283,4 +278,4 @@ def multilabel_margin_loss(input: ArrayLike, target: ArrayLike, *, reduction: st
       >>> F.multilabel_margin_loss(jnp.array([[0.1, 0.2, 0.4, 0.8]]), jnp.array([[3, 0, -1, 1]])).round(4).item()
       0.85
     """
-    return _multilabel_margin_loss("multilabel_margin_loss", input, target, reduction)
+    return multilabel_margin_loss_impl("multilabel_margin_loss", input, target, reduction)

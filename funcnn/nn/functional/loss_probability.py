@@ -31,7 +31,7 @@ _bce.defjvps(
 )
 
 
-def _binary_cross_entropy(
+def binary_cross_entropy_impl(
     owner: str, input: ArrayLike, target: ArrayLike, weight: ArrayLike | None, reduction: str
 ) -> jax.Array:
     _check_reduction(owner, reduction)
@@ -71,10 +71,10 @@ def binary_cross_entropy(
       >>> F.binary_cross_entropy(jnp.array([0.5, 1.0]), jnp.array([1.0, 0.0]), reduction="none").round(4).tolist()
       [0.6931, 100.0]
     """
-    return _binary_cross_entropy("binary_cross_entropy", input, target, weight, reduction)
+    return binary_cross_entropy_impl("binary_cross_entropy", input, target, weight, reduction)
 
 
-def _binary_cross_entropy_with_logits(
+def binary_cross_entropy_with_logits_impl(
     owner: str,
     input: ArrayLike,
     target: ArrayLike,
@@ -123,7 +123,7 @@ def binary_cross_entropy_with_logits(
       >>> F.binary_cross_entropy_with_logits(jnp.array([0.0, 100.0]), jnp.array([1.0, 1.0]), reduction="none").round(4).tolist()
       [0.6931, 0.0]
     """
-    return _binary_cross_entropy_with_logits(
+    return binary_cross_entropy_with_logits_impl(
         "binary_cross_entropy_with_logits", input, target, weight, reduction, pos_weight
     )
 
@@ -135,7 +135,7 @@ def _xlogx(t: jax.Array) -> jax.Array:
     return jnp.where(zero, 0.0, t * jnp.log(jnp.where(zero, 1.0, t)))
 
 
-def _kl_div(owner: str, input: ArrayLike, target: ArrayLike, reduction: str, log_target: bool) -> jax.Array:
+def kl_div_impl(owner: str, input: ArrayLike, target: ArrayLike, reduction: str, log_target: bool) -> jax.Array:
     _check_reduction(owner, reduction, ("none", "batchmean", "mean", "sum"))
     if not isinstance(log_target, (bool, np.bool_)):
         raise TypeError(f"{owner}: `log_target` must be a bool, got {log_target!r}")
@@ -167,4 +167,4 @@ def kl_div(input: ArrayLike, target: ArrayLike, *, reduction: str = "mean", log_
       >>> F.kl_div(logq, jnp.array([[1.0, 0.0]]), reduction="batchmean").round(4).item()
       0.6931
     """
-    return _kl_div("kl_div", input, target, reduction, log_target)
+    return kl_div_impl("kl_div", input, target, reduction, log_target)

@@ -24,11 +24,11 @@ from jax.typing import ArrayLike
 
 from ._pooling import pool_args
 from ._spatial import IntOrTuple, _check_input
-from .avg_pool import avg_pool
-from .max_pool import max_pool
+from .avg_pool import avg_pool_impl
+from .max_pool import max_pool_impl
 
 
-def lp_pool(
+def lp_pool_impl(
     owner: str,
     n: int,
     input: ArrayLike,
@@ -44,12 +44,12 @@ def lp_pool(
     _check_input(owner, input, n)
     x = jnp.asarray(input)
     if norm_type == math.inf:
-        return max_pool(owner, n, jnp.abs(x), kernel_size, stride, 0, 1, ceil_mode)  # type: ignore[return-value]
+        return max_pool_impl(owner, n, jnp.abs(x), kernel_size, stride, 0, 1, ceil_mode)  # type: ignore[return-value]
     if norm_type == -math.inf:
-        return -max_pool(owner, n, -jnp.abs(x), kernel_size, stride, 0, 1, ceil_mode)  # type: ignore[operator]
+        return -max_pool_impl(owner, n, -jnp.abs(x), kernel_size, stride, 0, 1, ceil_mode)  # type: ignore[operator]
     # an integral exponent is an integer power (defined for negative inputs), as in torch
     p = int(norm_type) if float(norm_type).is_integer() else float(norm_type)
-    out = avg_pool(owner, n, x**p, kernel_size, stride, 0, ceil_mode, True)
+    out = avg_pool_impl(owner, n, x**p, kernel_size, stride, 0, ceil_mode, True)
     return (jnp.sign(out) * jax.nn.relu(jnp.abs(out)) * math.prod(kernel)) ** (1.0 / norm_type)
 
 
@@ -74,7 +74,7 @@ def lp_pool1d(
       >>> F.lp_pool1d(jnp.array([[1.0, 2.0, 2.0]]), 1, 2, stride=1).tolist()
       [[3.0, 4.0]]
     """
-    return lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+    return lp_pool_impl("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool2d(
@@ -102,7 +102,7 @@ def lp_pool2d(
       >>> F.lp_pool2d(jnp.ones((1, 1, 4, 4)), 2, 2).tolist()
       [[[[2.0, 2.0], [2.0, 2.0]]]]
     """
-    return lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+    return lp_pool_impl("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool3d(
@@ -130,4 +130,4 @@ def lp_pool3d(
       >>> F.lp_pool3d(jnp.ones((1, 2, 2, 2)), 3, 2).tolist()
       [[[[2.0]]]]
     """
-    return lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
+    return lp_pool_impl("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)

@@ -40,7 +40,7 @@ from ._spatial import IntOrTuple, _check_input
 from ._windows import windows
 
 
-def max_pool(
+def max_pool_impl(
     owner: str,
     n: int,
     input: ArrayLike,
@@ -150,7 +150,7 @@ def max_pool1d(
       >>> F.max_pool1d(jnp.array([[1.0, 3.0, 2.0, 5.0, 4.0]]), 2, ceil_mode=True).tolist()
       [[3.0, 5.0, 4.0]]
     """
-    return max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return max_pool_impl("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 def max_pool2d(
@@ -184,7 +184,7 @@ def max_pool2d(
       >>> F.max_pool2d(jnp.ones((2, 3, 5, 5)), 2, ceil_mode=True).shape
       (2, 3, 3, 3)
     """
-    return max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return max_pool_impl("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 def max_pool3d(
@@ -217,7 +217,7 @@ def max_pool3d(
       >>> F.max_pool3d(jnp.ones((1, 2, 5, 4, 4)), 2, ceil_mode=True).shape
       (1, 2, 3, 2, 2)
     """
-    return max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return max_pool_impl("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 def max_pool1d_with_indices(
@@ -250,7 +250,7 @@ def max_pool1d_with_indices(
       [[1, 3]]
     """
     del return_indices
-    return max_pool("max_pool1d_with_indices", 1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return max_pool_impl("max_pool1d_with_indices", 1, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(
@@ -283,7 +283,7 @@ def max_pool2d_with_indices(
       [[[4, 5], [7, 8]]]
     """
     del return_indices
-    return max_pool("max_pool2d_with_indices", 2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return max_pool_impl("max_pool2d_with_indices", 2, input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool3d_with_indices(
@@ -317,4 +317,4 @@ def max_pool3d_with_indices(
       [[[[7]]]]
     """
     del return_indices
-    return max_pool("max_pool3d_with_indices", 3, input, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return max_pool_impl("max_pool3d_with_indices", 3, input, kernel_size, stride, padding, dilation, ceil_mode, True)

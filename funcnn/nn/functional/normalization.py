@@ -95,7 +95,7 @@ def _normalize_running(x: jax.Array, running_mean: ArrayLike, running_var: Array
     return (x.astype(dt) - mean) * lax.rsqrt(var + eps)
 
 
-def _batch_norm(
+def batch_norm_impl(
     owner: str,
     input: ArrayLike,
     running_mean: ArrayLike | None,
@@ -172,10 +172,10 @@ def batch_norm(
       >>> y.shape, m.shape
       ((4, 3, 5), (3,))
     """
-    return _batch_norm("batch_norm", input, running_mean, running_var, weight, bias, training, momentum, eps)
+    return batch_norm_impl("batch_norm", input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
-def _instance_norm(
+def instance_norm_impl(
     owner: str,
     input: ArrayLike,
     running_mean: ArrayLike | None,
@@ -254,12 +254,12 @@ def instance_norm(
       >>> y.round(3).tolist()
       [[[-1.0, 1.0]]]
     """
-    return _instance_norm(
+    return instance_norm_impl(
         "instance_norm", input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps
     )
 
 
-def _normalized_shape(owner: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+def check_normalized_shape(owner: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
     """``normalized_shape`` as a tuple of positive ints (an int means ``(int,)``)."""
     ints = (int, np.integer)
     if isinstance(normalized_shape, ints):
@@ -276,7 +276,7 @@ def _normalized_shape(owner: str, normalized_shape: int | Sequence[int]) -> tupl
     return tuple(int(s) for s in ns)
 
 
-def _layer_norm(
+def layer_norm_impl(
     owner: str,
     input: ArrayLike,
     normalized_shape: int | Sequence[int],
@@ -285,7 +285,7 @@ def _layer_norm(
     eps: float,
 ) -> jax.Array:
     check_floating(owner, input)
-    ns = _normalized_shape(owner, normalized_shape)
+    ns = check_normalized_shape(owner, normalized_shape)
     x = jnp.asarray(input)
     shape, k = shape_of(x), len(ns)
     if x.ndim < k or shape[x.ndim - k :] != ns:
@@ -329,10 +329,10 @@ def layer_norm(
       >>> F.layer_norm(jnp.ones((2, 3, 4)), (3, 4)).shape
       (2, 3, 4)
     """
-    return _layer_norm("layer_norm", input, normalized_shape, weight, bias, eps)
+    return layer_norm_impl("layer_norm", input, normalized_shape, weight, bias, eps)
 
 
-def _group_norm(
+def group_norm_impl(
     owner: str,
     input: ArrayLike,
     num_groups: int,
@@ -385,4 +385,4 @@ def group_norm(
       >>> F.group_norm(jnp.arange(8.0).reshape(1, 4, 2), 2).round(3).tolist()
       [[[-1.342, -0.447], [0.447, 1.342], [-1.342, -0.447], [0.447, 1.342]]]
     """
-    return _group_norm("group_norm", input, num_groups, weight, bias, eps)
+    return group_norm_impl("group_norm", input, num_groups, weight, bias, eps)

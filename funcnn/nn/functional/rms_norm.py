@@ -24,16 +24,16 @@ from jax import lax
 from jax.typing import ArrayLike
 
 from .._checks import check_floating, shape_of
-from .normalization import _normalized_shape, _stat_dtype
+from .normalization import _stat_dtype, check_normalized_shape
 
 
-def _check_rms_eps(owner: str, eps: float | None) -> None:
+def check_rms_eps(owner: str, eps: float | None) -> None:
     """ValueError unless ``eps`` is None or a non-negative real number."""
     if eps is not None and (not isinstance(eps, (int, float)) or isinstance(eps, bool) or eps < 0):
         raise ValueError(f"{owner}: `eps` must be None (machine epsilon) or a non-negative number, got {eps!r}")
 
 
-def _rms_norm(
+def rms_norm_impl(
     owner: str,
     input: ArrayLike,
     normalized_shape: int | Sequence[int],
@@ -41,8 +41,8 @@ def _rms_norm(
     eps: float | None,
 ) -> jax.Array:
     check_floating(owner, input)
-    _check_rms_eps(owner, eps)
-    ns = _normalized_shape(owner, normalized_shape)
+    check_rms_eps(owner, eps)
+    ns = check_normalized_shape(owner, normalized_shape)
     x = jnp.asarray(input)
     shape, k = shape_of(x), len(ns)
     if x.ndim < k or shape[x.ndim - k :] != ns:
@@ -87,4 +87,4 @@ def rms_norm(
       >>> F.rms_norm(jnp.ones((2, 3, 4)), (3, 4), weight=jnp.full((3, 4), 2.0)).mean().item()
       2.0
     """
-    return _rms_norm("rms_norm", input, normalized_shape, weight, eps)
+    return rms_norm_impl("rms_norm", input, normalized_shape, weight, eps)

@@ -48,7 +48,7 @@ from jax.typing import ArrayLike
 
 from .._checks import check_floating, shape_of
 from ._recurrence import _recurrence
-from ._rnn_params import GATES, _check_lengths, _check_state, _param_names, _sizes
+from ._rnn_params import GATES, _check_lengths, _check_state, _sizes, rnn_param_names
 from .dropout import dropout as _dropout
 
 __all__ = ["gru", "lstm", "rnn_relu", "rnn_tanh"]
@@ -93,7 +93,7 @@ def _scan(
 
 
 # ------------------------------------------------------------------ sequences
-def _rnn_impl(
+def rnn_impl(
     owner: str,
     mode: str,
     input: ArrayLike,
@@ -218,7 +218,7 @@ def _layers(
         outs = []
         for d in range(num_directions):
             idx = layer * num_directions + d
-            weights = [params.get(name) for name in _param_names(layer, d == 1, True, True)]
+            weights = [params.get(name) for name in rnn_param_names(layer, d == 1, True, True)]
             out, final = _scan(
                 mode,
                 layer_in,
@@ -284,7 +284,7 @@ def rnn_tanh(
       >>> out.shape, h_n.shape
       ((6, 8), (2, 4))
     """
-    return _rnn_impl(
+    return rnn_impl(
         "rnn_tanh",
         "rnn_tanh",
         input,
@@ -342,7 +342,7 @@ def rnn_relu(
       >>> bool((out >= 0).all())
       True
     """
-    return _rnn_impl(
+    return rnn_impl(
         "rnn_relu",
         "rnn_relu",
         input,
@@ -405,7 +405,7 @@ def lstm(
       >>> out.shape, h.shape, float(abs(out[1, 2:]).max())
       ((2, 5, 4), (2, 2, 4), 0.0)
     """
-    return _rnn_impl(
+    return rnn_impl(
         "lstm",
         "lstm",
         input,
@@ -467,7 +467,7 @@ def gru(
       >>> bool((out[-1] == h_n[0]).all())
       True
     """
-    return _rnn_impl(
+    return rnn_impl(
         "gru",
         "gru",
         input,

@@ -28,7 +28,7 @@ from .rnn import _project
 __all__ = ["gru_cell", "lstm_cell", "rnn_relu_cell", "rnn_tanh_cell"]
 
 
-def _cell_impl(
+def rnn_cell_impl(
     owner: str,
     mode: str,
     input: ArrayLike,
@@ -104,7 +104,7 @@ def rnn_tanh_cell(
       >>> F.rnn_tanh_cell(jnp.zeros((2, 3)), None, jnp.ones((4, 3)), jnp.ones((4, 4))).tolist()[0]
       [0.0, 0.0, 0.0, 0.0]
     """
-    return _cell_impl("rnn_tanh_cell", "rnn_tanh", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
+    return rnn_cell_impl("rnn_tanh_cell", "rnn_tanh", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
 
 
 def rnn_relu_cell(
@@ -137,7 +137,7 @@ def rnn_relu_cell(
       >>> F.rnn_relu_cell(jnp.ones((2, 3)), None, jnp.ones((4, 3)), jnp.ones((4, 4))).tolist()[0]
       [3.0, 3.0, 3.0, 3.0]
     """
-    return _cell_impl("rnn_relu_cell", "rnn_relu", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
+    return rnn_cell_impl("rnn_relu_cell", "rnn_relu", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
 
 
 def lstm_cell(
@@ -171,7 +171,7 @@ def lstm_cell(
       >>> c.tolist()  # sigmoid(0) * tanh(0)
       [0.0, 0.0]
     """
-    return _cell_impl("lstm_cell", "lstm", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
+    return rnn_cell_impl("lstm_cell", "lstm", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
 
 
 def gru_cell(
@@ -204,4 +204,4 @@ def gru_cell(
       >>> F.gru_cell(jnp.ones((1, 3)), jnp.ones((1, 2)), jnp.zeros((6, 3)), jnp.zeros((6, 2))).tolist()
       [[0.5, 0.5]]
     """
-    return _cell_impl("gru_cell", "gru", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)
+    return rnn_cell_impl("gru_cell", "gru", input, hx, weight_ih, weight_hh, bias_ih, bias_hh, precision)

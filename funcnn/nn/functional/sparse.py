@@ -50,7 +50,7 @@ def _check_indices(owner: str, input: Any) -> None:
         )
 
 
-def _check_padding_idx(owner: str, padding_idx: Any, num_embeddings: int) -> int | None:
+def check_padding_idx(owner: str, padding_idx: Any, num_embeddings: int) -> int | None:
     """``padding_idx`` in ``[0, num_embeddings)``, a negative one counted from the end (PyTorch's rule)."""
     if padding_idx is None:
         return None
@@ -64,7 +64,7 @@ def _check_padding_idx(owner: str, padding_idx: Any, num_embeddings: int) -> int
     return int(padding_idx) % num_embeddings
 
 
-def _check_max_norm(owner: str, max_norm: Any, norm_type: Any) -> None:
+def check_max_norm(owner: str, max_norm: Any, norm_type: Any) -> None:
     """ValueError unless ``max_norm`` is None or a positive number and ``norm_type`` a positive number."""
     for name, v, ok_none in (("max_norm", max_norm, True), ("norm_type", norm_type, False)):
         if v is None and ok_none:
@@ -111,7 +111,7 @@ def _check_in_range(owner: str, input: Any, num_embeddings: int) -> None:
         )
 
 
-def _embedding(
+def embedding_impl(
     owner: str,
     input: ArrayLike,
     weight: ArrayLike,
@@ -121,14 +121,14 @@ def _embedding(
     scale_grad_by_freq: bool = False,
 ) -> jax.Array:
     _check_indices(owner, input)
-    _check_max_norm(owner, max_norm, norm_type)
+    check_max_norm(owner, max_norm, norm_type)
     w = jnp.asarray(weight)
     if w.ndim != 2:
         raise ValueError(
             f"{owner}: expected a 2-D weight of shape (num_embeddings, embedding_dim), got shape {shape_of(w)}"
         )
     num = w.shape[0]
-    padding_idx = _check_padding_idx(owner, padding_idx, num)
+    padding_idx = check_padding_idx(owner, padding_idx, num)
     _check_in_range(owner, input, num)
     idx = jnp.asarray(input)
     # jnp.take wraps negative indices; send them past the end so that they are filled too.
@@ -181,10 +181,10 @@ def embedding(
       [1.0, 0.0, 0.0, 0.0]
     """
     del sparse
-    return _embedding("embedding", input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    return embedding_impl("embedding", input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
 
 
-_BAG_MODES = ("sum", "mean", "max")
+BAG_MODES = ("sum", "mean", "max")
 
 
 def _bag_ids(owner: str, input: Any, offsets: Any, include_last_offset: bool) -> tuple[jax.Array, jax.Array, int]:
@@ -226,7 +226,7 @@ def _bag_ids(owner: str, input: Any, offsets: Any, include_last_offset: bool) ->
     return jnp.asarray(input), ids, bags
 
 
-def _embedding_bag(
+def embedding_bag_impl(
     owner: str,
     input: ArrayLike,
     weight: ArrayLike,
@@ -240,8 +240,8 @@ def _embedding_bag(
     padding_idx: int | None,
 ) -> jax.Array:
     _check_indices(owner, input)
-    if mode not in _BAG_MODES:
-        raise ValueError(f"{owner}: `mode` must be one of {list(_BAG_MODES)}, got {mode!r}")
+    if mode not in BAG_MODES:
+        raise ValueError(f"{owner}: `mode` must be one of {list(BAG_MODES)}, got {mode!r}")
     if per_sample_weights is not None:
         if mode != "sum":
             raise ValueError(
@@ -263,9 +263,9 @@ def _embedding_bag(
         raise ValueError(
             f"{owner}: expected a 2-D weight of shape (num_embeddings, embedding_dim), got shape {shape_of(w)}"
         )
-    padding_idx = _check_padding_idx(owner, padding_idx, w.shape[0])
+    padding_idx = check_padding_idx(owner, padding_idx, w.shape[0])
     idx, bag, bags = _bag_ids(owner, input, offsets, include_last_offset)
-    rows = _embedding(owner, idx, w, None, max_norm, norm_type)
+    rows = embedding_impl(owner, idx, w, None, max_norm, norm_type)
     valid = jnp.ones(idx.shape, bool) if padding_idx is None else idx != padding_idx
     if mode == "max":
         neg = jnp.array(-jnp.inf, rows.dtype)
@@ -335,7 +335,7 @@ def embedding_bag(
       [[0.0, 1.0], [2.0, 3.0]]
     """
     del sparse
-    return _embedding_bag(
+    return embedding_bag_impl(
         "embedding_bag",
         input,
         weight,

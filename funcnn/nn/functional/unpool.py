@@ -65,7 +65,7 @@ def unpool_output_size(
     return out
 
 
-def max_unpool(
+def max_unpool_impl(
     owner: str,
     n: int,
     input: ArrayLike,
@@ -148,7 +148,7 @@ def max_unpool1d(
       >>> F.max_unpool1d(jnp.array([[5.0, 7.0]]), jnp.array([[1, 2]]), 2, output_size=[5]).tolist()
       [[0.0, 5.0, 7.0, 0.0, 0.0]]
     """
-    return max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+    return max_unpool_impl("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
 
 
 def max_unpool2d(
@@ -181,7 +181,7 @@ def max_unpool2d(
       >>> F.max_unpool2d(values, indices, 2)[0, 0, :2].tolist()
       [[0.0, 0.0, 0.0, 0.0], [0.0, 5.0, 0.0, 7.0]]
     """
-    return max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+    return max_unpool_impl("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
 
 
 def max_unpool3d(
@@ -212,4 +212,4 @@ def max_unpool3d(
       >>> F.max_unpool3d(values, indices, 2).sum().item()
       8.0
     """
-    return max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
+    return max_unpool_impl("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
