@@ -1,7 +1,9 @@
 """Calibration of funcnn's convolution routing: every route on the convolutions of real models.
 
 For each convolution shape of a model (ResNet-18 and ResNet-50 at 32, 64 and 224
-pixels, VGG-11, MobileNet-style depthwise blocks, DCGAN's discriminator) this times,
+pixels, VGG-11, MobileNet-style depthwise blocks, DCGAN's discriminator, and DCGAN's
+generator, whose transposed convolutions are timed as funcnn's per-phase form against
+XLA's input-dilated convolution and ``torch.nn.functional.conv_transpose2d``) this times,
 interleaved, the forward pass and forward + backward (gradients of input and weight)
 of every route that can run it (`funcnn.nn.functional._conv_routes`) and of
 ``torch.nn.functional.conv2d`` in the same process, and prints which route the rule
@@ -103,6 +105,17 @@ def _dcgan_d(side: int) -> list[Conv]:
     ]
 
 
+def _dcgan_g() -> list[Conv]:
+    """DCGAN's generator (nz 100, ngf 64, 64 x 64 images): transposed convolutions, ``C_in -> C_out``."""
+    return [
+        ("netG.0", 100, 512, 4, 1, 0, 1, 1),
+        ("netG.3", 512, 256, 4, 2, 1, 1, 4),
+        ("netG.6", 256, 128, 4, 2, 1, 1, 8),
+        ("netG.9", 128, 64, 4, 2, 1, 1, 16),
+        ("netG.12", 64, 3, 4, 2, 1, 1, 32),
+    ]
+
+
 MODELS: dict[str, tuple[Callable[[], list[Conv]], int]] = {
     "resnet18-64": (lambda: _resnet(64, False), 8),
     "resnet18-32": (lambda: _resnet(32, False), 32),
@@ -112,10 +125,15 @@ MODELS: dict[str, tuple[Callable[[], list[Conv]], int]] = {
     "vgg11-32": (lambda: _vgg11(32), 8),
     "mobilenet-224": (lambda: _mobilenet(224), 2),
     "dcgan-64": (lambda: _dcgan_d(64), 16),
+    "dcgan-g-64": (_dcgan_g, 16),
 }
+TRANSPOSED = ("netG.",)
+"""Names of transposed convolutions (weight ``(C_in, C_out, k, k)``)."""
 
 
-def _candidates(c: int, o: int, k: int, groups: int) -> list[str]:
+def _candidates(c: int, o: int, k: int, groups: int, transposed: bool = False) -> list[str]:
+    if transposed:
+        return ["phases", "dilated"]
     if groups == c and groups > 1:
         return ["depthwise", "xla"]
     if groups != 1:
@@ -129,20 +147,35 @@ def time_conv(conv: Conv, batch: int, repeats: int) -> dict[str, Any]:
     """Forward and forward + backward of every candidate route and of torch, interleaved."""
     import torch
 
+    import funcnn.nn.functional
     from funcnn.nn.functional import _conv_routes as routes
 
     name, c, o, k, stride, pad, groups, side = conv
+    transposed = name.startswith(TRANSPOSED)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, c, side, side), np.float32)
-    w = (rng.standard_normal((o, c // groups, k, k)) / math.sqrt(c // groups * k * k)).astype(np.float32)
+    w_shape = (c, o // groups, k, k) if transposed else (o, c // groups, k, k)
+    w = (rng.standard_normal(w_shape) / math.sqrt(c // groups * k * k)).astype(np.float32)
     s2, p2, d2 = (stride, stride), ((pad, pad), (pad, pad)), (1, 1)
-    chosen = routes.choose_route(x.shape, w.shape, s2, p2, d2, groups)
+    if transposed:
+        chosen = "phases" if stride > 1 else "dilated"
+    else:
+        chosen = routes.choose_route(x.shape, w.shape, s2, p2, d2, groups)
     jx, jw = jnp.asarray(x), jnp.asarray(w)
     fwd: dict[str, Callable[[], Any]] = {}
     both: dict[str, Callable[[], Any]] = {}
-    for route in _candidates(c, o, k, groups):
+    for route in _candidates(c, o, k, groups, transposed):
 
         def f(x: jax.Array, w: jax.Array, route: str = route) -> jax.Array:
+            if route == "phases":
+                return funcnn.nn.functional.conv_transpose2d(x, w, stride=stride, padding=pad, groups=groups)
+            if route == "dilated":  # XLA's form: the input dilated by the stride, the kernel flipped
+                flipped = jnp.swapaxes(w, 0, 1)[:, :, ::-1, ::-1]
+                edge = ((k - 1 - pad, k - 1 - pad),) * 2
+                return jax.lax.conv_general_dilated(
+                    x, flipped, (1, 1), edge, lhs_dilation=s2, dimension_numbers=("NCHW", "OIHW", "NCHW"),
+                    precision=jax.lax.Precision.HIGHEST,
+                )  # fmt: skip
             return routes.convolve(x, w, s2, p2, d2, groups, route=route)
 
         jf = jax.jit(f)
@@ -150,13 +183,14 @@ def time_conv(conv: Conv, batch: int, repeats: int) -> dict[str, Any]:
         fwd[route] = lambda jf=jf: jax.block_until_ready(jf(jx, jw))
         both[route] = lambda jg=jg: jax.block_until_ready(jg(jx, jw))
     tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    torch_conv = torch.nn.functional.conv_transpose2d if transposed else torch.nn.functional.conv2d
 
     def torch_fwd() -> None:
         with torch.no_grad():
-            torch.nn.functional.conv2d(tx, tw, stride=stride, padding=pad, groups=groups)
+            torch_conv(tx, tw, stride=stride, padding=pad, groups=groups)
 
     def torch_both() -> None:
-        y = torch.nn.functional.conv2d(tx, tw, stride=stride, padding=pad, groups=groups)
+        y = torch_conv(tx, tw, stride=stride, padding=pad, groups=groups)
         torch.autograd.grad((y**2).sum(), (tx, tw))
 
     fwd["torch"], both["torch"] = torch_fwd, torch_both
