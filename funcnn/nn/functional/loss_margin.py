@@ -213,7 +213,7 @@ def _multi_margin_loss(
     picked = jnp.take_along_axis(x, t[..., None], axis=-1)
     z = jnp.maximum(margin - picked + x, 0)
     h = z if p == 1 else z * z
-    h = jnp.where(jnp.arange(C) == t[..., None], 0, h)
+    h = jnp.where(jnp.arange(C).reshape((1,) * t.ndim + (C,)) == t[..., None], 0, h)
     if weight is not None:
         if shape_of(weight) != (C,):
             raise ValueError(f"{owner}: expected `weight` of shape ({C},), one per class, got shape {shape_of(weight)}")
@@ -259,7 +259,7 @@ def _multilabel_margin_loss(owner: str, input: ArrayLike, target: ArrayLike, red
     # The labels are the prefix before the first -1.
     listed = jnp.cumprod(t != -1, axis=-1).astype(bool)
     safe = jnp.where(listed, t, 0)
-    is_label = ((safe[..., :, None] == jnp.arange(C)) & listed[..., :, None]).any(-2)
+    is_label = ((safe[..., :, None] == jnp.arange(C).reshape((1,) * safe.ndim + (C,))) & listed[..., :, None]).any(-2)
     x_label = jnp.take_along_axis(x, safe, axis=-1)
     hinge = jnp.maximum(1 - x_label[..., :, None] + x[..., None, :], 0)
     mask = listed[..., :, None] & ~is_label[..., None, :]
