@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 # Every broadcast between arrays of different ranks must be written out (reshape, [..., None],
-# broadcast_to): an implicit one is how a (B,) bias meets a (B, C) batch and silently gives (B, B).
+# broadcast_to): an implicit one is how a (B,) target meeting a (B, 1) output silently gives (B, B).
 # Set at import so that it holds in every test, pytest-xdist workers included.
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
