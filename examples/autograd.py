@@ -116,7 +116,7 @@ def gradients_of_trees() -> dict[str, jax.Array]:
     params = {"weight": jnp.ones((1, 3)), "bias": jnp.zeros((1,))}
 
     def loss(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
-        return ((x @ params["weight"].T + params["bias"]) ** 2).mean()
+        return ((x @ params["weight"].T + params["bias"][None, :]) ** 2).mean()
 
     grads = jax.jit(jax.grad(loss))(params, jnp.ones((4, 3)))
     print(f"params {{name: shape}}: { {k: v.shape for k, v in params.items()} }")

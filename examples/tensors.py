@@ -52,7 +52,7 @@ def arithmetic() -> tuple[jax.Array, jax.Array]:
     print(f"x * y = {multiplied}")  # torch: tensor([ 4, 10, 18])
     print(f"x @ y = {x @ y}  (dot product)")
     print(f"x.sum() = {x.sum()}, x.mean() = {x.mean()}, jnp.sqrt(x) = {jnp.sqrt(x)}")
-    print(f"broadcasting: x[:, None] * y =\n{x[:, None] * y}")
+    print(f"broadcasting: x[:, None] * y[None, :] =\n{x[:, None] * y[None, :]}")
     return added, multiplied
 
 

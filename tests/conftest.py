@@ -1,4 +1,4 @@
-"""Test-wide settings: deterministic, CPU-only, warnings are errors (see pyproject)."""
+"""Test-wide settings: deterministic, CPU-only, warnings are errors (see pyproject), no implicit rank promotion."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+# Every broadcast between arrays of different ranks must be written out (reshape, [..., None],
+# broadcast_to): an implicit one is how a (B,) target meeting a (B, 1) output silently gives (B, B).
+# Set at import so that it holds in every test, pytest-xdist workers included.
+jax.config.update("jax_numpy_rank_promotion", "raise")
 
 
 @pytest.fixture

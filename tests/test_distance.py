@@ -134,7 +134,7 @@ def test_gumbel_softmax_samples_the_softmax_distribution() -> None:
 
 def test_gumbel_softmax_hard_gradient_is_the_soft_gradient() -> None:
     logits = jnp.asarray(np.random.default_rng(5).standard_normal((2, 6)), jnp.float32)
-    w = jnp.arange(6.0)
+    w = jnp.arange(6.0)[None, :]
     key = jax.random.key(1)
     g_hard = jax.grad(lambda v: jnp.sum(F.gumbel_softmax(v, tau=0.7, hard=True, key=key) * w))(logits)
     g_soft = jax.grad(lambda v: jnp.sum(F.gumbel_softmax(v, tau=0.7, hard=False, key=key) * w))(logits)

@@ -39,7 +39,7 @@ def test_padding_row_gets_zero_gradient_but_is_read_as_stored() -> None:
     idx = jnp.array([[1, 1, 3], [0, 1, 2]])
     out = F.embedding(idx, w, padding_idx=1)
     np.testing.assert_array_equal(out[0, 0], w[1])
-    g = jax.grad(lambda w: (F.embedding(idx, w, padding_idx=1) * jnp.arange(3.0)).sum())(w)
+    g = jax.grad(lambda w: (F.embedding(idx, w, padding_idx=1) * jnp.arange(3.0)[None, None, :]).sum())(w)
     tw = torch.tensor(np.asarray(w), requires_grad=True)
     (
         torch.nn.functional.embedding(torch.tensor(np.asarray(idx)), tw, padding_idx=1) * torch.arange(3.0)

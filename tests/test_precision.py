@@ -23,7 +23,7 @@ class _Probe(nn.Module):
 
     def forward(self, params, x, *, key=None, train=False):
         self.seen.append((params["w"].dtype, x.dtype))
-        return x * params["w"]
+        return x * jnp.broadcast_to(params["w"], x.shape)
 
 
 @pytest.mark.parametrize(

@@ -322,7 +322,7 @@ def _jax(size: Size, variant: str, device: str) -> Bench:
                 x = jax.nn.relu(out + identity)
                 new[layer][str(b)] = nb
         x = x.mean((2, 3))
-        return x @ p["fc"]["weight"].T + p["fc"]["bias"], new
+        return x @ p["fc"]["weight"].T + p["fc"]["bias"][None, :], new
 
     data = jax_batches(_data(size, variant))
     if variant == "eval":

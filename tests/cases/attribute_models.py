@@ -71,7 +71,8 @@ class TransformerLM(nn.Module):
 
     def forward(self, run, tokens):
         length = tokens.shape[1]
-        x = run.embed(tokens) * math.sqrt(self.d_model) + run.pe[:length]
+        x = run.embed(tokens) * math.sqrt(self.d_model)
+        x = x + jnp.broadcast_to(run.pe[:length], x.shape)
         mask = nn.generate_square_subsequent_mask(length)
         return run.head(run.encoder(x, mask=mask))
 
@@ -107,7 +108,7 @@ class ResidualMLP(nn.Module):
     def forward(self, run, x):
         for block in run.blocks:
             x = x + run.dropout(block(x))
-        return run.out(x * run.scale)
+        return run.out(x * jnp.broadcast_to(run.scale, x.shape))
 
 
 class TorchResidualMLP(torch.nn.Module):
@@ -138,7 +139,8 @@ class TokenModel(nn.Module):
     def forward(self, run, x):
         x = jnp.concatenate([jnp.broadcast_to(run.cls_token, (x.shape[0], 1, 4)), x], axis=1)
         x = run.proj(x + run.pos_embedding)
-        return x * run.extras[0] + run.extras[1] + run.named["gain"]
+        lift = lambda a: jnp.broadcast_to(a, x.shape)  # noqa: E731
+        return x * lift(run.extras[0]) + lift(run.extras[1]) + lift(run.named["gain"])
 
 
 class TorchTokenModel(torch.nn.Module):

@@ -57,7 +57,7 @@ def _cell_forward(
         return (h, c), (i, f, g, o, tc)
     if mode == "gru":
         if b_hn is not None:
-            hp = hp + b_hn
+            hp = hp + jnp.expand_dims(b_hn, tuple(range(hp.ndim - 1)))
         hr, hz, hn = jnp.split(hp, 3, axis=-1)
         r, z = jax.nn.sigmoid(xp[0] + hr), jax.nn.sigmoid(xp[1] + hz)
         n = jnp.tanh(xp[2] + r * hn)
@@ -95,7 +95,7 @@ def _cell_tangent(
     if mode == "gru":
         r, z, n, hn = saved
         if d_b_hn is not None:
-            d_hp = d_hp + d_b_hn
+            d_hp = d_hp + jnp.expand_dims(d_b_hn, tuple(range(d_hp.ndim - 1)))
         hr, hz, d_hn = jnp.split(d_hp, 3, axis=-1)
         dr, dz = (d_xp[0] + hr) * r * (1 - r), (d_xp[1] + hz) * z * (1 - z)
         dn = (d_xp[2] + dr * hn + r * d_hn) * (1 - n * n)

@@ -112,4 +112,4 @@ def _maybe_array(x: ArrayLike | None) -> jax.Array | None:
 def _add_bias(y: jax.Array, bias: ArrayLike | None, n: int) -> jax.Array:
     if bias is None:
         return y
-    return y + jnp.reshape(bias, (-1,) + (1,) * n)
+    return y + jnp.reshape(bias, (1,) * (y.ndim - n - 1) + (-1,) + (1,) * n)

@@ -173,7 +173,7 @@ def prelu(input: ArrayLike, weight: ArrayLike) -> jax.Array:
             f"use PReLU(num_parameters={channels}) or num_parameters=1"
         )
     if w.shape[0] > 1:
-        w = w.reshape((channels,) + (1,) * (x.ndim - 2))
+        w = w.reshape((1, channels) + (1,) * (x.ndim - 2))
     else:
         w = w.reshape(())
     return jnp.where(x > 0, x, w.astype(x.dtype) * x)

@@ -110,7 +110,7 @@ def _adaptive_compiled(x: jax.Array, out: tuple, kind: str) -> jax.Array:
     total = _tap_sum(taps)
     if np.all(counts == counts.flat[0]):
         return total / jnp.asarray(counts.flat[0], total.dtype)
-    return total / jnp.asarray(counts, total.dtype)
+    return total / jnp.asarray(counts.reshape((1,) * (total.ndim - counts.ndim) + counts.shape), total.dtype)
 
 
 @functools.partial(jax.jit, static_argnums=(1,))

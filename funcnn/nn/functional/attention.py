@@ -82,8 +82,10 @@ def _attend(
     Returns ``(output (..., L, Ev), weights (..., L, S))``; weights are after dropout.
     """
     scores = jnp.einsum("...le,...se->...ls", q * jnp.asarray(scale, q.dtype), k)
-    if bias is not None:
-        scores = scores + bias
+    if bias is not None:  # a mask of fewer dims than the scores (or more) gains leading unit dims
+        rank = max(scores.ndim, bias.ndim)
+        lift = lambda a: a.reshape((1,) * (rank - a.ndim) + a.shape)  # noqa: E731
+        scores = lift(scores) + lift(bias)
     weights = _softmax(scores, safe)
     if dropout_p > 0.0:
         weights = _dropout(weights, dropout_p, training=True, key=dropout_key)
@@ -316,7 +318,7 @@ def multi_head_attention_impl(
         mask, kpm, S = pad(mask), pad(kpm), S + extra
     bias = None
     if mask is not None:
-        bias = mask if mask.ndim == 2 else mask.reshape(N, num_heads, L, S)
+        bias = mask[None, None] if mask.ndim == 2 else mask.reshape(N, num_heads, L, S)
     if kpm is not None:
         kpm = kpm.reshape(N, 1, 1, S)
         bias = kpm if bias is None else bias + kpm

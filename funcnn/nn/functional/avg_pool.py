@@ -82,7 +82,7 @@ def _avg_pool_compiled(
     divisor = functools.reduce(np.multiply.outer, counts)
     if np.all(divisor == divisor.flat[0]):
         return total / jnp.asarray(divisor.flat[0], total.dtype)
-    return total / jnp.asarray(divisor, total.dtype)
+    return total / jnp.asarray(divisor.reshape((1,) * (total.ndim - divisor.ndim) + divisor.shape), total.dtype)
 
 
 def avg_pool1d(

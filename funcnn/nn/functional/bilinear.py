@@ -53,4 +53,4 @@ def bilinear(input1: ArrayLike, input2: ArrayLike, weight: ArrayLike, bias: Arra
     if bias is not None and shape_of(bias) != sw[:1]:
         raise ValueError(f"bilinear: expected bias of shape ({sw[0]},), got {shape_of(bias)}")
     y = jnp.einsum("...i,oij,...j->...o", input1, weight, input2)
-    return y if bias is None else y + bias
+    return y if bias is None else y + jnp.reshape(bias, (1,) * (y.ndim - 1) + (-1,))

@@ -113,7 +113,7 @@ def _starts(u: jax.Array, size: int, out: int, pool: int) -> jax.Array:
     if out == 1:
         return last
     alpha = jnp.asarray(size - pool, u.dtype) / jnp.asarray(out - 1, u.dtype)
-    i = jnp.arange(out - 1, dtype=u.dtype)
+    i = jnp.arange(out - 1, dtype=u.dtype).reshape((1,) * u.ndim + (out - 1,))
     u = u[..., None]
     seq = ((i + u) * alpha).astype(jnp.int32) - (u * alpha).astype(jnp.int32)
     return jnp.concatenate([seq, last], axis=-1)
@@ -142,7 +142,7 @@ def _fractional_compiled(x: jax.Array, u: jax.Array, kernel: tuple, out: tuple) 
         # columns, ...: (B, C, out_0 * k_0, out_1 * k_1, ...), whose taps are plain slices.
         windows = x
         for d in range(n):
-            rows = (starts[d][..., None] + jnp.arange(kernel[d])).reshape(b, c, out[d] * kernel[d])
+            rows = (starts[d][..., None] + jnp.arange(kernel[d]).reshape(1, 1, 1, -1)).reshape(b, c, out[d] * kernel[d])
             rows = rows.reshape(b, c, *[-1 if e == d else 1 for e in range(n)])
             windows = jnp.take_along_axis(windows, rows, axis=2 + d)
         windows = windows.reshape(b, c, *[size for o, k in zip(out, kernel) for size in (o, k)])

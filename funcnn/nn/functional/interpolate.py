@@ -131,7 +131,7 @@ def _resample_axis(x: jax.Array, axis: int, index: np.ndarray, weight: np.ndarra
         return jnp.take(x, jnp.asarray(index[:, 0]), axis=axis, mode="clip")
     gathered = jnp.take(x, jnp.asarray(index.reshape(-1)), axis=axis, mode="clip")
     gathered = gathered.reshape(x.shape[:axis] + (out, k) + x.shape[axis + 1 :])
-    w = jnp.asarray(weight.reshape((out, k) + (1,) * (x.ndim - axis - 1)), x.dtype)
+    w = jnp.asarray(weight.reshape((1,) * axis + (out, k) + (1,) * (x.ndim - axis - 1)), x.dtype)
     return jnp.sum(gathered * w, axis=axis + 1)
 
 

@@ -49,5 +49,5 @@ def linear_impl(
     # Contract the last input axis with the weight's second axis directly: no transpose.
     y = lax.dot_general(input, weight, (((len(xs) - 1,), (1,)), ((), ())))
     if bias is not None:
-        y = y + bias
+        y = y + lax.expand_dims(bias, tuple(range(y.ndim - 1)))
     return y

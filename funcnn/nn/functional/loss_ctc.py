@@ -87,7 +87,7 @@ def _padded_targets(
         else:
             S = total
         starts = jnp.cumsum(tl) - tl
-        index = jnp.clip(starts[:, None] + jnp.arange(S), 0, max(total - 1, 0))
+        index = jnp.clip(starts[:, None] + jnp.arange(S)[None, :], 0, max(total - 1, 0))
         t = t[index] if total else jnp.zeros((N, S), jnp.int32)
     else:
         raise ValueError(
@@ -124,7 +124,7 @@ def _ctc_nll(lp: jax.Array, targets: jax.Array, il: jax.Array, tl: jax.Array, bl
     L = 2 * S + 1
     ext = jnp.full((N, L), blank, jnp.int32).at[:, 1::2].set(targets)
     two_back = jnp.concatenate([jnp.full((N, 2), blank, jnp.int32), ext[:, :-2]], axis=1)
-    skip = (ext != blank) & (ext != two_back) & (jnp.arange(L) >= 2)
+    skip = (ext != blank) & (ext != two_back) & (jnp.arange(L) >= 2)[None, :]
     emit = jnp.take_along_axis(lp, jnp.broadcast_to(ext[None], (T, N, L)), axis=2)  # (T, N, L)
     neg = jnp.full((N, 1), _NEG_INF, lp.dtype)
 

@@ -140,7 +140,7 @@ def _chunked(
         xc, tc = args
         logits = jnp.matmul(xc, w.T, preferred_element_type=acc)
         if b is not None:
-            logits = logits + b.astype(acc)
+            logits = logits + b.astype(acc)[None, :]
         C = logits.shape[1]
         valid = (tc >= 0) & (tc < C)
         safe = jnp.where(valid, tc, 0)
@@ -219,7 +219,7 @@ def linear_cross_entropy_impl(
     flat_w = w.reshape(math.prod(out_features, start=C), in_features)
     logits = x @ flat_w.T
     if linear_bias is not None:
-        logits = logits + jnp.asarray(linear_bias).reshape(-1).astype(logits.dtype)
+        logits = logits + jnp.asarray(linear_bias).reshape((1,) * (logits.ndim - 1) + (-1,)).astype(logits.dtype)
     return cross_entropy_impl(owner, logits.reshape(logits_shape), target, weight, index, reduction, label_smoothing)
 
 

@@ -208,7 +208,7 @@ def multi_margin_loss_impl(
     picked = jnp.take_along_axis(x, t[..., None], axis=-1)
     z = jnp.maximum(margin - picked + x, 0)
     h = z if p == 1 else z * z
-    h = jnp.where(jnp.arange(C) == t[..., None], 0, h)
+    h = jnp.where(jnp.arange(C).reshape((1,) * t.ndim + (C,)) == t[..., None], 0, h)
     if weight is not None:
         if shape_of(weight) != (C,):
             raise ValueError(f"{owner}: expected `weight` of shape ({C},), one per class, got shape {shape_of(weight)}")
@@ -254,7 +254,7 @@ def multilabel_margin_loss_impl(owner: str, input: ArrayLike, target: ArrayLike,
     # The labels are the prefix before the first -1.
     listed = jnp.cumprod(t != -1, axis=-1).astype(bool)
     safe = jnp.where(listed, t, 0)
-    is_label = ((safe[..., :, None] == jnp.arange(C)) & listed[..., :, None]).any(-2)
+    is_label = ((safe[..., :, None] == jnp.arange(C).reshape((1,) * safe.ndim + (C,))) & listed[..., :, None]).any(-2)
     x_label = jnp.take_along_axis(x, safe, axis=-1)
     hinge = jnp.maximum(1 - x_label[..., :, None] + x[..., None, :], 0)
     mask = listed[..., :, None] & ~is_label[..., None, :]

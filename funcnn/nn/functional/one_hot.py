@@ -66,4 +66,5 @@ def one_hot(tensor: ArrayLike, num_classes: int = -1) -> jax.Array:
                 f"[{values.min()}, {values.max()}]; pass a larger num_classes or fix the labels"
             )
     t = jnp.asarray(tensor)
-    return (t[..., None] == jnp.arange(num_classes, dtype=t.dtype)).astype(jnp.asarray(0).dtype)
+    classes = jnp.arange(num_classes, dtype=t.dtype).reshape((1,) * t.ndim + (num_classes,))
+    return (t[..., None] == classes).astype(jnp.asarray(0).dtype)

@@ -59,7 +59,7 @@ def rms_norm_impl(
     ms = jnp.sum(jnp.square(xf), axes, keepdims=True) / math.prod(ns)
     y = xf * lax.rsqrt(ms + eps)
     if weight is not None:
-        y = y * jnp.asarray(weight)
+        y = y * jnp.asarray(weight).reshape((1,) * (y.ndim - k) + ns)
     return y.astype(x.dtype)
 
 

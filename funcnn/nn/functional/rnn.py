@@ -67,11 +67,11 @@ def _project(
     if mode == "gru":
         b_hn = b_hh
         if b_ih is not None:
-            xp = xp + b_ih
+            xp = xp + lax.expand_dims(b_ih, tuple(range(xp.ndim - 1)))
     else:
         b_hn = None
         if b_ih is not None:
-            xp = xp + (b_ih + b_hh)
+            xp = xp + lax.expand_dims(b_ih + b_hh, tuple(range(xp.ndim - 1)))
     return tuple(jnp.split(xp, GATES[mode], axis=-1)), b_hn
 
 
