@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# The tests compile thousands of small programs and run each for microseconds: LLVM's
+# optimisation passes cost more than they save (a Transformer with dropout compiles 5x
+# faster). The arithmetic is the same: no fast-math either way. Subprocesses inherit it.
+if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
