@@ -33,8 +33,6 @@ def _env(tmp_path: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     for name in ("FUNCNN_COORDINATOR", "FUNCNN_NUM_PROCESSES", "FUNCNN_PROCESS_ID", "XLA_FLAGS"):
         env.pop(name, None)
-    if "--xla_backend_optimization_level=0" in os.environ.get("XLA_FLAGS", "").split():
-        env["XLA_FLAGS"] = "--xla_backend_optimization_level=0"  # conftest's faster compiles, nothing else
     return env
 
 
