@@ -300,6 +300,7 @@ def test_digits_cnn_trains_saves_and_reloads():
     assert (SMOKE_OUT / "digits_cnn" / "curves.png").stat().st_size > 0
 
 
+@pytest.mark.usefixtures("optimized_xla")  # 15 epochs of training: 9x longer unoptimised
 def test_digits_cnn_reaches_97_percent_at_the_defaults(tmp_path, capsys):
     assert digits_cnn.main(["--fused", "--out", str(tmp_path)]) == 0  # fused: the same batches, faster
     accuracy = float(re.search(r"^test accuracy: (\S+) ", capsys.readouterr().out, re.MULTILINE).group(1))

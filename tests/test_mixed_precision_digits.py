@@ -17,6 +17,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import optax
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `examples` is a top-level folder, not an installed package
@@ -36,28 +37,23 @@ def trained(policy: str) -> tuple[float, jnp.dtype, list[dict]]:
     if policy != "float32":
         model = nn.MixedPrecision(model, policy)
     loader = data.DataLoader(train_set, batch_size=32, shuffle=True, key=jax.random.key(1))
-    # Six epochs of CPU bfloat16 convolutions run 3x longer unoptimised: undo conftest's setting here.
-    disabled = jax.config.read("jax_disable_most_optimizations")
-    jax.config.update("jax_disable_most_optimizations", False)
-    try:
-        result = train.fit(
-            model,
-            optax.adam(3e-3),
-            loader,
-            loss=nn.CrossEntropyLoss(),
-            epochs=EPOCHS,
-            key=jax.random.key(2),
-            progress=False,
-            fused=True,
-        )
-    finally:
-        jax.config.update("jax_disable_most_optimizations", disabled)
+    result = train.fit(
+        model,
+        optax.adam(3e-3),
+        loader,
+        loss=nn.CrossEntropyLoss(),
+        epochs=EPOCHS,
+        key=jax.random.key(2),
+        progress=False,
+        fused=True,
+    )
     logits = jax.eval_shape(
         lambda p, s, x: model.apply_with_state(p, s, x)[0], result.params, result.state, test_set[0]
     )
     return accuracy(model, result.params, result.state, *test_set), logits.dtype, result.history
 
 
+@pytest.mark.usefixtures("optimized_xla")  # six epochs of bfloat16 convolutions run 3x longer unoptimised
 def test_bfloat16_matches_float32_accuracy() -> None:
     acc32, dtype32, _ = trained("float32")
     acc16, dtype16, history = trained("mixed_bfloat16")
