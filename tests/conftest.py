@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# The tests compile thousands of small programs and run most for microseconds: XLA's LLVM
+# optimisation passes cost more than they save (a Transformer with dropout compiles 5x
+# faster without). The arithmetic is the same (no fast-math either way). Subprocesses
+# inherit it; a test that trains for real asks for the `optimized_xla` fixture below.
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
@@ -27,3 +32,12 @@ def _doctest_namespace(doctest_namespace: dict) -> None:
     import jax.numpy as jnp
 
     doctest_namespace.update(jax=jax, jnp=jnp, np=np)
+
+
+@pytest.fixture
+def optimized_xla():
+    """XLA's optimisations back on for one test: for the few that train for real (seconds of compiled work)."""
+    before = jax.config.read("jax_disable_most_optimizations")
+    jax.config.update("jax_disable_most_optimizations", False)
+    yield
+    jax.config.update("jax_disable_most_optimizations", before)

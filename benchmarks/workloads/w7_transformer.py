@@ -34,7 +34,13 @@ TITLE = "Transformer LM: embedding + 2 encoder layers (d 128, 4 heads, ff 512) u
 VARIANTS = ("step",)
 _LM = {"vocab": 256, "d": 128, "heads": 4, "ff": 512, "layers": 2, "seq": 64}
 SIZES = {
-    "smoke": Size(steps=2, repeats=1, warmup=1, shape={**_LM, "batch": 2, "seq": 8}),
+    # smoke checks the plumbing: one narrow layer compiles in half the time of two
+    "smoke": Size(
+        steps=2,
+        repeats=1,
+        warmup=1,
+        shape={**_LM, "vocab": 32, "d": 16, "heads": 2, "ff": 32, "layers": 1, "batch": 2, "seq": 8},
+    ),
     "quick": Size(steps=10, repeats=11, warmup=2, shape={**_LM, "batch": 16}),
     "full": Size(steps=20, repeats=21, warmup=3, shape={**_LM, "batch": 16}),
     "gpu": Size(steps=50, repeats=11, warmup=3, shape={**_LM, "batch": 512}),
