@@ -433,6 +433,7 @@ def test_checkpoint_errors(tmp_path: Any) -> None:
 # -------------------------------------------------------------- digits CNN
 
 
+@pytest.mark.usefixtures("optimized_xla")  # trains a CNN for real: several times longer unoptimised
 def test_digits_cnn_reaches_97_percent() -> None:
     x, y = data.load_digits()
     train_set, test_set = data.random_split((x, y), [0.8, 0.2], key=jax.random.key(0))
