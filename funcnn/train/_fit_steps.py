@@ -11,6 +11,7 @@ import numpy as np
 import optax
 
 from ..nn.module import Module, Params, State
+from ._compile import in_place_jit
 from .freeze import _named_leaves
 from .loss_scale import all_finite
 from .step import TrainState, _stateful_update
@@ -123,8 +124,8 @@ def _compiled(
 
     step = _train_step(_stateful_update(loss_fn, optimizer, has_aux=True, trainable=mask, owner="fit"))
     fns = (
-        jax.jit(step, donate_argnums=(0, 1)),
-        jax.jit(_fused(step), donate_argnums=(0, 1)),
+        in_place_jit(step, donate_argnums=(0, 1)),
+        in_place_jit(_fused(step), donate_argnums=(0, 1)),
         _eval_step(model, loss, extras),
     )
     _CACHE[key] = ((model, optimizer, loss, extras), fns)

@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import optax
 
 from ..nn.module import Module, Params, State
+from ._compile import in_place_jit
 from .freeze import _combine, _partition, _resolve_mask
 from .loss_scale import find_loss_scale
 
@@ -336,7 +337,7 @@ def make_train_step(
             params, opt_state, (loss, aux) = _apply_gradients(objective, optimizer, params, opt_state, trainable, place)
             return (params, opt_state, loss, aux) if has_aux else (params, opt_state, loss)
 
-        jitted = jax.jit(simple_step, donate_argnums=(0, 1) if donate else ())
+        jitted = in_place_jit(simple_step, donate_argnums=(0, 1) if donate else ())
         return _Step(jitted, _donation_error(owner, "`params` and `opt_state`"))
 
     update = _stateful_update(loss_fn, optimizer, has_aux=has_aux, place=place, trainable=trainable)
@@ -345,7 +346,7 @@ def make_train_step(
         ts, loss, aux = update(ts, *batch)
         return (ts, loss, aux) if has_aux else (ts, loss)
 
-    jitted = jax.jit(stateful_step, donate_argnums=(0,) if donate else ())
+    jitted = in_place_jit(stateful_step, donate_argnums=(0,) if donate else ())
     return _Step(jitted, _donation_error(owner, "the whole TrainState"))
 
 
