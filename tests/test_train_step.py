@@ -132,6 +132,31 @@ def test_donated_weights_are_updated_without_a_copy() -> None:
     jax.tree.map(np.testing.assert_array_equal, got, want)
 
 
+def test_the_step_runs_inside_a_users_jit_and_scan() -> None:
+    # The step is compiled with compile options at top level; nested in another trace
+    # (the article's fused epochs: lax.scan over the step) JAX refuses those options.
+    model, params, opt_state = _setup(optax.sgd(0.1, momentum=0.9))
+    opt = optax.sgd(0.1, momentum=0.9)
+    step = train.make_train_step(lambda p, x, y: mse(model.apply(p, x), y), opt)
+
+    @jax.jit
+    def epochs(params, opt_state):
+        def body(carry, _):
+            p, o, loss = step(*carry, X, Y)
+            return (p, o), loss
+
+        return jax.lax.scan(body, (params, opt_state), None, length=3)
+
+    copy = lambda tree: jax.tree.map(jnp.copy, tree)  # noqa: E731
+    (fused_params, _), losses = epochs(copy(params), copy(opt_state))
+    p, o = copy(params), copy(opt_state)
+    for i in range(3):
+        p, o, loss = step(p, o, X, Y)
+        np.testing.assert_allclose(losses[i], loss, rtol=1e-6)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), fused_params, p)
+    assert float(jax.vmap(lambda x: step(copy(params), copy(opt_state), x, Y)[2])(X[None])[0]) > 0
+
+
 def test_donate_false_keeps_inputs() -> None:
     model, params, opt_state = _setup(optax.sgd(0.1, momentum=0.9))
     step = train.make_train_step(lambda p, x, y: mse(model.apply(p, x), y), optax.sgd(0.1, momentum=0.9), donate=False)

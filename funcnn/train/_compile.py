@@ -38,6 +38,31 @@ def _in_place_options() -> dict[str, Any]:
     return dict(_IN_PLACE_OPTIONS)
 
 
+class _InPlaceJit:
+    """``fn`` jitted with the in-place compile options when called at top level, and
+    without them inside another trace (a user's ``jit``, ``lax.scan`` or ``vmap`` around
+    the step), where the enclosing program is what XLA compiles and JAX refuses compile
+    options on the inner ``jit``. Everything else (``lower``, ``eval_shape``, ...) is the
+    top-level ``jax.jit`` object's."""
+
+    __slots__ = ("_top", "_nested")
+
+    def __init__(self, fn: Callable[..., Any], donate_argnums: tuple[int, ...], options: dict[str, Any]) -> None:
+        self._top = jax.jit(fn, donate_argnums=donate_argnums, compiler_options=options)
+        self._nested = jax.jit(fn, donate_argnums=donate_argnums)
+
+    def __call__(self, *args: Any) -> Any:
+        try:
+            return self._top(*args)
+        except ValueError as e:
+            if "compiler_options" not in str(e) or "top-level" not in str(e):
+                raise
+        return self._nested(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._top, name)
+
+
 def in_place_jit(fn: Callable[..., Any], donate_argnums: tuple[int, ...]) -> Any:
     """``jax.jit(fn, donate_argnums=...)``, compiled so that donated weights are not copied.
 
@@ -51,4 +76,4 @@ def in_place_jit(fn: Callable[..., Any], donate_argnums: tuple[int, ...]) -> Any
     options = _in_place_options() if donate_argnums else {}
     if not options:
         return jax.jit(fn, donate_argnums=donate_argnums)
-    return jax.jit(fn, donate_argnums=donate_argnums, compiler_options=options)
+    return _InPlaceJit(fn, donate_argnums, options)
