@@ -62,6 +62,15 @@ def out_size(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation
     return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def patch_bytes(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: tuple, pads: tuple, dilation: tuple, itemsize: int
+) -> int:
+    """Bytes of the im2col patch matrix of a one-group convolution: a row per output
+    position of every image, a column per weight entry of one output channel."""
+    out = math.prod(out_size(*a) for a in zip(x_shape[2:], w_shape[2:], stride, pads, dilation))
+    return x_shape[0] * out * math.prod(w_shape[1:]) * itemsize
+
+
 def choose_route(
     x_shape: tuple[int, ...],
     w_shape: tuple[int, ...],
@@ -90,8 +99,7 @@ def choose_route(
         return "matmul"
     out = math.prod(out_size(*a) for a in zip(x_shape[2:], kernel, stride, pads, dilation))
     columns = c * math.prod(kernel)
-    patch_bytes = n * out * columns * itemsize
-    if patch_bytes > IM2COL_MAX_BYTES:
+    if patch_bytes(x_shape, w_shape, stride, pads, dilation, itemsize) > IM2COL_MAX_BYTES:
         return "xla"
     if out < SMALL_OUTPUT and c >= SMALL_OUTPUT_MIN_CHANNELS:
         return "im2col_small"

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ._conv_routes import choose_route, convolve
+from ._conv_routes import choose_route, convolve, patch_bytes
 
 PHASE_IM2COL_MAX_BYTES = 64 * 2**20
 """Largest patch matrix (bytes) of a phase taken by ``im2col`` rather than XLA's convolution.
@@ -61,8 +61,8 @@ def phased_conv_transpose(
         sub = w[index]
         pads = tuple((t - 1, t - 1) for t in taps)
         route = choose_route(x.shape, sub.shape, (1,) * n, pads, (1,) * n, groups, x.dtype.itemsize)
-        patch_bytes = x.shape[0] * math.prod(ln + t - 1 for ln, t in zip(length, taps)) * sub[0].size * x.dtype.itemsize
-        if route == "xla" and groups == 1 and patch_bytes <= PHASE_IM2COL_MAX_BYTES:
+        size = patch_bytes(x.shape, sub.shape, (1,) * n, pads, (1,) * n, x.dtype.itemsize)
+        if route == "xla" and groups == 1 and size <= PHASE_IM2COL_MAX_BYTES:
             route = "im2col"
         y = convolve(x, sub, (1,) * n, pads, (1,) * n, groups, route)
         # y[q] for q < L + taps - 1; crop or zero-pad each dim to `reach`.
