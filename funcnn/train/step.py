@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .._memory import release_memory_after_compiles
+from .._memory import tune_for_steps
 from ..nn.module import Module, Params, State
 from ._compile import in_place_jit
 from .freeze import _combine, _partition, _resolve_mask
@@ -361,7 +361,7 @@ def make_eval_step(fn: Callable[..., Any]) -> Callable[..., Any]:
       >>> float(ev(jnp.float32(2.0), jnp.ones(3)))
       6.0
     """
-    release_memory_after_compiles()
+    tune_for_steps()
     return jax.jit(fn)
 
 
