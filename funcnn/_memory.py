@@ -14,20 +14,19 @@ against the compile's 3.6 s, and the training's peak resident memory fell from a
 (small programs free little, and the call costs about 1% of a large compile). It does
 nothing where the C library has no ``malloc_trim`` (macOS, Windows, musl).
 
-The opposite problem comes after: every call of a compiled step allocates XLA's
-temporary buffer for it and frees it on return. glibc serves an allocation above its
-mmap threshold (adaptive, but never above 32 MB) with a fresh ``mmap`` and unmaps it on
-``free``, so a step whose buffer is larger page-faults all of it in again on every call:
-ResNet-18's step (38 MB, benchmark W6) took about 9,900 page faults per step, 10-15% of
-its time on a 2-core CPU. `reuse_heap_for_step_buffers` raises the threshold to
-`HEAP_MMAP_THRESHOLD` and glibc's trim threshold to `HEAP_TRIM_THRESHOLD` (twice it, the
-ratio glibc itself keeps), so the buffer is reused from the heap: about 30 faults per
-step. The cost is that up to `HEAP_TRIM_THRESHOLD` of freed heap stays with the process
-for reuse instead of going back to the kernel at once (the trim after each compilation
-still returns it). Where the user has set glibc's own ``MALLOC_MMAP_THRESHOLD_`` or
-``MALLOC_TRIM_THRESHOLD_`` (or their ``GLIBC_TUNABLES``), funcnn leaves the settings alone.
-
-`tune_for_steps` does both; funcnn calls it whenever it builds a step.
+The opposite problem comes after, for steps with a large temporary buffer: every call
+of a compiled step allocates XLA's temporary buffer and frees it on return. glibc
+serves an allocation above its mmap threshold (adaptive, but never above 32 MB) with a
+fresh ``mmap`` and unmaps it on ``free``, so a step whose buffer is larger faults all of
+it in again on every call: ResNet-18's step (38 MB, benchmark W6) took about 9,900 page
+faults per step, 10-15% of its time on a 2-core CPU. `reuse_heap_for_step_buffers`
+raises the threshold (and glibc's trim threshold, to twice it, the ratio glibc itself
+keeps) so that such a buffer is reused from the heap: about 30 faults per step. It is
+opt-in because it is a trade: with the threshold fixed, glibc also keeps other freed
+blocks below it in its heaps instead of returning them, and the LSTM step of benchmark
+W4 then held 321 MB instead of 94 MB (ResNet-18's step: 289 MB instead of 269 MB).
+Where the environment sets glibc's ``MALLOC_MMAP_THRESHOLD_`` or
+``MALLOC_TRIM_THRESHOLD_`` (or their ``GLIBC_TUNABLES``), it leaves them alone.
 """
 
 from __future__ import annotations
@@ -45,9 +44,7 @@ MIN_COMPILE_SECONDS = 0.1
 _EVENT = "/jax/core/compile/backend_compile_duration"
 
 HEAP_MMAP_THRESHOLD = 256 * 2**20
-"""Allocations up to this size come from glibc's heap instead of a fresh ``mmap``."""
-HEAP_TRIM_THRESHOLD = 2 * HEAP_MMAP_THRESHOLD
-"""Freed memory at the top of glibc's heap that it keeps for reuse."""
+"""`reuse_heap_for_step_buffers`'s default: allocations up to 256 MB come from the heap."""
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
 _USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 _USER_TUNABLES = ("malloc.mmap_threshold", "malloc.trim_threshold")
@@ -85,35 +82,43 @@ def _user_set_thresholds() -> bool:
     return any(name in os.environ for name in _USER_SETTINGS) or any(t in tunables for t in _USER_TUNABLES)
 
 
-@functools.cache
-def reuse_heap_for_step_buffers() -> bool:
-    """Keep step-sized buffers in glibc's heap from now on; True where the settings took.
+def reuse_heap_for_step_buffers(up_to: int = HEAP_MMAP_THRESHOLD) -> bool:
+    """Serve allocations up to ``up_to`` bytes from glibc's heap, so that a compiled
+    step's temporary buffer is reused from call to call instead of being mapped and
+    faulted in each time; True where the setting took.
 
-    Idempotent. Does nothing (False) off glibc, or where the environment sets glibc's
-    mmap or trim threshold itself.
+    Worth it for CPU training whose step buffer is over 32 MB (read it from
+    ``step.lower(*args).compile().memory_analysis().temp_size_in_bytes``): ResNet-18 on
+    64x64 images, batch 8, trained 10-15% faster on a 2-core CPU. The cost: glibc then
+    keeps freed blocks up to that size for reuse instead of returning them to the
+    kernel, so the process can hold more memory (an LSTM step: 321 MB instead of 94 MB).
+    Process-wide and lasting; does nothing (False) off glibc or where the environment
+    sets glibc's mmap or trim threshold itself. Call it before the first step runs.
+
+    Args:
+      up_to: the largest allocation, in bytes, served from the heap (glibc's mmap
+        threshold); glibc's trim threshold becomes twice it.
+
+    Raises:
+      ValueError: ``up_to`` is not a positive number of bytes.
 
     Examples:
-      >>> reuse_heap_for_step_buffers() in (True, False)
+      >>> from funcnn import train
+      >>> train.reuse_heap_for_step_buffers(64 * 2**20) in (True, False)
       True
     """
+    if isinstance(up_to, bool) or not isinstance(up_to, int) or up_to <= 0:
+        raise ValueError(
+            f"reuse_heap_for_step_buffers: expected up_to as a positive number of bytes, got {up_to!r}; "
+            "pass e.g. 64 * 2**20 for 64 MB"
+        )
     mallopt = _mallopt()
     if mallopt is None or _user_set_thresholds():
         return False
     # mallopt returns 1 on success; musl's stub returns 0 and changes nothing
-    mmap_set = mallopt(_M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD)
-    trim_set = mallopt(_M_TRIM_THRESHOLD, HEAP_TRIM_THRESHOLD)
+    mmap_set = mallopt(_M_MMAP_THRESHOLD, up_to)
+    trim_set = mallopt(_M_TRIM_THRESHOLD, 2 * up_to)
     return bool(mmap_set and trim_set)
-
-
-def tune_for_steps() -> None:
-    """`release_memory_after_compiles` and `reuse_heap_for_step_buffers`: what funcnn
-    does to the process's C heap when it builds a compiled step.
-
-    Examples:
-      >>> tune_for_steps()
-    """
-    release_memory_after_compiles()
-    reuse_heap_for_step_buffers()
 
 
 def _after_compile(event: str, duration: float, **kwargs: Any) -> None:

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from typing import Iterator
 
 import jax
 import jax.numpy as jnp
@@ -61,7 +60,7 @@ def test_the_real_trim_runs() -> None:
 
 
 @pytest.fixture
-def mallopt(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, int]]]:
+def mallopt(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """A recording ``mallopt``, a clean environment and a fresh once-per-process cache."""
     calls: list[tuple[int, int]] = []
 
@@ -72,16 +71,22 @@ def mallopt(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, int]]]:
     for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(_memory, "_mallopt", lambda: fake)
-    _memory.reuse_heap_for_step_buffers.cache_clear()
-    yield calls
-    _memory.reuse_heap_for_step_buffers.cache_clear()
+    return calls
 
 
-def test_the_heap_thresholds_are_raised_once(mallopt: list[tuple[int, int]]) -> None:
-    assert _memory.reuse_heap_for_step_buffers()
-    assert _memory.reuse_heap_for_step_buffers()  # idempotent: no second call
-    assert mallopt == [(-3, _memory.HEAP_MMAP_THRESHOLD), (-1, _memory.HEAP_TRIM_THRESHOLD)]
-    assert _memory.HEAP_MMAP_THRESHOLD > 32 * 2**20  # above glibc's own adaptive ceiling
+def test_the_heap_thresholds_are_raised(mallopt: list[tuple[int, int]]) -> None:
+    assert train.reuse_heap_for_step_buffers()
+    assert train.reuse_heap_for_step_buffers(64 * 2**20)
+    threshold = _memory.HEAP_MMAP_THRESHOLD
+    assert mallopt == [(-3, threshold), (-1, 2 * threshold), (-3, 64 * 2**20), (-1, 128 * 2**20)]
+    assert threshold > 32 * 2**20  # above glibc's own adaptive ceiling
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5e8, "64MB", True])
+def test_a_bad_size_is_refused(mallopt: list[tuple[int, int]], bad: object) -> None:
+    with pytest.raises(ValueError, match=r"expected up_to as a positive number of bytes, got .*64 \* 2\*\*20"):
+        train.reuse_heap_for_step_buffers(bad)  # type: ignore[arg-type]
+    assert mallopt == []
 
 
 @pytest.mark.parametrize(
@@ -114,13 +119,11 @@ def test_a_refused_setting_reports_false(mallopt: list[tuple[int, int]], monkeyp
     assert not _memory.reuse_heap_for_step_buffers()
 
 
-def test_building_a_step_tunes_the_heap(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[str] = []
-    monkeypatch.setattr(_memory, "release_memory_after_compiles", lambda: seen.append("trim") or True)
-    monkeypatch.setattr(_memory, "reuse_heap_for_step_buffers", lambda: seen.append("heap") or True)
-    train.make_eval_step(lambda x: x + 1)
+def test_building_a_step_leaves_the_heap_settings_alone(mallopt: list[tuple[int, int]]) -> None:
+    """Opt-in: the trade costs memory on some models (see `funcnn._memory`)."""
+    train.make_eval_step(lambda x: x + 1)(jnp.ones(3))
     train.make_train_step(lambda p, x: jnp.sum(p * x), optax.sgd(0.1))
-    assert seen == ["trim", "heap", "trim", "heap"]
+    assert mallopt == []
 
 
 _FAULTS = textwrap.dedent(

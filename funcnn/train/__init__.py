@@ -1,5 +1,6 @@
 """Training: jit-compiled steps (and, built on them, `fit`)."""
 
+from .._memory import reuse_heap_for_step_buffers as reuse_heap_for_step_buffers
 from .callbacks import Callback as Callback
 from .callbacks import EarlyStopping as EarlyStopping
 from .ema import EMAState as EMAState
@@ -51,6 +52,7 @@ __all__ = [
     "make_train_step",
     "model_loss",
     "param_labels",
+    "reuse_heap_for_step_buffers",
     "trainable_mask",
     "trainable_params",
     "with_ema",

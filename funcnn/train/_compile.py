@@ -23,7 +23,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from .._memory import tune_for_steps
+from .._memory import release_memory_after_compiles
 
 _IN_PLACE_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True}
 
@@ -72,7 +72,7 @@ def in_place_jit(fn: Callable[..., Any], donate_argnums: tuple[int, ...]) -> Any
       >>> step(jnp.ones(3), jnp.ones(3)).tolist()
       [0.8999999761581421, 0.8999999761581421, 0.8999999761581421]
     """
-    tune_for_steps()
+    release_memory_after_compiles()
     options = _in_place_options() if donate_argnums else {}
     if not options:
         return jax.jit(fn, donate_argnums=donate_argnums)

@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .._memory import tune_for_steps
+from .._memory import release_memory_after_compiles
 from ..nn.module import Module, Params, State
 from ._compile import in_place_jit
 from .freeze import _combine, _partition, _resolve_mask
@@ -361,7 +361,7 @@ def make_eval_step(fn: Callable[..., Any]) -> Callable[..., Any]:
       >>> float(ev(jnp.float32(2.0), jnp.ones(3)))
       6.0
     """
-    tune_for_steps()
+    release_memory_after_compiles()
     return jax.jit(fn)
 
 
