@@ -22,9 +22,12 @@ it in again on every call: ResNet-18's step (38 MB, benchmark W6) took about 9,9
 faults per step, 10-15% of its time on a 2-core CPU. `reuse_heap_for_step_buffers`
 raises the threshold (and glibc's trim threshold, to twice it, the ratio glibc itself
 keeps) so that such a buffer is reused from the heap: about 30 faults per step. It is
-opt-in because it is a trade: with the threshold fixed, glibc also keeps other freed
-blocks below it in its heaps instead of returning them, and the LSTM step of benchmark
-W4 then held 321 MB instead of 94 MB (ResNet-18's step: 289 MB instead of 269 MB).
+opt-in because it is a trade: XLA's executions allocate the buffer from several
+threads, and glibc then keeps a freed copy of it in each thread's arena instead of
+returning it. The LSTM step of benchmark W4 (a 45 MB buffer) held 275-367 MB instead
+of 94 MB (thresholds of 64-256 MB), two arenas holding 91 MB of free heap each
+(``malloc_info``); ResNet-18's step held 288-291 MB instead of 269 MB. Raising the threshold only just above each step's own
+buffer (measured from the compiled step) did not help: W4 323 MB, W6 305-315 MB.
 Where the environment sets glibc's ``MALLOC_MMAP_THRESHOLD_`` or
 ``MALLOC_TRIM_THRESHOLD_`` (or their ``GLIBC_TUNABLES``), it leaves them alone.
 """
@@ -91,7 +94,7 @@ def reuse_heap_for_step_buffers(up_to: int = HEAP_MMAP_THRESHOLD) -> bool:
     ``step.lower(*args).compile().memory_analysis().temp_size_in_bytes``): ResNet-18 on
     64x64 images, batch 8, trained 10-15% faster on a 2-core CPU. The cost: glibc then
     keeps freed blocks up to that size for reuse instead of returning them to the
-    kernel, so the process can hold more memory (an LSTM step: 321 MB instead of 94 MB).
+    kernel, so the process can hold more memory (an LSTM step: 275-367 MB instead of 94 MB).
     Process-wide and lasting; does nothing (False) off glibc or where the environment
     sets glibc's mmap or trim threshold itself. Call it before the first step runs.
 
