@@ -126,12 +126,20 @@ def _use_cache(directory: str) -> None:
 
 
 def measure(
-    workload: str, impl: str, mode: str, device: str = "cpu", *, cache_dir: str | None = None, variant: str = "step"
+    workload: str,
+    impl: str,
+    mode: str,
+    device: str = "cpu",
+    *,
+    cache_dir: str | None = None,
+    variant: str = "step",
+    reuse_heap: bool = False,
 ) -> dict[str, Any]:
     """Run ``workload``'s ``impl`` in this process and report its peak memory (see the module doc).
 
     Args:
       cache_dir: JAX's persistent compilation cache directory (JAX and funcnn only).
+      reuse_heap: call ``funcnn.train.reuse_heap_for_step_buffers()`` first (funcnn only).
     """
     from benchmarks.workloads import get
 
@@ -140,6 +148,10 @@ def measure(
     if cache_dir and impl != "torch":
         _use_cache(cache_dir)
     _start_backend(impl, device)
+    if reuse_heap and impl == "funcnn":
+        from funcnn import train
+
+        train.reuse_heap_for_step_buffers()
     _release_free_memory()
     baseline = _rss_mb()
     _reset_peak()
@@ -154,7 +166,9 @@ def measure(
     }
 
 
-def _spawn(workload: str, impl: str, mode: str, device: str, cache_dir: str | None, timeout: float) -> dict[str, Any]:
+def _spawn(
+    workload: str, impl: str, mode: str, device: str, cache_dir: str | None, timeout: float, reuse_heap: bool = False
+) -> dict[str, Any]:
     root = Path(__file__).resolve().parent.parent
     env = {
         **os.environ,
@@ -165,20 +179,24 @@ def _spawn(workload: str, impl: str, mode: str, device: str, cache_dir: str | No
     cmd = [sys.executable, "-m", "benchmarks.memory", workload, impl, "--mode", mode, "--device", device]
     if cache_dir:
         cmd += ["--cache-dir", cache_dir]
+    if reuse_heap:
+        cmd.append("--reuse-heap")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root, timeout=timeout, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"memory: {' '.join(cmd)} failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def in_subprocess(workload: str, impl: str, mode: str, device: str = "cpu", timeout: float = 900.0) -> dict[str, Any]:
+def in_subprocess(
+    workload: str, impl: str, mode: str, device: str = "cpu", timeout: float = 900.0, *, reuse_heap: bool = False
+) -> dict[str, Any]:
     """``peak_mb`` and ``steady_mb`` of one implementation, from fresh interpreters."""
     if impl == "torch":
         out = _spawn(workload, impl, mode, device, None, timeout)
         return {**out, "steady_mb": out["peak_mb"]}
     with tempfile.TemporaryDirectory(prefix="funcnn-memory-") as cache:
-        compiling = _spawn(workload, impl, mode, device, cache, timeout)
-        cached = _spawn(workload, impl, mode, device, cache, timeout)
+        compiling = _spawn(workload, impl, mode, device, cache, timeout, reuse_heap)
+        cached = _spawn(workload, impl, mode, device, cache, timeout, reuse_heap)
     return {**compiling, "steady_mb": cached["peak_mb"], "steady_device_peak_mb": cached["device_peak_mb"]}
 
 
@@ -189,8 +207,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--mode", default="quick", choices=("smoke", "quick", "full", "gpu"))
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--cache-dir", help="JAX persistent compilation cache directory (read and written)")
+    parser.add_argument(
+        "--reuse-heap", action="store_true", help="funcnn: call train.reuse_heap_for_step_buffers() first"
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.workload, args.impl, args.mode, args.device, cache_dir=args.cache_dir)))
+    result = measure(
+        args.workload, args.impl, args.mode, args.device, cache_dir=args.cache_dir, reuse_heap=args.reuse_heap
+    )
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -82,6 +82,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run JAX CPU computations on the calling thread (jax_cpu_enable_async_dispatch=False), for jax and funcnn",
     )
     parser.add_argument(
+        "--reuse-heap",
+        action="store_true",
+        help="call funcnn.train.reuse_heap_for_step_buffers() first (opt-in; the whole timing process "
+        "shares it, and funcnn's memory subprocesses call it too)",
+    )
+    parser.add_argument(
         "--torch-threads",
         type=int,
         metavar="N",
@@ -273,13 +279,16 @@ def _shape_text(size: Any) -> str:
 # ------------------------------------------------------------------------- memory
 
 
-def memory_workload(name: str, mode: str, torch_device: str | None, gpu: bool) -> dict[str, Any]:
+def memory_workload(
+    name: str, mode: str, torch_device: str | None, gpu: bool, reuse_heap: bool = False
+) -> dict[str, Any]:
     """Peak memory of each implementation of one workload, each in a fresh process."""
     results: dict[str, Any] = {}
     for impl in IMPLS:
         if impl == "torch" and not torch_device:
             continue
-        results[impl] = memory.in_subprocess(name, impl, mode, "cuda" if gpu else "cpu")
+        opt_in = reuse_heap and impl == "funcnn"
+        results[impl] = memory.in_subprocess(name, impl, mode, "cuda" if gpu else "cpu", reuse_heap=opt_in)
     if "torch" in results:
         # Judged on the training steps (steady); the whole-run peak, which includes XLA
         # compiling in the process, is reported next to it.
@@ -391,6 +400,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         import torch
 
         torch.set_num_threads(args.torch_threads)
+    heap = "glibc's defaults"
+    if args.reuse_heap:
+        from funcnn import train
+
+        heap = (
+            "reused (--reuse-heap)"
+            if train.reuse_heap_for_step_buffers()
+            else "glibc's defaults (--reuse-heap refused)"
+        )
     info = machine(torch_device)
     command = "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv)
     print(f"$ {command}")
@@ -400,7 +418,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         f"funcnn {info['funcnn']}; torch {info['torch']} ({info['torch_threads']} threads, {info['torch_device']})"
     )
     dispatch = "async (JAX's default)" if info["jax_cpu_async_dispatch"] else "synchronous (--cpu-sync-dispatch)"
-    print(f"mode: {args.mode}; persistent compilation cache: {cache or 'off'}; JAX CPU dispatch: {dispatch}")
+    print(
+        f"mode: {args.mode}; persistent compilation cache: {cache or 'off'}; JAX CPU dispatch: {dispatch}; "
+        f"step buffers: {heap}"
+    )
     print(f"load average at the start: {load_start}")
     print(f"{CONVENTION}. Prints in W1 go to io.StringIO in all three implementations.")
     results: dict[str, Any] = {"command": command, "mode": args.mode, "machine": info, "workloads": {}}
@@ -430,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             continue
         wl = time_workload(TIMED[name], args.mode, torch_device, args.peaks)
         if name in memory_for:
-            wl["memory"] = memory_workload(name, args.mode, torch_device, args.gpu)
+            wl["memory"] = memory_workload(name, args.mode, torch_device, args.gpu, args.reuse_heap)
         results["workloads"][name] = wl
     results["seconds"] = time.perf_counter() - started
     results["load_average"] = {"start": load_start, "end": _load()}

@@ -169,3 +169,23 @@ def test_profile_reports_a_missing_trace(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError, match=r"the profiler wrote no trace under .*"):
         profile.read_trace(str(tmp_path))
+
+
+def test_reuse_heap_reaches_only_funcnns_memory_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: dict[str, bool] = {}
+
+    def fake(name: str, impl: str, mode: str, device: str, *, reuse_heap: bool = False) -> dict:
+        calls[impl] = reuse_heap
+        return {"peak_mb": 1.0, "steady_mb": 1.0}
+
+    monkeypatch.setattr(run.memory, "in_subprocess", fake)
+    run.memory_workload("W1", "smoke", "cpu", False, True)
+    assert calls == {"torch": False, "jax": False, "funcnn": True}
+
+
+def test_the_memory_process_takes_reuse_heap(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "benchmarks.memory", "W1", "funcnn", "--mode", "smoke", "--reuse-heap"]
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache"), "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["peak_mb"] >= 0
