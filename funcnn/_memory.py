@@ -53,30 +53,28 @@ _USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 _USER_TUNABLES = ("malloc.mmap_threshold", "malloc.trim_threshold")
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library has none."""
+def _libc_function(name: str, argtypes: list[Any]) -> Callable[..., int] | None:
+    """The C library's ``name`` returning an int, or None off Linux or where it has none."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        fn = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
+    fn.argtypes, fn.restype = argtypes, ctypes.c_int
+    return fn
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none."""
+    return _libc_function("malloc_trim", [ctypes.c_size_t])
 
 
 @functools.cache
 def _mallopt() -> Callable[[int, int], int] | None:
-    """glibc's ``mallopt``, or None off Linux."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return None
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return mallopt
+    """glibc's ``mallopt``, or None where the C library has none."""
+    return _libc_function("mallopt", [ctypes.c_int, ctypes.c_int])
 
 
 def _user_set_thresholds() -> bool:
