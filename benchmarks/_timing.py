@@ -2,7 +2,9 @@
 
 * `measure` times several cases *interleaved*: after untimed warm-up calls, each round
   runs every case once, in an order rotated from round to round, so slow drifts of the
-  machine (other processes, frequency changes) hit all cases alike.
+  machine (other processes, frequency changes) hit all cases alike. With ``warm_in``,
+  each timed call follows untimed calls of the same case, so that no case pays for the
+  threads another one left busy (see `measure`).
 * `summarize` reduces the repetitions to medians (robust to the odd slow run).
 * `print_table` prints medians with ratios against a reference case.
 * `fresh_python` runs a snippet in a new interpreter, for cold-start timings.
@@ -27,7 +29,12 @@ __all__ = ["environment", "fresh_python", "measure", "print_table", "summarize",
 
 
 def measure(
-    cases: Mapping[str, Callable[[], Any]], *, repeats: int = 5, warmup: int = 1, number: int = 1
+    cases: Mapping[str, Callable[[], Any]],
+    *,
+    repeats: int = 5,
+    warmup: int = 1,
+    number: int = 1,
+    warm_in: float = 0.0,
 ) -> dict[str, list[float]]:
     """Wall time per call of each case, interleaved across cases.
 
@@ -36,6 +43,13 @@ def measure(
       repeats: timed rounds; each round times every case once.
       warmup: untimed calls of each case before the first round (compilation, caches).
       number: calls per timing; the time recorded is their mean.
+      warm_in: seconds of untimed calls of a case right before each of its timings (at
+        least one call when positive). PyTorch's OpenMP workers keep spinning for a few
+        milliseconds after each parallel operation (on 2 cores, 5.4 ms of CPU burned
+        during a sleep that followed one ``torch.mm``; after an XLA call, under 0.3 ms),
+        taking a core from whatever runs next: a millisecond-long JAX case timed right
+        after a PyTorch case ran at about one core's speed. A warm-in of 20 ms times each
+        case as it runs in a loop of its own, PyTorch's with its threads awake.
 
     Returns:
       name -> list of ``repeats`` seconds-per-call.
@@ -49,6 +63,11 @@ def measure(
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             fn = cases[name]
+            if warm_in > 0:
+                until = time.perf_counter() + warm_in
+                fn()
+                while time.perf_counter() < until:
+                    fn()
             start = time.perf_counter()
             for _ in range(number):
                 fn()

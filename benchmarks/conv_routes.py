@@ -143,8 +143,9 @@ def _candidates(c: int, o: int, k: int, groups: int, transposed: bool = False) -
     return ["im2col_small", "im2col", "xla"]
 
 
-def time_conv(conv: Conv, batch: int, repeats: int) -> dict[str, Any]:
-    """Forward and forward + backward of every candidate route and of torch, interleaved."""
+def time_conv(conv: Conv, batch: int, repeats: int, warm_in: float = 0.02) -> dict[str, Any]:
+    """Forward and forward + backward of every candidate route and of torch, interleaved
+    (each timing after ``warm_in`` seconds of untimed calls of the same case: `measure`)."""
     import torch
 
     import funcnn.nn.functional
@@ -197,7 +198,9 @@ def time_conv(conv: Conv, batch: int, repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {"conv": name, "shape": [batch, c, side, side], "out_channels": o, "kernel": k,
                            "stride": stride, "groups": groups, "chosen": chosen}  # fmt: skip
     for label, cases in (("forward", fwd), ("forward_backward", both)):
-        med = {r: v["median_s"] for r, v in summarize(measure(cases, repeats=repeats, warmup=1)).items()}
+        med = {
+            r: v["median_s"] for r, v in summarize(measure(cases, repeats=repeats, warmup=1, warm_in=warm_in)).items()
+        }
         routes_only = {r: t for r, t in med.items() if r != "torch"}
         out[label] = {
             "median_s": med,
@@ -212,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", default="resnet18-64", help=f"comma-separated, or 'all': {', '.join(MODELS)}")
     parser.add_argument("--batch", type=int, help="override every model's batch size")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved timed rounds per shape (default 7)")
+    parser.add_argument(
+        "--warm-in", type=float, default=0.02, metavar="SECONDS",
+        help="untimed calls of a case before each of its timings, in seconds (default 0.02; 0: none)",
+    )  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     args = parser.parse_args(argv)
     names = list(MODELS) if args.models == "all" else [m.strip() for m in args.models.split(",")]
@@ -227,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {'convolution':<22}{'input':>16} {'out':>5} {'chosen':>13} | forward: fastest, vs torch"
               f" | fwd+bwd: fastest, vs torch, ms per route")  # fmt: skip
         for conv in make():
-            row = time_conv(conv, batch, args.repeats)
+            row = time_conv(conv, batch, args.repeats, args.warm_in)
             row["model"] = model
             rows.append(row)
             f, b = row["forward"], row["forward_backward"]

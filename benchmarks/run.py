@@ -88,6 +88,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "shares it, and funcnn's memory subprocesses call it too)",
     )
     parser.add_argument(
+        "--warm-in",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="untimed calls of an implementation right before each of its timed calls, for at least this long "
+        "(default 0: none; see benchmarks._timing.measure)",
+    )
+    parser.add_argument(
         "--torch-threads",
         type=int,
         metavar="N",
@@ -103,6 +111,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="device peaks to report FLOP/s against, e.g. fp32=67e12,bf16=989e12",
     )
     args = parser.parse_args(argv)
+    if args.warm_in < 0:
+        parser.error(f"--warm-in: expected seconds >= 0, got {args.warm_in}")
     if args.torch_threads is not None and args.torch_threads < 1:
         parser.error(f"--torch-threads: expected a positive number of threads, got {args.torch_threads}")
     args.only = _parse_only(parser, args.only)
@@ -214,8 +224,11 @@ def _flops(module: Any, size: Any, variant: str) -> float:
         return module.flops_per_step(size)
 
 
-def time_workload(module: Any, mode: str, torch_device: str | None, peaks: dict[str, float]) -> dict[str, Any]:
-    """Build, warm up and time the three implementations of every variant, interleaved."""
+def time_workload(
+    module: Any, mode: str, torch_device: str | None, peaks: dict[str, float], warm_in: float = 0.0
+) -> dict[str, Any]:
+    """Build, warm up and time the three implementations of every variant, interleaved
+    (with ``warm_in`` seconds of untimed calls before each timed one: `measure`)."""
     size = module.SIZES[mode]
     impls = [i for i in IMPLS if i != "torch" or torch_device]
     out: dict[str, Any] = {
@@ -224,6 +237,7 @@ def time_workload(module: Any, mode: str, torch_device: str | None, peaks: dict[
         "steps_per_call": size.steps,
         "repeats": size.repeats,
         "warmup": size.warmup,
+        "warm_in_s": warm_in,
         "flops_per_step": module.flops_per_step(size),
         "variants": {},
     }
@@ -234,7 +248,7 @@ def time_workload(module: Any, mode: str, torch_device: str | None, peaks: dict[
             for _ in range(size.warmup):
                 bench.run()
         traced = _TRACES.count
-        raw = measure({i: b.run for i, b in benches.items()}, repeats=size.repeats, warmup=0)
+        raw = measure({i: b.run for i, b in benches.items()}, repeats=size.repeats, warmup=0, warm_in=warm_in)
         traces = _TRACES.count - traced
         per_step = summarize({i: [t / benches[i].steps for t in ts] for i, ts in raw.items()})
         losses = {i: b.last_loss() for i, b in benches.items()}
@@ -420,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     dispatch = "async (JAX's default)" if info["jax_cpu_async_dispatch"] else "synchronous (--cpu-sync-dispatch)"
     print(
         f"mode: {args.mode}; persistent compilation cache: {cache or 'off'}; JAX CPU dispatch: {dispatch}; "
-        f"step buffers: {heap}"
+        f"step buffers: {heap}; warm-in before each timed call: {f'{args.warm_in} s' if args.warm_in else 'none'}"
     )
     print(f"load average at the start: {load_start}")
     print(f"{CONVENTION}. Prints in W1 go to io.StringIO in all three implementations.")
@@ -449,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 text = ", ".join(f"{phase} {_fmt(r['median_s'])}" for phase, r in rows.items())
                 print(f"  inside the {impl} process (medians): {text}")
             continue
-        wl = time_workload(TIMED[name], args.mode, torch_device, args.peaks)
+        wl = time_workload(TIMED[name], args.mode, torch_device, args.peaks, args.warm_in)
         if name in memory_for:
             wl["memory"] = memory_workload(name, args.mode, torch_device, args.gpu, args.reuse_heap)
         results["workloads"][name] = wl

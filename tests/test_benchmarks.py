@@ -94,8 +94,9 @@ def test_gpu_flag_reports_flops_against_peaks(tmp_path: Path) -> None:
         (["--peak-flops", "fp32=fast"], r"--peak-flops: expected NAME=FLOPS pairs"),
         (["--quick", "--smoke"], r"not allowed with argument"),
         (["--torch-threads", "0"], r"--torch-threads: expected a positive number of threads, got 0"),
+        (["--warm-in", "-1"], r"--warm-in: expected seconds >= 0, got -1.0"),
     ],
-    ids=["unknown-workload", "bad-peak", "two-modes", "no-threads"],
+    ids=["unknown-workload", "bad-peak", "two-modes", "no-threads", "negative-warm-in"],
 )
 def test_bad_arguments_are_refused(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
@@ -189,3 +190,17 @@ def test_the_memory_process_takes_reuse_heap(tmp_path: Path) -> None:
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1])["peak_mb"] >= 0
+
+
+def test_measure_warms_each_case_in_before_timing_it() -> None:
+    from benchmarks._timing import measure
+
+    calls: list[str] = []
+    cases = {name: (lambda name=name: calls.append(name)) for name in ("a", "b")}
+    times = measure(cases, repeats=3, warmup=1, warm_in=1e-9)
+    assert {name: len(ts) for name, ts in times.items()} == {"a": 3, "b": 3}
+    rounds = calls[2:]  # after one warm-up call each: (warm-in, timed) pairs, rotated per round
+    assert rounds == ["a", "a", "b", "b", "b", "b", "a", "a", "a", "a", "b", "b"]
+    calls.clear()
+    measure(cases, repeats=3, warmup=1)  # no warm-in: one call per case and round
+    assert calls[2:] == ["a", "b", "b", "a", "a", "b"]
