@@ -16,6 +16,11 @@ Variants:
 * ``eval``: the evaluation forward pass (``model.eval()`` / ``train=False``), batch 8
   of 3x64x64, through `funcnn.train.make_eval_step`.
 
+The funcnn version is the model a PyTorch user would bring across:
+``examples/resnet.py``'s ``ResNet18``, torchvision's classes written in funcnn's attribute
+style (children as attributes, ``forward(self, run, x)``); it compiles to the same
+program as the same network written with ``apply_with_state`` by hand.
+
 Initial weights follow torchvision (Kaiming-normal ``fan_out`` convolutions, BatchNorm
 ones and zeros, ``fc`` PyTorch's default uniform), drawn with NumPy and loaded into
 all three versions.
@@ -347,68 +352,14 @@ def _jax(size: Size, variant: str, device: str) -> Bench:
 # --------------------------------------------------------------------------- funcnn
 
 
-def funcnn_resnet18(classes: int) -> Any:
-    """ResNet-18 in funcnn with torchvision's attribute names (so its ``state_dict`` keys)."""
-    import jax
-
-    from funcnn import nn
-
-    class BasicBlock(nn.Module):
-        def __init__(self, cin: int, w: int, stride: int) -> None:
-            self.conv1 = nn.Conv2d(cin, w, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(w)
-            self.conv2 = nn.Conv2d(w, w, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(w)
-            self.downsample = None
-            if stride != 1 or cin != w:
-                self.downsample = nn.Sequential(nn.Conv2d(cin, w, 1, stride, bias=False), nn.BatchNorm2d(w))
-
-        def children(self) -> dict[str, Any]:
-            names = ("conv1", "bn1", "conv2", "bn2") + (("downsample",) if self.downsample else ())
-            return {n: getattr(self, n) for n in names}
-
-        def init(self, key: jax.Array) -> Any:
-            return nn.init_children(self.children(), key)
-
-        def init_state(self) -> Any:
-            return nn.init_children_state(self.children())
-
-        @property
-        def has_state(self) -> bool:
-            return True
-
-        def apply_with_state(self, params: Any, state: Any, x: Any, *, key: Any = None, train: bool = False) -> Any:
-            run = nn.ChildRunner(self, params, state, key=key, train=train)
-            identity = run("downsample", x) if self.downsample else x
-            out = jax.nn.relu(run("bn1", run("conv1", x)))
-            return jax.nn.relu(run("bn2", run("conv2", out)) + identity), run.state
-
-    layers = {}
-    cin = 64
-    for i, w in enumerate(WIDTHS):
-        layers[f"layer{i + 1}"] = nn.Sequential(BasicBlock(cin, w, 1 if i == 0 else 2), BasicBlock(w, w, 1))
-        cin = w
-    return nn.Sequential(
-        {
-            "conv1": nn.Conv2d(3, 64, 7, 2, 3, bias=False),
-            "bn1": nn.BatchNorm2d(64),
-            "relu": nn.ReLU(),
-            "maxpool": nn.MaxPool2d(3, 2, 1),
-            **layers,
-            "avgpool": nn.AdaptiveAvgPool2d((1, 1)),
-            "flatten": nn.Flatten(),
-            "fc": nn.Linear(512, classes),
-        }
-    )
-
-
 def _funcnn(size: Size, variant: str, device: str) -> Bench:
     import jax
 
     import funcnn
+    from examples.resnet import ResNet18
     from funcnn import nn, train
 
-    model = funcnn_resnet18(size["classes"])
+    model = ResNet18(num_classes=size["classes"])
     params, state = funcnn.load_state_dict(model, weights(size["classes"]))
     data = jax_batches(_data(size, variant))
     if variant == "eval":
