@@ -26,9 +26,10 @@ opt-in because it is a trade: XLA's executions allocate the buffer from several
 threads, and glibc then keeps a freed copy of it in each thread's arena instead of
 returning it. The LSTM step of benchmark W4 (a 45 MB buffer) held 275-367 MB instead
 of 94 MB (thresholds of 64-256 MB), two arenas holding 91 MB of free heap each
-(``malloc_info``); ResNet-18's step held 288-291 MB instead of 269 MB. Raising the threshold only just above each step's own
-buffer (measured from the compiled step) did not help: W4 323 MB, W6 305-315 MB; nor
-did one arena for the process (``MALLOC_ARENA_MAX=1``): W4 182 MB, W6 328 MB.
+(``malloc_info``); ResNet-18's step held 288-291 MB instead of 269 MB. Raising the
+threshold only just above each step's own buffer (measured from the compiled step) did
+not help: W4 323 MB, W6 305-315 MB; nor did one arena for the process
+(``MALLOC_ARENA_MAX=1``): W4 182 MB, W6 328 MB.
 Where the environment sets glibc's ``MALLOC_MMAP_THRESHOLD_`` or
 ``MALLOC_TRIM_THRESHOLD_`` (or their ``GLIBC_TUNABLES``), it leaves them alone.
 """
@@ -92,10 +93,9 @@ def reuse_heap_for_step_buffers(up_to: int = HEAP_MMAP_THRESHOLD) -> bool:
     Worth it for CPU training whose step buffer is over 32 MB (read it from
     ``step.lower(*args).compile().memory_analysis().temp_size_in_bytes``): ResNet-18 on
     64x64 images, batch 8, trained 10-15% faster on a 2-core CPU, and an LSTM step with a
-    45 MB buffer 27% faster. The cost: glibc then
-    keeps freed blocks up to that size for reuse instead of returning them to the
-    kernel, so the process can hold more memory (an LSTM step: 275-367 MB instead of 94 MB).
-    Process-wide and lasting; does nothing (False) off glibc or where the environment
+    45 MB buffer 27% faster. The cost: glibc then keeps freed blocks up to that size for
+    reuse instead of returning them to the kernel, so the process can hold more memory
+    (an LSTM step: 275-367 MB instead of 94 MB). Process-wide and lasting; does nothing (False) off glibc or where the environment
     sets glibc's mmap or trim threshold itself. Call it before the first step runs.
 
     Args:

@@ -18,8 +18,7 @@ Variants:
 
 The funcnn version is the model a PyTorch user would bring across:
 ``examples/resnet.py``'s ``ResNet18``, torchvision's classes written in funcnn's attribute
-style (children as attributes, ``forward(self, run, x)``); it compiles to the same
-program as the same network written with ``apply_with_state`` by hand.
+style (children as attributes, ``forward(self, run, x)``).
 
 Initial weights follow torchvision (Kaiming-normal ``fan_out`` convolutions, BatchNorm
 ones and zeros, ``fc`` PyTorch's default uniform), drawn with NumPy and loaded into
